@@ -1,0 +1,126 @@
+/**
+ * Stable error codes raised while authenticating a request. Safe to match on; never renamed.
+ */
+export const AuthErrorCode = {
+  /** No token was presented. */
+  TOKEN_MISSING: 'token_missing',
+  /** More than one token was presented in one request (RFC 6750 section 2). */
+  MULTIPLE_TOKENS: 'multiple_tokens',
+  /** The token is not a well-formed compact JWS with JSON header and payload. */
+  TOKEN_MALFORMED: 'token_malformed',
+  /** The token is longer than `maxTokenLength`. */
+  TOKEN_TOO_LARGE: 'token_too_large',
+  /** The token uses a JOSE feature this validator refuses (`crit`, `b64`, nesting, JWE). */
+  TOKEN_UNSUPPORTED: 'token_unsupported',
+  /** The header `typ` names a token type that is not an access token. */
+  TYPE_INVALID: 'type_invalid',
+  /** The header `alg` is not on the issuer's allow-list, or does not fit the key. */
+  ALGORITHM_NOT_ALLOWED: 'algorithm_not_allowed',
+  /** The signature does not verify with the issuer's key. */
+  SIGNATURE_INVALID: 'signature_invalid',
+  /** `exp` has passed (beyond the clock tolerance). */
+  TOKEN_EXPIRED: 'token_expired',
+  /** `nbf` is in the future (beyond the clock tolerance). */
+  TOKEN_NOT_YET_VALID: 'token_not_yet_valid',
+  /** `iat` is in the future, or the token is older than `maxTokenAge`. */
+  TOKEN_AGE_INVALID: 'token_age_invalid',
+  /** `iss` is missing or is not a configured issuer. */
+  ISSUER_INVALID: 'issuer_invalid',
+  /** `aud` is missing or names none of the configured audiences. */
+  AUDIENCE_INVALID: 'audience_invalid',
+  /** A registered claim has the wrong type or range, or a required claim is missing. */
+  CLAIM_INVALID: 'claim_invalid',
+  /** The issuer has no key for the token's `kid` / `alg`. */
+  KEY_NOT_FOUND: 'key_not_found',
+  /** The issuer's keys cannot be obtained (JWKS or discovery down and nothing usable cached). */
+  KEYS_UNAVAILABLE: 'keys_unavailable',
+  /** The token is valid but lacks a required scope. */
+  INSUFFICIENT_SCOPE: 'insufficient_scope',
+  /** An unexpected failure while validating; the request is refused. */
+  VALIDATION_FAILED: 'validation_failed',
+} as const;
+
+/** One of the {@link AuthErrorCode} values. */
+export type AuthErrorCode = (typeof AuthErrorCode)[keyof typeof AuthErrorCode];
+
+/** The RFC 6750 section 3.1 error code carried in `WWW-Authenticate`. */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+interface CodeTraits {
+  readonly status: 400 | 401 | 403;
+  readonly bearerError: BearerErrorCode | undefined;
+}
+
+const TRAITS: Readonly<Record<AuthErrorCode, CodeTraits>> = Object.freeze({
+  // RFC 6750 3.1: a request without authentication information gets no error code.
+  token_missing: { status: 401, bearerError: undefined },
+  multiple_tokens: { status: 400, bearerError: 'invalid_request' },
+  insufficient_scope: { status: 403, bearerError: 'insufficient_scope' },
+  token_malformed: { status: 401, bearerError: 'invalid_token' },
+  token_too_large: { status: 401, bearerError: 'invalid_token' },
+  token_unsupported: { status: 401, bearerError: 'invalid_token' },
+  type_invalid: { status: 401, bearerError: 'invalid_token' },
+  algorithm_not_allowed: { status: 401, bearerError: 'invalid_token' },
+  signature_invalid: { status: 401, bearerError: 'invalid_token' },
+  token_expired: { status: 401, bearerError: 'invalid_token' },
+  token_not_yet_valid: { status: 401, bearerError: 'invalid_token' },
+  token_age_invalid: { status: 401, bearerError: 'invalid_token' },
+  issuer_invalid: { status: 401, bearerError: 'invalid_token' },
+  audience_invalid: { status: 401, bearerError: 'invalid_token' },
+  claim_invalid: { status: 401, bearerError: 'invalid_token' },
+  key_not_found: { status: 401, bearerError: 'invalid_token' },
+  keys_unavailable: { status: 401, bearerError: 'invalid_token' },
+  validation_failed: { status: 401, bearerError: 'invalid_token' },
+});
+
+/** Extra, token-free context attached to an {@link AuthError} for logs. */
+export interface AuthErrorDetails {
+  /** Scopes the request needed (for `insufficient_scope`). */
+  readonly requiredScopes?: readonly string[];
+  /** The unverified `iss`, when it is a configured issuer. */
+  readonly issuer?: string;
+  /** The unverified header `kid`, when it is a bounded string. */
+  readonly kid?: string;
+  /** The unverified header `alg`, when it is a bounded string. */
+  readonly alg?: string;
+}
+
+/**
+ * The one error family of this package: every authentication failure is an `AuthError` with a stable
+ * {@link AuthErrorCode}, an HTTP status and an RFC 6750 error code. Messages never contain the token.
+ */
+export class AuthError extends Error {
+  override readonly name = 'AuthError';
+  /** HTTP status for this failure: 400, 401 or 403. */
+  readonly status: 400 | 401 | 403;
+  /** RFC 6750 error code, or `undefined` when no token was presented. */
+  readonly bearerError: BearerErrorCode | undefined;
+
+  constructor(
+    /** Stable machine-readable code. */
+    readonly code: AuthErrorCode,
+    message: string,
+    /** Token-free context for logs. */
+    readonly details: AuthErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    const traits = TRAITS[code] ?? TRAITS.validation_failed;
+    this.status = traits.status;
+    this.bearerError = traits.bearerError;
+  }
+
+  /**
+   * Wrap anything thrown during validation: an `AuthError` passes through, anything else becomes
+   * `validation_failed` (401 `invalid_token`) so that no unexpected throw ever lets a request through or answers 500.
+   */
+  static from(error: unknown): AuthError {
+    if (error instanceof AuthError) return error;
+    return new AuthError(AuthErrorCode.VALIDATION_FAILED, 'Token validation failed', {}, { cause: error });
+  }
+}
+
+/** True when `value` is an {@link AuthError}. */
+export function isAuthError(value: unknown): value is AuthError {
+  return value instanceof AuthError;
+}
