@@ -1,1 +1,53 @@
-export * from './lib/jwt-auth.module';
+// Errors
+export { AuthError, AuthErrorCode, JwtAuthConfigError, isAuthError } from './lib/errors/auth.errors';
+export type { AuthErrorDetails, BearerErrorCode } from './lib/errors/auth.errors';
+
+// JWS layer
+export {
+  ASYMMETRIC_ALGORITHMS,
+  SYMMETRIC_ALGORITHMS,
+  SUPPORTED_ALGORITHMS,
+  isSupportedAlgorithm,
+} from './lib/jws/algorithms';
+export type { AsymmetricAlgorithm, JwsAlgorithm, SymmetricAlgorithm } from './lib/jws/algorithms';
+export { DEFAULT_MAX_TOKEN_LENGTH } from './lib/jws/compact';
+export { verifyCompactJws } from './lib/jws/verify-jws';
+export type { JwsVerifyOptions, VerifiedJws } from './lib/jws/verify-jws';
+export type { JsonObject, JsonValue } from './lib/jws/strict-json';
+
+// JWT layer
+export type { AuthPrincipal, JwtClaims, PrincipalHeader } from './lib/jwt/principal';
+export { assertScopes, extractScopes, hasAllScopes, hasAnyScope } from './lib/jwt/scopes';
+export type { ScopeClaim, ScopeRequirement } from './lib/jwt/scopes';
+
+// Keys
+export { importJwk, importJwkSet, MAX_KID_LENGTH } from './lib/keys/jwk';
+export type { ImportedKeySet, Jwk, JwkImportOptions, JwkSet, RejectedJwk } from './lib/keys/jwk';
+export type {
+  KeyLookup,
+  KeySource,
+  KeySourceEvent,
+  KeySourceListener,
+  KeySourceState,
+  KeySourceStatus,
+} from './lib/keys/key-source.interface';
+export { KeyRejectedError, toVerificationKey } from './lib/keys/verification-key';
+export type { KeyImportPolicy, VerificationKey } from './lib/keys/verification-key';
+export { importHmacSecret, importStaticKeys, StaticKeySource } from './lib/keys/static.key-source';
+export { RemoteJwksKeySource } from './lib/keys/remote-jwks.key-source';
+export { DiscoveryKeySource } from './lib/keys/discovery.key-source';
+export { REMOTE_JWKS_DEFAULTS } from './lib/keys/remote-jwks.options';
+export type { RemoteJwksOptions } from './lib/keys/remote-jwks.options';
+
+// Verification
+export { AccessTokenVerifier } from './lib/verification/access-token-verifier';
+export { DEFAULT_CLOCK_TOLERANCE, MAX_CLOCK_TOLERANCE } from './lib/verification/issuer-config';
+export type {
+  IssuerOptions,
+  StaticKeyInput,
+  TokenTypePolicy,
+  VerifierOptions,
+} from './lib/verification/verifier-options.interface';
+
+// Nest integration
+export * from './lib/nest';

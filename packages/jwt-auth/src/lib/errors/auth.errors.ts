@@ -124,3 +124,20 @@ export class AuthError extends Error {
 export function isAuthError(value: unknown): value is AuthError {
   return value instanceof AuthError;
 }
+
+/**
+ * Invalid configuration, raised when a verifier or the module is constructed (at boot, never per request).
+ * The message names the option and the fix.
+ */
+export class JwtAuthConfigError extends Error {
+  override readonly name = 'JwtAuthConfigError';
+
+  constructor(
+    /** Path of the offending option, e.g. `issuers[0].audience`. */
+    readonly option: string,
+    problem: string,
+    fix: string,
+  ) {
+    super(`Invalid option ${option}: ${problem}. Fix: ${fix}`);
+  }
+}

@@ -36,8 +36,22 @@ export function parseStrictJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH)
   };
 
   const parseString = (): string => {
-    // text[i] is the opening quote.
+    // text[i] is the opening quote. Fast path: no escapes or control characters before the closing quote.
     i++;
+    const close = text.indexOf('"', i);
+    if (close >= 0) {
+      let j = i;
+      while (j < close) {
+        const c = text.charCodeAt(j);
+        if (c < 0x20 || c === 0x5c) break;
+        j++;
+      }
+      if (j === close) {
+        const raw = text.slice(i, close);
+        i = close + 1;
+        return raw;
+      }
+    }
     let start = i;
     let out = '';
     for (;;) {
@@ -70,13 +84,36 @@ export function parseStrictJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH)
     }
   };
 
-  const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+  const digits = (): number => {
+    const from = i;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      i++;
+    }
+    return i - from;
+  };
+
+  // RFC 8259 section 6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
   const parseNumber = (): number => {
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (!m || m[0].length === 0 || m[0] === '-') fail('bad number');
-    i += (m as RegExpExecArray)[0].length;
-    return Number((m as RegExpExecArray)[0]);
+    const start = i;
+    if (text.charCodeAt(i) === 0x2d) i++;
+    const first = text.charCodeAt(i);
+    if (first === 0x30) i++;
+    else if (first >= 0x31 && first <= 0x39) digits();
+    else fail('bad number');
+    if (text.charCodeAt(i) === 0x2e) {
+      i++;
+      if (digits() === 0) fail('bad number');
+    }
+    const e = text.charCodeAt(i);
+    if (e === 0x65 || e === 0x45) {
+      i++;
+      const sign = text.charCodeAt(i);
+      if (sign === 0x2b || sign === 0x2d) i++;
+      if (digits() === 0) fail('bad number');
+    }
+    return Number(text.slice(start, i));
   };
 
   const parseLiteral = (word: string, value: JsonValue): JsonValue => {
@@ -124,7 +161,6 @@ export function parseStrictJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH)
           fail('expected "," or "}"');
         }
       }
-      // eslint-disable-next-line no-fallthrough -- the loop above only exits by return or throw
       case 0x5b /* [ */: {
         if (depth >= maxDepth) fail('nesting too deep');
         i++;
@@ -149,7 +185,6 @@ export function parseStrictJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH)
           fail('expected "," or "]"');
         }
       }
-      // eslint-disable-next-line no-fallthrough
       case 0x22:
         return parseString();
       case 0x74:

@@ -1,0 +1,97 @@
+import { constants, createHmac, generateKeyPairSync, randomBytes, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { AccessTokenVerifier, type IssuerOptions } from '../src/index';
+import { compare, type BenchResult } from './measure';
+
+type Alg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256';
+const ISSUER = 'https://issuer.bench';
+const TOKENS = 256;
+
+function keysFor(alg: Alg): { signKey: KeyObject; verifyKey: KeyObject } {
+  if (alg === 'HS256') {
+    const secret = randomBytes(32);
+    const key = require('node:crypto').createSecretKey(secret) as KeyObject;
+    return { signKey: key, verifyKey: key };
+  }
+  const pair =
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : alg === 'EdDSA'
+        ? generateKeyPairSync('ed25519')
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { signKey: pair.privateKey, verifyKey: pair.publicKey };
+}
+
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+
+function rawVerifier(alg: Alg, key: KeyObject): (data: Buffer, sig: Buffer) => boolean {
+  switch (alg) {
+    case 'RS256':
+      return (d, s) => verify('sha256', d, key, s);
+    case 'PS256':
+      return (d, s) => verify('sha256', d, { key, ...PSS }, s);
+    case 'ES256':
+      return (d, s) => verify('sha256', d, { key, dsaEncoding: 'ieee-p1363' }, s);
+    case 'EdDSA':
+      return (d, s) => verify(null, d, key, s);
+    case 'HS256':
+      return (d, s) => timingSafeEqual(createHmac('sha256', key).update(d).digest(), s);
+  }
+}
+
+function signer(alg: Alg, key: KeyObject): (data: Buffer) => Buffer {
+  switch (alg) {
+    case 'RS256':
+      return (d) => sign('sha256', d, key);
+    case 'PS256':
+      return (d) => sign('sha256', d, { key, ...PSS });
+    case 'ES256':
+      return (d) => sign('sha256', d, { key, dsaEncoding: 'ieee-p1363' });
+    case 'EdDSA':
+      return (d) => sign(null, d, key);
+    case 'HS256':
+      return (d) => createHmac('sha256', key).update(d).digest();
+  }
+}
+
+/** Verify throughput of the core against bare node:crypto on the same tokens and the same KeyObject. */
+export async function benchCore(): Promise<BenchResult[]> {
+  const results: BenchResult[] = [];
+  for (const alg of ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256'] as Alg[]) {
+    const { signKey, verifyKey } = keysFor(alg);
+    const issuer: IssuerOptions =
+      alg === 'HS256'
+        ? { issuer: ISSUER, audience: 'bench-api', algorithms: ['HS256'], secret: verifyKey }
+        : { issuer: ISSUER, audience: 'bench-api', algorithms: [alg], keys: { key: verifyKey, kid: 'bench-key' } };
+    const verifier = new AccessTokenVerifier({ issuers: [issuer] });
+    const header = Buffer.from(JSON.stringify({ alg, typ: 'at+jwt', kid: 'bench-key' })).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const sigFn = signer(alg, signKey);
+    const tokens: string[] = [];
+    const raw: { data: Buffer; sig: Buffer }[] = [];
+    for (let i = 0; i < TOKENS; i++) {
+      const payload = Buffer.from(
+        JSON.stringify({ iss: ISSUER, sub: `user-${i}`, aud: 'bench-api', iat: now, exp: now + 3600, jti: randomBytes(8).toString('hex'), client_id: 'bench', scope: 'orders:read orders:write' }),
+      ).toString('base64url');
+      const data = Buffer.from(`${header}.${payload}`);
+      const sig = sigFn(data);
+      tokens.push(`${header}.${payload}.${sig.toString('base64url')}`);
+      raw.push({ data, sig });
+    }
+    const check = rawVerifier(alg, verifyKey);
+    for (const token of tokens.slice(0, 3)) await verifier.verify(token); // sanity: valid tokens verify
+    let i = 0;
+    let j = 0;
+    results.push(
+      await compare(
+        `verify ${alg}`,
+        () => verifier.verify(tokens[i++ % TOKENS]),
+        () => {
+          const r = raw[j++ % TOKENS];
+          if (!check(r.data, r.sig)) throw new Error('baseline failed');
+        },
+      ),
+    );
+    verifier.close();
+  }
+  return results;
+}

@@ -1,0 +1,25 @@
+import { benchCore } from './core.bench';
+import type { BenchResult } from './measure';
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const results: BenchResult[] = [];
+  if (!only || only === 'core') results.push(...(await benchCore()));
+  if (json) {
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    return;
+  }
+  console.log('case'.padEnd(36), 'ops/s'.padStart(10), 'baseline'.padStart(10), 'ratio'.padStart(7));
+  for (const r of results) {
+    console.log(r.case.padEnd(36), String(r.ops_per_sec).padStart(10), String(r.baseline_ops_per_sec).padStart(10), r.ratio.toFixed(3).padStart(7));
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,52 @@
+/** One benchmark row, as printed by `npm run bench -- --json`. */
+export interface BenchResult {
+  readonly case: string;
+  readonly ops_per_sec: number;
+  readonly baseline_ops_per_sec: number;
+  readonly ratio: number;
+}
+
+/** Run `fn` repeatedly for about `ms` milliseconds and return operations per second. */
+export async function opsPerSecond(fn: () => unknown, batch: number, ms: number): Promise<number> {
+  let ops = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(ms) * 1_000_000n;
+  let now = start;
+  while (now < deadline) {
+    for (let i = 0; i < batch; i++) await fn();
+    ops += batch;
+    now = process.hrtime.bigint();
+  }
+  return ops / (Number(now - start) / 1e9);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Measure a subject against its baseline in alternating rounds (so drift and GC hit both alike) and keep the
+ * median of each.
+ */
+export async function compare(
+  name: string,
+  subject: () => unknown,
+  baseline: () => unknown,
+  options: { rounds?: number; roundMs?: number; batch?: number } = {},
+): Promise<BenchResult> {
+  const rounds = options.rounds ?? 7;
+  const roundMs = options.roundMs ?? 300;
+  const batch = options.batch ?? 50;
+  await opsPerSecond(subject, batch, 200);
+  await opsPerSecond(baseline, batch, 200);
+  const s: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    b.push(await opsPerSecond(baseline, batch, roundMs));
+    s.push(await opsPerSecond(subject, batch, roundMs));
+  }
+  const ops = median(s);
+  const base = median(b);
+  return { case: name, ops_per_sec: Math.round(ops), baseline_ops_per_sec: Math.round(base), ratio: Number((ops / base).toFixed(3)) };
+}

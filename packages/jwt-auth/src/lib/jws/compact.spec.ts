@@ -1,0 +1,101 @@
+import { AuthErrorCode } from '../errors/auth.errors';
+import { b64u } from '../__fixtures__/tokens';
+import { isCanonicalBase64Url } from './base64url';
+import { decodeJsonSegment, parseCompactJws } from './compact';
+
+const header = b64u({ alg: 'ES256', typ: 'at+jwt' });
+const payload = b64u({ iss: 'https://issuer.test' });
+const signature = Buffer.alloc(64, 7).toString('base64url');
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('isCanonicalBase64Url', () => {
+  it('accepts canonical encodings of every length class', () => {
+    for (const bytes of [1, 2, 3, 4, 5, 32, 33]) expect(isCanonicalBase64Url(Buffer.alloc(bytes, 0xab).toString('base64url'))).toBe(true);
+  });
+
+  it.each([
+    ['QQ=', 'padding'],
+    ['QQ==', 'padding'],
+    ['Q R', 'whitespace'],
+    ['ab+/', 'standard alphabet'],
+    ['QR', 'non-zero unused bits (QQ is canonical)'],
+    ['QUJ', 'non-zero unused bits (QUI is canonical)'],
+    ['A', 'impossible length'],
+    ['', 'empty'],
+    ['a?b', 'a character outside the alphabet'],
+  ])('rejects %j (%s)', (segment) => {
+    expect(isCanonicalBase64Url(segment)).toBe(false);
+  });
+
+  it('is exactly the set of strings that re-encode to themselves', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const samples: string[] = [];
+    for (const a of alphabet) for (const b of alphabet) samples.push(a + b, `Q${a}${b}`, `QUJD${a}`);
+    for (const s of samples) {
+      expect(isCanonicalBase64Url(s)).toBe(Buffer.from(s, 'base64url').toString('base64url') === s);
+    }
+  });
+});
+
+describe('parseCompactJws', () => {
+  it('splits a well-formed token', () => {
+    const parsed = parseCompactJws(`${header}.${payload}.${signature}`);
+    expect(parsed.header['alg']).toBe('ES256');
+    expect(parsed.signingInput.toString()).toBe(`${header}.${payload}`);
+    expect(parsed.signature.length).toBe(64);
+    expect(parsed.payloadSegment).toBe(payload);
+  });
+
+  it.each([
+    ['two segments', `${header}.${payload}`],
+    ['four segments', `${header}.${payload}.${signature}.x`],
+    ['an empty signature', `${header}.${payload}.`],
+    ['an empty payload', `${header}..${signature}`],
+    ['an empty header', `.${payload}.${signature}`],
+    ['padding', `${header}.${payload}=.${signature}`],
+    ['whitespace', `${header}.${payload} .${signature}`],
+    ['a newline', `${header}\n.${payload}.${signature}`],
+    ['the standard alphabet', `${header}.${payload}.${signature.replace(/-/g, '+').replace(/_/g, '/')}+/`],
+    ['a non-canonical signature', `${header}.${payload}.${signature.slice(0, -1)}B`],
+    ['a non-string', 42],
+    ['an empty string', ''],
+  ])('rejects %s as malformed', (_what, token) => {
+    expect(code(() => parseCompactJws(token))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+  });
+
+  it('refuses five-segment (JWE) tokens as unsupported', () => {
+    expect(code(() => parseCompactJws(`${header}.a.b.c.d`))).toBe(AuthErrorCode.TOKEN_UNSUPPORTED);
+  });
+
+  it('checks the length before decoding anything', () => {
+    const huge = `${header}.${'A'.repeat(9000)}.${signature}`;
+    expect(code(() => parseCompactJws(huge))).toBe(AuthErrorCode.TOKEN_TOO_LARGE);
+    expect(code(() => parseCompactJws('x'.repeat(1024 * 1024)))).toBe(AuthErrorCode.TOKEN_TOO_LARGE);
+    expect(code(() => parseCompactJws(huge, { maxTokenLength: 20_000 }))).toBeUndefined();
+  });
+
+  it.each([
+    ['a duplicate member', b64u('{"alg":"none","alg":"ES256"}')],
+    ['a JSON array', b64u('["ES256"]')],
+    ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')],
+    ['a byte order mark', b64u(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"alg":"ES256"}')]))],
+    ['deep nesting', b64u('{"a":'.repeat(50) + '1' + '}'.repeat(50))],
+    ['not JSON', b64u('alg=ES256')],
+  ])('rejects a header with %s', (_what, badHeader) => {
+    expect(code(() => parseCompactJws(`${badHeader}.${payload}.${signature}`))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+  });
+
+  it('decodes payloads with the same strictness', () => {
+    expect(decodeJsonSegment(payload, 'payload')['iss']).toBe('https://issuer.test');
+    expect(code(() => decodeJsonSegment(b64u('{"exp":1,"exp":2}'), 'payload'))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+    expect(code(() => decodeJsonSegment(`${payload}=`, 'payload'))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+  });
+});

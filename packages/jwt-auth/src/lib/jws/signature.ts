@@ -1,0 +1,38 @@
+import { constants, createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
+import type { VerificationKey } from '../keys/verification-key';
+import type { AlgorithmSpec } from './algorithms';
+
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } as const;
+const EDDSA_SIGNATURE_LENGTH: Readonly<Record<string, number>> = { ed25519: 64, ed448: 114 };
+
+/**
+ * Check one JWS signature with one key. The key decides the primitive: an algorithm outside the key's own
+ * `algorithms` set is refused before any crypto, so an RSA/EC/OKP key can never be used as an HMAC secret.
+ * Never throws: anything node:crypto rejects is a failed signature.
+ */
+export function verifySignature(alg: AlgorithmSpec, key: VerificationKey, signingInput: Buffer, signature: Buffer): boolean {
+  if (!key.algorithms.has(alg.name)) return false;
+  if (alg.signatureLength !== undefined && signature.length !== alg.signatureLength) return false;
+  try {
+    switch (alg.family) {
+      case 'oct': {
+        const mac = createHmac(alg.hash as string, key.key).update(signingInput).digest();
+        return timingSafeEqual(mac, signature);
+      }
+      case 'rsa':
+        return alg.pss
+          ? cryptoVerify(alg.hash, signingInput, { key: key.key, ...PSS }, signature)
+          : cryptoVerify(alg.hash, signingInput, key.key, signature);
+      case 'ec':
+        // JWS carries ECDSA signatures as fixed-length r||s (RFC 7518 section 3.4), not DER.
+        return cryptoVerify(alg.hash, signingInput, { key: key.key, dsaEncoding: 'ieee-p1363' }, signature);
+      case 'okp':
+        if (signature.length !== EDDSA_SIGNATURE_LENGTH[key.key.asymmetricKeyType ?? '']) return false;
+        return cryptoVerify(null, signingInput, key.key, signature);
+      default:
+        return false;
+    }
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,56 @@
+import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import type { KeySource } from '../keys/key-source.interface';
+import { StaticKeySource } from '../keys/static.key-source';
+import type { VerificationKey } from '../keys/verification-key';
+import { parseCompactJws, type CompactParseOptions, type ParsedCompactJws } from './compact';
+import { checkProtectedHeader, type CheckedHeader } from './header';
+import { verifySignature } from './signature';
+import type { JsonObject } from './strict-json';
+
+/**
+ * Resolve the candidate keys for a checked header and return the one that verifies the signature.
+ * @throws AuthError `key_not_found`, `signature_invalid` or `keys_unavailable`
+ */
+export async function verifyWithKeySource(parsed: ParsedCompactJws, header: CheckedHeader, source: KeySource): Promise<VerificationKey> {
+  const candidates = await source.getKeys({ kid: header.kid, alg: header.alg.name });
+  if (candidates.length === 0) {
+    throw new AuthError(AuthErrorCode.KEY_NOT_FOUND, 'no key of the issuer matches the token', { kid: header.kid, alg: header.alg.name });
+  }
+  for (const key of candidates) {
+    if (verifySignature(header.alg, key, parsed.signingInput, parsed.signature)) return key;
+  }
+  throw new AuthError(AuthErrorCode.SIGNATURE_INVALID, 'token signature is invalid', { kid: header.kid, alg: header.alg.name });
+}
+
+/** Options of {@link verifyCompactJws}. */
+export interface JwsVerifyOptions extends CompactParseOptions {
+  /** Exact allow-list of `alg` values. */
+  readonly algorithms: Iterable<string>;
+}
+
+/** A verified JWS: header, payload bytes and the key that verified it. */
+export interface VerifiedJws {
+  readonly header: JsonObject;
+  readonly payload: Buffer;
+  readonly key: VerificationKey;
+}
+
+/**
+ * Verify a compact JWS (any payload, not only JWTs) under the same strict parsing, header and key rules the access
+ * token verifier uses. Rejects only with `AuthError`.
+ */
+export async function verifyCompactJws(
+  token: string,
+  keys: KeySource | readonly VerificationKey[],
+  options: JwsVerifyOptions,
+): Promise<VerifiedJws> {
+  try {
+    const parsed = parseCompactJws(token, options);
+    const header = checkProtectedHeader(parsed.header, new Set(options.algorithms));
+    const source = Array.isArray(keys) ? new StaticKeySource(keys as readonly VerificationKey[]) : (keys as KeySource);
+    const key = await verifyWithKeySource(parsed, header, source);
+    return { header: parsed.header, payload: Buffer.from(parsed.payloadSegment, 'base64url'), key };
+  } catch (error) {
+    throw AuthError.from(error);
+  }
+}

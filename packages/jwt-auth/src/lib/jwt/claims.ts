@@ -1,0 +1,87 @@
+import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import type { JsonObject } from '../jws/strict-json';
+
+/** Largest accepted NumericDate: 9999-12-31T23:59:59Z (SECURITY.md "Claims"). */
+export const MAX_NUMERIC_DATE = 253402300799;
+
+/** Claim rules for one issuer, all times in seconds. */
+export interface ClaimPolicy {
+  /** Exact expected `iss`. */
+  readonly issuer: string;
+  /** Accepted audiences. */
+  readonly audiences: ReadonlySet<string>;
+  /** Clock tolerance in seconds. */
+  readonly clockTolerance: number;
+  /** Maximum token age in seconds (from `iat`), if set. */
+  readonly maxTokenAge?: number;
+  /** Claims that must be present and not null. */
+  readonly requiredClaims: readonly string[];
+}
+
+function invalid(message: string, issuer?: string): AuthError {
+  return new AuthError(AuthErrorCode.CLAIM_INVALID, message, { issuer });
+}
+
+function numericDate(claims: JsonObject, name: 'exp' | 'nbf' | 'iat', issuer: string): number | undefined {
+  const value = claims[name];
+  if (value === undefined) return undefined;
+  // Strings, null, Infinity (from 1e400), negatives and dates past year 9999 are all refused, not coerced.
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE) {
+    throw invalid(`"${name}" must be a NumericDate between 0 and ${MAX_NUMERIC_DATE}`, issuer);
+  }
+  return value;
+}
+
+function optionalString(claims: JsonObject, name: string, issuer: string): void {
+  const value = claims[name];
+  if (value !== undefined && typeof value !== 'string') throw invalid(`"${name}" must be a string`, issuer);
+}
+
+/**
+ * The `aud` claim as a list, or a thrown `claim_invalid` when it is neither a string nor an array of strings.
+ */
+export function audienceList(claims: JsonObject, issuer: string): readonly string[] {
+  const aud = claims['aud'];
+  if (typeof aud === 'string') return [aud];
+  if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) return aud as string[];
+  if (aud === undefined) throw new AuthError(AuthErrorCode.AUDIENCE_INVALID, 'token has no "aud"', { issuer });
+  throw new AuthError(AuthErrorCode.AUDIENCE_INVALID, '"aud" must be a string or a non-empty array of strings', { issuer });
+}
+
+/**
+ * Validate the registered claims of a verified payload (RFC 7519 section 4.1, RFC 9068 section 4):
+ * `iss` exact; `aud` required, any-of, exact; `exp` required; `exp`/`nbf`/`iat` finite NumericDates;
+ * `iat` not in the future; optional maximum age and required claims.
+ * @param now current time in seconds
+ * @returns the `aud` list and `exp`
+ * @throws AuthError
+ */
+export function validateClaims(claims: JsonObject, policy: ClaimPolicy, now: number): { audience: readonly string[]; exp: number } {
+  const { issuer, clockTolerance } = policy;
+  if (claims['iss'] !== issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
+
+  const exp = numericDate(claims, 'exp', issuer);
+  const nbf = numericDate(claims, 'nbf', issuer);
+  const iat = numericDate(claims, 'iat', issuer);
+  if (exp === undefined) throw invalid('token has no "exp"', issuer);
+  if (exp <= now - clockTolerance) throw new AuthError(AuthErrorCode.TOKEN_EXPIRED, 'token has expired', { issuer });
+  if (nbf !== undefined && nbf > now + clockTolerance) throw new AuthError(AuthErrorCode.TOKEN_NOT_YET_VALID, 'token is not valid yet', { issuer });
+  if (iat !== undefined && iat > now + clockTolerance) throw new AuthError(AuthErrorCode.TOKEN_AGE_INVALID, 'token was issued in the future', { issuer });
+  if (policy.maxTokenAge !== undefined) {
+    if (iat === undefined) throw invalid('token has no "iat" but a maximum age is enforced', issuer);
+    if (now - iat > policy.maxTokenAge + clockTolerance) throw new AuthError(AuthErrorCode.TOKEN_AGE_INVALID, 'token is too old', { issuer });
+  }
+
+  const audience = audienceList(claims, issuer);
+  if (!audience.some((a) => policy.audiences.has(a))) {
+    throw new AuthError(AuthErrorCode.AUDIENCE_INVALID, 'token audience is not accepted', { issuer });
+  }
+
+  optionalString(claims, 'sub', issuer);
+  optionalString(claims, 'client_id', issuer);
+  optionalString(claims, 'jti', issuer);
+  for (const name of policy.requiredClaims) {
+    if (claims[name] === undefined || claims[name] === null) throw invalid(`token has no "${name}"`, issuer);
+  }
+  return { audience, exp };
+}

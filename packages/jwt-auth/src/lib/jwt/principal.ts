@@ -1,0 +1,59 @@
+import type { JsonObject, JsonValue } from '../jws/strict-json';
+
+/** The verified JWT claims set: a frozen, null-prototype copy. */
+export type JwtClaims = Readonly<Record<string, JsonValue>>;
+
+/** The protected-header values kept for the application and for logs. */
+export interface PrincipalHeader {
+  readonly alg: string;
+  readonly kid?: string;
+  readonly typ?: string;
+}
+
+/**
+ * Who made the request, as proven by a verified access token. Frozen and null-prototype throughout, so
+ * application code can neither change it nor be surprised by inherited members.
+ */
+export interface AuthPrincipal {
+  /** The verified `iss`. */
+  readonly issuer: string;
+  /** The `sub` claim, when present. */
+  readonly subject: string | undefined;
+  /** The `aud` claim as a list. */
+  readonly audience: readonly string[];
+  /** Granted scopes, from `scope` or `scp` as configured for the issuer. */
+  readonly scopes: readonly string[];
+  /** The `client_id` claim (RFC 9068), when present. */
+  readonly clientId: string | undefined;
+  /** `exp`, in seconds since the epoch. */
+  readonly expiresAt: number;
+  /** Every claim of the token. */
+  readonly claims: JwtClaims;
+  /** `alg`, `kid` and `typ` from the protected header. */
+  readonly header: PrincipalHeader;
+}
+
+/** Deep-freeze a parsed JSON value in place (objects from the strict parser are already null-prototype). */
+export function deepFreeze<T extends JsonValue>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value as JsonObject)) deepFreeze(member);
+  }
+  return value;
+}
+
+/** Build the frozen principal. `claims` must come from the strict parser (null-prototype objects). */
+export function createPrincipal(fields: Omit<AuthPrincipal, 'claims'> & { claims: JsonObject }): AuthPrincipal {
+  const { alg, kid, typ } = fields.header;
+  return Object.freeze({
+    __proto__: null,
+    issuer: fields.issuer,
+    subject: fields.subject,
+    audience: Object.freeze(fields.audience.slice()),
+    scopes: Object.freeze(fields.scopes.slice()),
+    clientId: fields.clientId,
+    expiresAt: fields.expiresAt,
+    claims: deepFreeze(fields.claims),
+    header: Object.freeze({ __proto__: null, alg, kid, typ }),
+  }) as unknown as AuthPrincipal;
+}

@@ -1,0 +1,57 @@
+import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import type { JsonObject } from '../jws/strict-json';
+
+/** Where an issuer puts granted scopes: `scope` (RFC 8693/9068, space-separated) or `scp` (string or array). */
+export type ScopeClaim = 'scope' | 'scp';
+
+// RFC 6749 section 3.3: scopes are separated by U+0020 only; tabs, NBSP and other spaces stay part of a scope.
+const SPACE = ' ';
+
+function splitScopes(value: string): string[] {
+  return value.split(SPACE).filter((scope) => scope.length > 0);
+}
+
+/**
+ * Read granted scopes from the configured claim. An absent claim grants nothing; a claim of the wrong type is a
+ * `claim_invalid` error, not an empty grant, so a misissued token is noticed.
+ */
+export function extractScopes(claims: JsonObject, claim: ScopeClaim): readonly string[] {
+  const value = claims[claim];
+  if (value === undefined) return [];
+  if (typeof value === 'string') return splitScopes(value);
+  if (claim === 'scp' && Array.isArray(value) && value.every((s) => typeof s === 'string')) {
+    return (value as string[]).filter((scope) => scope.length > 0);
+  }
+  throw new AuthError(AuthErrorCode.CLAIM_INVALID, `"${claim}" has the wrong type`);
+}
+
+/** True when every required scope is granted (exact, case-sensitive match). */
+export function hasAllScopes(granted: readonly string[], required: readonly string[]): boolean {
+  return required.every((scope) => granted.includes(scope));
+}
+
+/** True when at least one required scope is granted; an empty requirement is satisfied. */
+export function hasAnyScope(granted: readonly string[], required: readonly string[]): boolean {
+  return required.length === 0 || required.some((scope) => granted.includes(scope));
+}
+
+/** A scope requirement: all of `all` and at least one of `any`. */
+export interface ScopeRequirement {
+  readonly all?: readonly string[];
+  readonly any?: readonly string[];
+}
+
+/**
+ * Throw `insufficient_scope` (403) unless `granted` meets the requirement.
+ * @throws AuthError
+ */
+export function assertScopes(principal: { readonly scopes: readonly string[] }, requirement: ScopeRequirement): void {
+  const all = requirement.all ?? [];
+  const any = requirement.any ?? [];
+  if (!hasAllScopes(principal.scopes, all)) {
+    throw new AuthError(AuthErrorCode.INSUFFICIENT_SCOPE, 'token lacks a required scope', { requiredScopes: all });
+  }
+  if (!hasAnyScope(principal.scopes, any)) {
+    throw new AuthError(AuthErrorCode.INSUFFICIENT_SCOPE, 'token lacks every accepted scope', { requiredScopes: any });
+  }
+}

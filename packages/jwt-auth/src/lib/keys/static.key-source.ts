@@ -1,0 +1,146 @@
+import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isJsonObject, parseStrictJson } from '../jws/strict-json';
+import { importJwk, importJwkSet, type JwkImportOptions } from './jwk';
+import type { KeyLookup, KeySource, KeySourceState } from './key-source.interface';
+import { KeyRejectedError, toVerificationKey, type VerificationKey } from './verification-key';
+
+/** What a static key can be configured as (see `StaticKeyInput` in the verifier options for the accepted shapes). */
+export type StaticKeyValue = string | KeyObject | object;
+
+/** Well-known placeholder secrets seen in tutorials and leaked configs; refused even when long enough. */
+const WEAK_SECRETS = new Set([
+  'your-256-bit-secret',
+  'your-384-bit-secret',
+  'your-512-bit-secret',
+  'secret',
+  'secretkey',
+  'secret-key',
+  'jwt-secret',
+  'jwtsecret',
+  'changeme',
+  'change-me',
+  'password',
+  'mysecret',
+  'supersecret',
+  'shhhhh',
+  'keyboard cat',
+]);
+
+function fromPem(pem: string, kid: string | undefined, alg: string | undefined, options: JwkImportOptions): VerificationKey {
+  if (!pem.includes('-----BEGIN')) throw new KeyRejectedError('a key string must be PEM (use { path } for a file)');
+  // createPublicKey would quietly derive the public half of a private key; a verifier has no business holding one.
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new KeyRejectedError('a private key was configured; configure the public key or certificate');
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new KeyRejectedError('PEM is not an SPKI public key, PKCS#1 RSA public key or X.509 certificate');
+  }
+  return toVerificationKey(key, kid, alg, options.algorithms, options);
+}
+
+function fromJsonText(text: string, options: JwkImportOptions): VerificationKey[] {
+  let value: unknown;
+  try {
+    value = parseStrictJson(text);
+  } catch {
+    throw new KeyRejectedError('file is neither PEM nor a JSON JWK / JWKS');
+  }
+  return fromValue(value as StaticKeyValue, options);
+}
+
+function fromValue(input: StaticKeyValue, options: JwkImportOptions): VerificationKey[] {
+  if (typeof input === 'string') return [fromPem(input, undefined, undefined, options)];
+  if (input instanceof KeyObject) return [toVerificationKey(input, undefined, undefined, options.algorithms, options)];
+  if (!isJsonObject(input)) throw new KeyRejectedError('unsupported key input');
+  if (typeof input['path'] === 'string') {
+    const text = readFileSync(input['path'], 'utf8');
+    return text.includes('-----BEGIN') ? [fromPem(text, undefined, undefined, options)] : fromJsonText(text, options);
+  }
+  if ('key' in input) {
+    const { key, kid, alg } = input as { key: unknown; kid?: string; alg?: string };
+    if (typeof key === 'string') return [fromPem(key, kid, alg, options)];
+    if (key instanceof KeyObject) return [toVerificationKey(key, kid, alg, options.algorithms, options)];
+    throw new KeyRejectedError('"key" must be a PEM string or a KeyObject');
+  }
+  if ('keys' in input) {
+    const { keys, rejected } = importJwkSet(input, options);
+    if (rejected.length > 0) {
+      const first = rejected[0];
+      throw new KeyRejectedError(`JWKS member ${first.index}${first.kid ? ` (kid ${first.kid})` : ''} is unusable: ${first.reason}`);
+    }
+    return [...keys];
+  }
+  return [importJwk(input, options)];
+}
+
+/**
+ * Import locally configured keys (PEM, certificate, `KeyObject`, JWK, JWKS, or a file with any of these).
+ * Unlike a fetched JWKS, an unusable configured key is an error: the service must not boot on a half-read config.
+ * @throws KeyRejectedError
+ */
+export function importStaticKeys(inputs: readonly StaticKeyValue[], options: JwkImportOptions = {}): VerificationKey[] {
+  return inputs.flatMap((input) => fromValue(input, options));
+}
+
+/**
+ * Import an HMAC secret: at least as long as the shortest allowed hash output, not empty, not a well-known
+ * placeholder, not a run of one repeated character.
+ * @throws KeyRejectedError
+ */
+export function importHmacSecret(secret: string | Buffer | KeyObject, options: JwkImportOptions = {}): VerificationKey {
+  let key: KeyObject;
+  if (secret instanceof KeyObject) {
+    if (secret.type !== 'secret') throw new KeyRejectedError('an HMAC secret must be a secret KeyObject');
+    key = secret;
+  } else {
+    const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+    if (bytes.length === 0) throw new KeyRejectedError('the HMAC secret is empty');
+    const text = bytes.toString('latin1').toLowerCase();
+    if (WEAK_SECRETS.has(text) || [...WEAK_SECRETS].some((weak) => text.split(weak).every((part) => part === ''))) {
+      throw new KeyRejectedError('the HMAC secret is a well-known placeholder value');
+    }
+    if (bytes.length < 32) throw new KeyRejectedError(`the HMAC secret of ${bytes.length} bytes is shorter than 32 bytes`);
+    if (new Set(bytes).size < 8) throw new KeyRejectedError('the HMAC secret has fewer than 8 distinct bytes');
+    key = createSecretKey(bytes);
+  }
+  const verificationKey = toVerificationKey(key, undefined, undefined, options.algorithms, options);
+  for (const alg of options.algorithms ?? []) {
+    if (alg.startsWith('HS') && !verificationKey.algorithms.has(alg as never)) {
+      throw new KeyRejectedError(`the HMAC secret is shorter than ${alg} needs (${parseInt(alg.slice(2), 10) / 8} bytes)`);
+    }
+  }
+  return verificationKey;
+}
+
+/**
+ * A key source over keys configured locally. A token with a `kid` gets the key with exactly that id; keys
+ * configured without a `kid` are trusted for any token of the issuer whose `alg` they fit.
+ */
+export class StaticKeySource implements KeySource {
+  private readonly byKid = new Map<string, VerificationKey[]>();
+  private readonly unnamed: VerificationKey[] = [];
+
+  constructor(private readonly keys: readonly VerificationKey[]) {
+    for (const key of keys) {
+      if (key.kid === undefined) this.unnamed.push(key);
+      else this.byKid.set(key.kid, [...(this.byKid.get(key.kid) ?? []), key]);
+    }
+  }
+
+  async getKeys({ kid, alg }: KeyLookup): Promise<readonly VerificationKey[]> {
+    const named = kid === undefined ? this.keys : (this.byKid.get(kid) ?? this.unnamed);
+    return named.filter((key) => key.algorithms.has(alg as never));
+  }
+
+  getState(): KeySourceState {
+    return {
+      kind: 'static',
+      status: 'fresh',
+      keyIds: [...this.byKid.keys()],
+      keyCount: this.keys.length,
+      consecutiveFailures: 0,
+    };
+  }
+}

@@ -1,0 +1,226 @@
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateTestKey, signRaw, signToken, nowSeconds, b64u, type TestKeyPair } from '../__fixtures__/tokens';
+import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../errors/auth.errors';
+import type { KeySource } from '../keys/key-source.interface';
+import { AccessTokenVerifier } from './access-token-verifier';
+import type { IssuerOptions } from './verifier-options.interface';
+
+const ISS_A = 'https://issuer.test';
+const ISS_B = 'https://other-issuer.test';
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const pairs = Object.fromEntries(ASYMMETRIC.map((alg) => [alg, generateTestKey(alg)])) as Record<(typeof ASYMMETRIC)[number], TestKeyPair>;
+const keyB = generateTestKey('ES256');
+
+async function rejection(promise: Promise<unknown>): Promise<AuthError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as AuthError;
+  }
+  throw new Error('expected a rejection');
+}
+
+let canary: Server;
+let canaryHits = 0;
+let canaryUrl = '';
+beforeAll(async () => {
+  canary = createServer((_req, res) => {
+    canaryHits++;
+    res.writeHead(500).end();
+  });
+  await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
+  canaryUrl = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((resolve) => canary.close(resolve)));
+
+function verifier(extra: Partial<IssuerOptions> = {}, more: IssuerOptions[] = []): AccessTokenVerifier {
+  return new AccessTokenVerifier({
+    issuers: [
+      { issuer: ISS_A, audience: ['api', 'other-api'], keys: ASYMMETRIC.map((alg) => ({ key: pairs[alg].publicKey, kid: alg })), ...extra },
+      ...more,
+    ],
+  });
+}
+
+describe('AccessTokenVerifier', () => {
+  const v = verifier({}, [{ issuer: ISS_B, audience: 'api', keys: [{ key: keyB.publicKey, kid: 'b' }] }]);
+
+  it.each(ASYMMETRIC)('accepts a valid %s token and returns a frozen null-prototype principal', async (alg) => {
+    const token = signToken(pairs[alg], { client_id: 'web', scope: 'orders:read orders:write', nested: { a: [1] } }, { kid: alg });
+    const principal = await v.verify(token);
+    expect(principal).toMatchObject({ issuer: ISS_A, subject: 'user-1', audience: ['api'], scopes: ['orders:read', 'orders:write'], clientId: 'web' });
+    expect(principal.header).toEqual({ alg, kid: alg, typ: 'at+jwt' });
+    expect(Object.getPrototypeOf(principal)).toBeNull();
+    expect(Object.getPrototypeOf(principal.claims)).toBeNull();
+    expect(Object.isFrozen(principal) && Object.isFrozen(principal.claims) && Object.isFrozen(principal.scopes)).toBe(true);
+    expect(Object.isFrozen((principal.claims['nested'] as { a: number[] }).a)).toBe(true);
+  });
+
+  it('accepts HS256 only with a locally configured secret', async () => {
+    const secret = randomBytes(32);
+    const hs = new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', algorithms: ['HS256'], secret }] });
+    const token = signToken({ alg: 'HS256', privateKey: createSecretKey(secret) });
+    await expect(hs.verify(token)).resolves.toMatchObject({ issuer: ISS_A });
+  });
+
+  it('refuses an HS256 token keyed with the issuer\'s public key (alg confusion)', async () => {
+    const pem = pairs.RS256.publicKey.export({ type: 'spki', format: 'pem' });
+    const token = signToken({ alg: 'HS256', privateKey: createSecretKey(Buffer.from(pem)) }, {}, { kid: 'RS256' });
+    expect((await rejection(v.verify(token))).code).toBe(AuthErrorCode.ALGORITHM_NOT_ALLOWED);
+  });
+
+  it('refuses an alg that the issuer allows but the kid\'s key does not fit', async () => {
+    const token = signToken(pairs.ES256, {}, { kid: 'RS256' });
+    expect((await rejection(v.verify(token))).code).toBe(AuthErrorCode.KEY_NOT_FOUND);
+  });
+
+  it('refuses unsigned tokens', async () => {
+    const header = b64u({ alg: 'none' });
+    const payload = b64u({ iss: ISS_A, aud: 'api', exp: nowSeconds() + 60 });
+    for (const token of [`${header}.${payload}.`, `${header}.${payload}.AAAA`]) {
+      expect([AuthErrorCode.TOKEN_MALFORMED, AuthErrorCode.ALGORITHM_NOT_ALLOWED]).toContain((await rejection(v.verify(token))).code);
+    }
+  });
+
+  it('selects the issuer by iss and tries only that issuer\'s keys', async () => {
+    expect(await v.verify(signToken(keyB, { iss: ISS_B }, { kid: 'b' }))).toMatchObject({ issuer: ISS_B });
+    // Signed with B's key but naming A, and the reverse.
+    expect((await rejection(v.verify(signToken(keyB, { iss: ISS_A }, { kid: 'ES256' })))).code).toBe(AuthErrorCode.SIGNATURE_INVALID);
+    expect((await rejection(v.verify(signToken(keyB, { iss: ISS_A }, { kid: 'b' })))).code).toBe(AuthErrorCode.KEY_NOT_FOUND);
+    expect((await rejection(v.verify(signToken(pairs.ES256, { iss: ISS_B }, { kid: 'b' })))).code).toBe(AuthErrorCode.SIGNATURE_INVALID);
+  });
+
+  it('never fetches anything for an issuer that is not configured', async () => {
+    const remote = new AccessTokenVerifier({
+      issuers: [
+        { issuer: `${canaryUrl}/realm`, audience: 'api', jwksUri: `${canaryUrl}/jwks`, allowInsecureHttp: true },
+        { issuer: canaryUrl, audience: 'api', allowInsecureHttp: true },
+      ],
+    });
+    for (const iss of [`${canaryUrl}/realm/`, `${canaryUrl}/REALM`, `${canaryUrl}/`, `${canaryUrl}/evil`, 'https://attacker.test', '', undefined]) {
+      const token = signToken(pairs.ES256, { iss });
+      expect((await rejection(remote.verify(token))).code).toBe(AuthErrorCode.ISSUER_INVALID);
+    }
+    expect(canaryHits).toBe(0);
+    remote.close();
+  });
+
+  it('enforces the per-issuer algorithm allow-list', async () => {
+    const es = verifier({ algorithms: ['ES256'], keys: [{ key: pairs.ES256.publicKey, kid: 'ES256' }] });
+    expect(() => verifier({ algorithms: ['ES256'] })).toThrow(/issuers\[0\]\.keys.*allowed algorithms/);
+    expect((await rejection(es.verify(signToken(pairs.RS256, {}, { kid: 'RS256' })))).code).toBe(AuthErrorCode.ALGORITHM_NOT_ALLOWED);
+    await expect(es.verify(signToken(pairs.ES256, {}, { kid: 'ES256' }))).resolves.toBeDefined();
+  });
+
+  it('applies the typ policy', async () => {
+    expect((await rejection(v.verify(signToken(pairs.ES256, {}, { kid: 'ES256', typ: 'id_token+jwt' })))).code).toBe(AuthErrorCode.TYPE_INVALID);
+    const strict = verifier({ tokenType: 'strict' });
+    expect((await rejection(strict.verify(signToken(pairs.ES256, {}, { kid: 'ES256', typ: 'JWT' })))).code).toBe(AuthErrorCode.TYPE_INVALID);
+    await expect(strict.verify(signToken(pairs.ES256, {}, { kid: 'ES256', typ: 'application/at+jwt' }))).resolves.toBeDefined();
+  });
+
+  it('checks claims only after the signature', async () => {
+    const expiredForged = signRaw('ES256', keyB.privateKey, { alg: 'ES256', kid: 'ES256' }, { iss: ISS_A, aud: 'api', exp: 1 });
+    expect((await rejection(v.verify(expiredForged))).code).toBe(AuthErrorCode.SIGNATURE_INVALID);
+    const expired = signToken(pairs.ES256, { exp: nowSeconds() - 120 }, { kid: 'ES256' });
+    expect((await rejection(v.verify(expired))).code).toBe(AuthErrorCode.TOKEN_EXPIRED);
+    const wrongAud = signToken(pairs.ES256, { aud: 'someone-else' }, { kid: 'ES256' });
+    expect((await rejection(v.verify(wrongAud))).code).toBe(AuthErrorCode.AUDIENCE_INVALID);
+  });
+
+  it('uses the configured clock and scope claim', async () => {
+    const later = new AccessTokenVerifier({
+      now: () => (nowSeconds() + 3600) * 1000,
+      issuers: [{ issuer: ISS_A, audience: 'api', keys: pairs.ES256.publicKey, scopeClaim: 'scp' }],
+    });
+    expect((await rejection(later.verify(signToken(pairs.ES256)))).code).toBe(AuthErrorCode.TOKEN_EXPIRED);
+    const ok = await later.verify(signToken(pairs.ES256, { exp: nowSeconds() + 7200, scp: ['a', 'b'] }));
+    expect(ok.scopes).toEqual(['a', 'b']);
+  });
+
+  it('turns an unexpected throw into validation_failed (401), never a pass', async () => {
+    const broken: KeySource = {
+      getKeys: () => Promise.reject(new TypeError('boom')),
+      getState: () => ({ kind: 'broken', status: 'failing', keyIds: [], keyCount: 0, consecutiveFailures: 1 }),
+    };
+    const b = new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', keySource: broken }] });
+    const error = await rejection(b.verify(signToken(pairs.ES256)));
+    expect(error).toBeInstanceOf(AuthError);
+    expect([error.code, error.status, error.bearerError]).toEqual([AuthErrorCode.VALIDATION_FAILED, 401, 'invalid_token']);
+  });
+
+  it('never puts the token into an error, and keeps only loggable header values', async () => {
+    const kid = 'evil\nkid';
+    const token = signToken(pairs.ES256, { exp: nowSeconds() - 500 }, { kid });
+    const error = await rejection(v.verify(token));
+    const serialized = `${error.message} ${JSON.stringify(error)} ${JSON.stringify(error.details)} ${String(error.stack)}`;
+    expect(serialized).not.toContain(token.split('.')[1]);
+    expect(serialized).not.toContain(token.split('.')[2]);
+    expect(error.details.kid).toBeUndefined();
+    expect(error.details.issuer).toBe(ISS_A);
+  });
+
+  it('refuses non-string and oversized input', async () => {
+    expect((await rejection(v.verify(undefined as unknown as string))).code).toBe(AuthErrorCode.TOKEN_MALFORMED);
+    expect((await rejection(v.verify({} as unknown as string))).code).toBe(AuthErrorCode.TOKEN_MALFORMED);
+    expect((await rejection(v.verify('a'.repeat(1 << 20)))).code).toBe(AuthErrorCode.TOKEN_TOO_LARGE);
+  });
+
+  it('reports key source state per issuer', () => {
+    expect(Object.keys(v.getKeySourceStates())).toEqual([ISS_A, ISS_B]);
+    expect(v.getKeySourceStates()[ISS_A].keyCount).toBe(10);
+  });
+});
+
+describe('AccessTokenVerifier configuration', () => {
+  const ok: IssuerOptions = { issuer: ISS_A, audience: 'api', keys: pairs.ES256.publicKey };
+  const fails = (issuer: Partial<IssuerOptions> | null, option: string | RegExp, extra: object = {}) => {
+    let error: unknown;
+    try {
+      new AccessTokenVerifier({ issuers: issuer === null ? [] : [{ ...ok, ...issuer } as IssuerOptions], ...extra });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(JwtAuthConfigError);
+    expect((error as JwtAuthConfigError).message).toMatch(option);
+    expect((error as JwtAuthConfigError).message).toMatch(/Fix: /);
+  };
+
+  it('names the option and the fix for each invalid setting', () => {
+    fails(null, /issuers/);
+    fails({ issuer: '' }, /issuers\[0\]\.issuer/);
+    fails({ audience: '' }, /issuers\[0\]\.audience/);
+    fails({ audience: [] }, /issuers\[0\]\.audience/);
+    fails({ algorithms: ['none' as never] }, /"none" can never be allowed/);
+    fails({ algorithms: ['NONE' as never] }, /"none" can never be allowed/);
+    fails({ algorithms: ['rs256' as never] }, /not a supported/);
+    fails({ algorithms: [] }, /algorithms/);
+    fails({ keys: undefined, jwksUri: 'https://issuer.test/jwks', algorithms: ['RS256', 'HS256'] }, /HS256 needs a locally configured secret/);
+    fails({ keys: undefined, algorithms: ['HS256'] }, /HS256 needs a locally configured secret/);
+    fails({ keys: undefined, algorithms: ['HS256'], secret: 'your-256-bit-secret' }, /secret.*placeholder/);
+    fails({ keys: undefined, algorithms: ['HS256'], secret: 'too-short' }, /secret.*shorter/);
+    fails({ keys: undefined, algorithms: ['HS256'], secret: '' }, /secret.*empty/);
+    fails({ keys: undefined, secret: randomBytes(32) }, /no HS algorithm/);
+    fails({ keys: undefined, jwksUri: 'http://issuer.test/jwks' }, /jwksUri.*allowInsecureHttp/);
+    fails({ keys: undefined, issuer: 'http://issuer.test' }, /discovery.*allowInsecureHttp/);
+    fails({ keys: undefined, jwksUri: 'https://user:pw@issuer.test/jwks' }, /credentials/);
+    fails({ keys: undefined, jwksUri: 'not a url' }, /absolute URL/);
+    fails({ jwksUri: 'https://issuer.test/jwks' }, /more than one kind of key source/);
+    fails({ clockTolerance: 301 }, /clockTolerance/);
+    fails({ clockTolerance: -1 }, /clockTolerance/);
+    fails({ scopeClaim: 'scopes' as never }, /scopeClaim/);
+    fails({ tokenType: 'lenient' as never }, /tokenType/);
+    fails({ fetch: { timeoutMs: 0 } }, /fetch\.timeoutMs/);
+    fails({ fetch: { timeout: 5 } as never }, /fetch\.timeout/);
+    fails({ keys: 'not a pem' }, /issuers\[0\]\.keys/);
+    fails({}, /maxTokenLength/, { maxTokenLength: 10 });
+    fails({}, /clockTolerance/, { clockTolerance: 3600 });
+    expect(() => new AccessTokenVerifier({ issuers: [ok, ok] })).toThrow(/configured twice/);
+  });
+
+  it('accepts a plain http JWKS URL only with allowInsecureHttp', () => {
+    expect(() => new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', jwksUri: `${canaryUrl}/jwks`, allowInsecureHttp: true }] })).not.toThrow();
+  });
+});

@@ -1,0 +1,122 @@
+import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
+import { decodeCheckedJsonSegment, parseCompactJws } from '../jws/compact';
+import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
+import { verifyWithKeySource } from '../jws/verify-jws';
+import { validateClaims } from '../jwt/claims';
+import { createPrincipal, type AuthPrincipal } from '../jwt/principal';
+import { extractScopes } from '../jwt/scopes';
+import { checkTokenType } from '../jwt/token-type';
+import type { KeySourceState } from '../keys/key-source.interface';
+import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
+import type { VerifierOptions } from './verifier-options.interface';
+
+// Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
+const LOGGABLE = /^[\x21-\x7e]{1,128}$/;
+
+function loggable(value: unknown): string | undefined {
+  return typeof value === 'string' && LOGGABLE.test(value) ? value : undefined;
+}
+
+/**
+ * Validates JWT access tokens offline against one or more configured issuers: strict compact parsing, issuer
+ * selection by the unverified `iss` (exact, configured issuers only, so an unknown issuer never causes a fetch), the
+ * issuer's algorithm allow-list and keys, signature, then claims. Framework-free.
+ *
+ * @example
+ * const verifier = new AccessTokenVerifier({
+ *   issuers: [{ issuer: 'https://id.example.com', audience: 'orders-api' }], // keys via OIDC discovery
+ * });
+ * const principal = await verifier.verify(token); // rejects with AuthError
+ */
+export class AccessTokenVerifier {
+  private readonly issuers: Map<string, IssuerRuntime>;
+  private readonly maxTokenLength: number;
+  private readonly now: () => number;
+  private readonly unsubscribers: (() => void)[] = [];
+
+  /** @throws JwtAuthConfigError when the options are invalid (the message names the option and the fix). */
+  constructor(options: VerifierOptions) {
+    const { issuers, maxTokenLength } = normalizeVerifierOptions(options);
+    this.issuers = issuers;
+    this.maxTokenLength = maxTokenLength;
+    this.now = options.now ?? Date.now;
+    const listener = options.onKeySourceEvent;
+    if (listener) {
+      for (const runtime of issuers.values()) {
+        const unsubscribe = runtime.keySource.subscribe?.((event) => {
+          try {
+            listener(runtime.issuer, event);
+          } catch {
+            // A failing listener must never break key handling.
+          }
+        });
+        if (unsubscribe) this.unsubscribers.push(unsubscribe);
+      }
+    }
+  }
+
+  /**
+   * Verify an access token and return its frozen principal.
+   * Rejects only with {@link AuthError}; any unexpected failure becomes `validation_failed` (401).
+   */
+  async verify(token: string): Promise<AuthPrincipal> {
+    let issuer: IssuerRuntime | undefined;
+    let header: CheckedHeader | undefined;
+    try {
+      const parsed = parseCompactJws(token, { maxTokenLength: this.maxTokenLength });
+      // The payload is read before the signature only to pick the issuer; nothing in it is trusted until verified.
+      const claims = decodeCheckedJsonSegment(parsed.payloadSegment, 'payload');
+      const iss = claims['iss'];
+      issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
+      if (!issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
+      header = checkProtectedHeader(parsed.header, issuer.algorithms);
+      checkTokenType(header.typ, issuer.tokenType);
+      await verifyWithKeySource(parsed, header, issuer.keySource);
+      const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
+      const scopes = extractScopes(claims, issuer.scopeClaim);
+      const sub = claims['sub'];
+      const clientId = claims['client_id'];
+      return createPrincipal({
+        issuer: issuer.issuer,
+        subject: typeof sub === 'string' ? sub : undefined,
+        audience,
+        scopes,
+        clientId: typeof clientId === 'string' ? clientId : undefined,
+        expiresAt: exp,
+        claims,
+        header: { alg: header.alg.name, kid: header.kid, typ: header.typ },
+      });
+    } catch (error) {
+      throw this.withContext(AuthError.from(error), issuer, header);
+    }
+  }
+
+  /** State of every issuer's key source, keyed by issuer, for health checks. */
+  getKeySourceStates(): Record<string, KeySourceState> {
+    const states: Record<string, KeySourceState> = Object.create(null);
+    for (const [name, runtime] of this.issuers) states[name] = runtime.keySource.getState();
+    return states;
+  }
+
+  /** Load every issuer's keys ahead of the first request. Never rejects: a down issuer is reported, not fatal. */
+  async warmUp(): Promise<void> {
+    await Promise.all([...this.issuers.values()].map((runtime) => runtime.keySource.warmUp?.().catch(() => undefined)));
+  }
+
+  /** Stop listening to key sources and release their resources. */
+  close(): void {
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    for (const runtime of this.issuers.values()) runtime.keySource.close?.();
+  }
+
+  private withContext(error: AuthError, issuer: IssuerRuntime | undefined, header: CheckedHeader | undefined): AuthError {
+    const details: AuthErrorDetails = {
+      ...error.details,
+      issuer: error.details.issuer ?? issuer?.issuer,
+      kid: loggable(error.details.kid ?? header?.kid),
+      alg: error.details.alg ?? header?.alg.name,
+    };
+    if (details.issuer === error.details.issuer && details.kid === error.details.kid && details.alg === error.details.alg) return error;
+    return new AuthError(error.code, error.message, details, { cause: error.cause });
+  }
+}

@@ -1,0 +1,75 @@
+import type { KeyObject } from 'node:crypto';
+import type { JwsAlgorithm } from '../jws/algorithms';
+import type { Jwk, JwkSet } from '../keys/jwk';
+import type { KeySource, KeySourceListener } from '../keys/key-source.interface';
+import type { RemoteJwksOptions } from '../keys/remote-jwks.options';
+
+/**
+ * A locally configured verification key: a PEM string (SPKI public key, PKCS#1 RSA public key or X.509
+ * certificate), a `KeyObject`, a JWK, a JWKS, a file holding any of these, or a PEM / `KeyObject` with its `kid`.
+ */
+export type StaticKeyInput =
+  | string
+  | KeyObject
+  | Jwk
+  | JwkSet
+  | { readonly path: string }
+  | { readonly key: string | KeyObject; readonly kid?: string; readonly alg?: JwsAlgorithm };
+
+/** Which header `typ` values are accepted. */
+export type TokenTypePolicy =
+  /** Absent, `JWT`, or `at+jwt` (any case, optional `application/` prefix); every other explicit type is refused. */
+  | 'access-token-or-jwt'
+  /** Only `at+jwt` / `application/at+jwt` (RFC 9068 section 2.1). */
+  | 'strict';
+
+/** Everything that is trusted about one token issuer. */
+export interface IssuerOptions {
+  /** The exact `iss` value (compared as a string: no normalisation of case or trailing slash). */
+  readonly issuer: string;
+  /** Accepted audiences; a token is accepted when any `aud` member equals one of them exactly. */
+  readonly audience: string | readonly string[];
+  /**
+   * Exact allow-list of JWS algorithms for this issuer.
+   * @default every asymmetric algorithm (RS/PS/ES 256/384/512, EdDSA); `HS*` must be listed explicitly with `secret`.
+   */
+  readonly algorithms?: readonly JwsAlgorithm[];
+  /** Fetch keys from this JWKS URL (https, unless `allowInsecureHttp`). */
+  readonly jwksUri?: string;
+  /** Find `jwks_uri` through OIDC discovery at `<issuer>/.well-known/openid-configuration`. @default true when no other key source is set */
+  readonly discovery?: boolean;
+  /** Locally configured public keys. */
+  readonly keys?: StaticKeyInput | readonly StaticKeyInput[];
+  /** HMAC secret for `HS*` algorithms: at least as long as the hash output; weak values refuse to construct. */
+  readonly secret?: string | Buffer | KeyObject;
+  /** A custom key source (for example the jwks-rsa adapter). */
+  readonly keySource?: KeySource;
+  /** Claim that carries granted scopes. @default 'scope' */
+  readonly scopeClaim?: 'scope' | 'scp';
+  /** Header `typ` policy. @default 'access-token-or-jwt' */
+  readonly tokenType?: TokenTypePolicy;
+  /** Claims that must be present (not null) in every token. @default [] */
+  readonly requiredClaims?: readonly string[];
+  /** Refuse tokens whose `iat` is older than this many seconds (requires `iat`). */
+  readonly maxTokenAge?: number;
+  /** Clock tolerance in seconds for `exp`, `nbf` and `iat`, at most 300. @default 60 (or the verifier-wide value) */
+  readonly clockTolerance?: number;
+  /** Allow `http:` JWKS and discovery URLs (loopback development and tests only). @default false */
+  readonly allowInsecureHttp?: boolean;
+  /** Limits and timings of remote key fetching. */
+  readonly fetch?: RemoteJwksOptions;
+}
+
+/** Options of {@link AccessTokenVerifier}: one or more issuers plus verifier-wide limits. */
+export interface VerifierOptions {
+  /** The trusted issuers; the unverified `iss` selects exactly one of them. */
+  readonly issuers: readonly IssuerOptions[];
+  /** Longest accepted token, in characters, checked before any decoding. @default 8192 */
+  readonly maxTokenLength?: number;
+  /** Default clock tolerance in seconds for issuers that set none. @default 60 */
+  readonly clockTolerance?: number;
+  /** Receives key-source state changes (stale, failing, recovered, members rejected). */
+  readonly onKeySourceEvent?: (issuer: string, ...event: Parameters<KeySourceListener>) => void;
+  /** Clock in milliseconds since the epoch; for tests. @default Date.now */
+  readonly now?: () => number;
+}
