@@ -49,5 +49,9 @@ export type {
   VerifierOptions,
 } from './lib/verification/verifier-options.interface';
 
+// Service-to-service clients
+export { ClientCredentialsTokenProvider, TokenRequestError } from './lib/client/client-credentials.token-provider';
+export type { ClientCredentialsOptions } from './lib/client/client-credentials.token-provider';
+
 // Nest integration
 export * from './lib/nest';
