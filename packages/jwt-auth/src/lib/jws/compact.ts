@@ -27,6 +27,13 @@ export interface CompactParseOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+// Buffer#toString is several times faster than TextDecoder but replaces bad sequences with U+FFFD; only when a
+// U+FFFD shows up is the fatal decoder asked whether it was real input or a replacement.
+function decodeUtf8Fatal(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.includes('\ufffd') ? utf8.decode(bytes) : text;
+}
+
 function malformed(message: string): AuthError {
   return new AuthError(AuthErrorCode.TOKEN_MALFORMED, message);
 }
@@ -45,7 +52,7 @@ export function decodeJsonSegment(segment: string, what: 'header' | 'payload', m
 export function decodeCheckedJsonSegment(segment: string, what: 'header' | 'payload', maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
   let value: unknown;
   try {
-    value = parseStrictJson(utf8.decode(decodeBase64Url(segment)), maxDepth);
+    value = parseStrictJson(decodeUtf8Fatal(decodeBase64Url(segment)), maxDepth);
   } catch {
     throw malformed(`JWS ${what} is not a strict UTF-8 JSON object`);
   }

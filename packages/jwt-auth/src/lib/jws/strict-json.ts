@@ -13,56 +13,80 @@ export const DEFAULT_MAX_JSON_DEPTH = 20;
 
 const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
-/**
- * Parse RFC 8259 JSON strictly: duplicate member names are an error (JSON.parse keeps the last, which lets
- * `{"alg":"none","alg":"ES256"}` pass as ES256), nesting is bounded (no RangeError from deep input), and objects are
- * created with a null prototype so `__proto__` is an ordinary member.
- * @throws StrictJsonError
- */
-export function parseStrictJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonValue {
-  let i = 0;
-  const n = text.length;
+class StrictJsonParser {
+  private i = 0;
+  private readonly n: number;
 
-  const fail = (what: string): never => {
-    throw new StrictJsonError(`${what} at offset ${i}`);
-  };
+  constructor(
+    private readonly text: string,
+    private readonly maxDepth: number,
+  ) {
+    this.n = text.length;
+  }
 
-  const skipWs = (): void => {
+  parseDocument(): JsonValue {
+    const value = this.value(0);
+    this.skipWs();
+    if (this.i !== this.n) this.fail('trailing data');
+    return value;
+  }
+
+  private fail(what: string): never {
+    throw new StrictJsonError(`${what} at offset ${this.i}`);
+  }
+
+  private skipWs(): void {
+    const { text, n } = this;
+    let i = this.i;
     while (i < n) {
       const c = text.charCodeAt(i);
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
-      else return;
+      else break;
     }
-  };
+    this.i = i;
+  }
 
-  const parseString = (): string => {
+  private string(): string {
+    const text = this.text;
     // text[i] is the opening quote. Fast path: no escapes or control characters before the closing quote.
-    i++;
-    const close = text.indexOf('"', i);
-    if (close >= 0) {
-      let j = i;
-      while (j < close) {
-        const c = text.charCodeAt(j);
-        if (c < 0x20 || c === 0x5c) break;
-        j++;
-      }
-      if (j === close) {
-        const raw = text.slice(i, close);
-        i = close + 1;
-        return raw;
-      }
+    const begin = this.i + 1;
+    const close = text.indexOf('"', begin);
+    if (close < 0) {
+      this.i = this.n;
+      this.fail('unterminated string');
     }
+    let j = begin;
+    while (j < close) {
+      const c = text.charCodeAt(j);
+      if (c < 0x20 || c === 0x5c) break;
+      j++;
+    }
+    if (j === close) {
+      this.i = close + 1;
+      return text.slice(begin, close);
+    }
+    return this.escapedString(begin);
+  }
+
+  private escapedString(begin: number): string {
+    const { text, n } = this;
+    let i = begin;
     let start = i;
     let out = '';
     for (;;) {
-      if (i >= n) fail('unterminated string');
+      if (i >= n) {
+        this.i = i;
+        this.fail('unterminated string');
+      }
       const c = text.charCodeAt(i);
       if (c === 0x22) {
-        out += text.slice(start, i);
-        i++;
-        return out;
+        this.i = i + 1;
+        return out + text.slice(start, i);
       }
-      if (c < 0x20) fail('control character in string');
+      if (c < 0x20) {
+        this.i = i;
+        this.fail('control character in string');
+      }
       if (c !== 0x5c) {
         i++;
         continue;
@@ -71,138 +95,153 @@ export function parseStrictJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH)
       const e = text[i + 1];
       if (e === 'u') {
         const hex = text.slice(i + 2, i + 6);
-        if (!/^[0-9A-Fa-f]{4}$/.test(hex)) fail('bad \\u escape');
+        if (!/^[0-9A-Fa-f]{4}$/.test(hex)) {
+          this.i = i;
+          this.fail('bad \\u escape');
+        }
         out += String.fromCharCode(parseInt(hex, 16));
         i += 6;
       } else {
         const r = e === undefined ? undefined : ESCAPES[e];
-        if (r === undefined) fail('bad escape');
+        if (r === undefined) {
+          this.i = i;
+          this.fail('bad escape');
+        }
         out += r;
         i += 2;
       }
       start = i;
     }
-  };
+  }
 
-  const digits = (): number => {
-    const from = i;
+  private digits(): number {
+    const { text, n } = this;
+    const from = this.i;
+    let i = from;
     while (i < n) {
       const c = text.charCodeAt(i);
       if (c < 0x30 || c > 0x39) break;
       i++;
     }
+    this.i = i;
     return i - from;
-  };
+  }
 
   // RFC 8259 section 6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
-  const parseNumber = (): number => {
-    const start = i;
-    if (text.charCodeAt(i) === 0x2d) i++;
-    const first = text.charCodeAt(i);
-    if (first === 0x30) i++;
-    else if (first >= 0x31 && first <= 0x39) digits();
-    else fail('bad number');
-    if (text.charCodeAt(i) === 0x2e) {
-      i++;
-      if (digits() === 0) fail('bad number');
+  private number(): number {
+    const text = this.text;
+    const start = this.i;
+    if (text.charCodeAt(this.i) === 0x2d) this.i++;
+    const first = text.charCodeAt(this.i);
+    if (first === 0x30) this.i++;
+    else if (first >= 0x31 && first <= 0x39) this.digits();
+    else this.fail('bad number');
+    if (text.charCodeAt(this.i) === 0x2e) {
+      this.i++;
+      if (this.digits() === 0) this.fail('bad number');
     }
-    const e = text.charCodeAt(i);
+    const e = text.charCodeAt(this.i);
     if (e === 0x65 || e === 0x45) {
-      i++;
-      const sign = text.charCodeAt(i);
-      if (sign === 0x2b || sign === 0x2d) i++;
-      if (digits() === 0) fail('bad number');
+      this.i++;
+      const sign = text.charCodeAt(this.i);
+      if (sign === 0x2b || sign === 0x2d) this.i++;
+      if (this.digits() === 0) this.fail('bad number');
     }
-    return Number(text.slice(start, i));
-  };
+    return Number(text.slice(start, this.i));
+  }
 
-  const parseLiteral = (word: string, value: JsonValue): JsonValue => {
-    if (text.startsWith(word, i)) {
-      i += word.length;
-      return value;
+  private literal(word: string, value: JsonValue): JsonValue {
+    if (!this.text.startsWith(word, this.i)) this.fail('unexpected token');
+    this.i += word.length;
+    return value;
+  }
+
+  private object(depth: number): JsonObject {
+    if (depth >= this.maxDepth) this.fail('nesting too deep');
+    const text = this.text;
+    this.i++;
+    const obj = Object.create(null) as JsonObject;
+    this.skipWs();
+    if (text.charCodeAt(this.i) === 0x7d) {
+      this.i++;
+      return obj;
     }
-    return fail('unexpected token');
-  };
+    for (;;) {
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x22) this.fail('expected member name');
+      const key = this.string();
+      // Object.hasOwn works on null-prototype objects and never consults a prototype chain.
+      if (Object.hasOwn(obj, key)) this.fail('duplicate member name');
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x3a) this.fail('expected ":"');
+      this.i++;
+      obj[key] = this.value(depth + 1);
+      this.skipWs();
+      const d = text.charCodeAt(this.i);
+      this.i++;
+      if (d === 0x7d) return obj;
+      if (d !== 0x2c) {
+        this.i--;
+        this.fail('expected "," or "}"');
+      }
+    }
+  }
 
-  const parseValue = (depth: number): JsonValue => {
-    skipWs();
-    if (i >= n) fail('unexpected end');
-    const c = text.charCodeAt(i);
+  private array(depth: number): JsonValue[] {
+    if (depth >= this.maxDepth) this.fail('nesting too deep');
+    const text = this.text;
+    this.i++;
+    const arr: JsonValue[] = [];
+    this.skipWs();
+    if (text.charCodeAt(this.i) === 0x5d) {
+      this.i++;
+      return arr;
+    }
+    for (;;) {
+      arr.push(this.value(depth + 1));
+      this.skipWs();
+      const d = text.charCodeAt(this.i);
+      this.i++;
+      if (d === 0x5d) return arr;
+      if (d !== 0x2c) {
+        this.i--;
+        this.fail('expected "," or "]"');
+      }
+    }
+  }
+
+  private value(depth: number): JsonValue {
+    this.skipWs();
+    if (this.i >= this.n) this.fail('unexpected end');
+    const c = this.text.charCodeAt(this.i);
     switch (c) {
-      case 0x7b /* { */: {
-        if (depth >= maxDepth) fail('nesting too deep');
-        i++;
-        const obj = Object.create(null) as JsonObject;
-        skipWs();
-        if (text.charCodeAt(i) === 0x7d) {
-          i++;
-          return obj;
-        }
-        for (;;) {
-          skipWs();
-          if (text.charCodeAt(i) !== 0x22) fail('expected member name');
-          const key = parseString();
-          // Object.hasOwn works on null-prototype objects and never consults a prototype chain.
-          if (Object.hasOwn(obj, key)) fail('duplicate member name');
-          skipWs();
-          if (text.charCodeAt(i) !== 0x3a) fail('expected ":"');
-          i++;
-          obj[key] = parseValue(depth + 1);
-          skipWs();
-          const d = text.charCodeAt(i);
-          if (d === 0x2c) {
-            i++;
-            continue;
-          }
-          if (d === 0x7d) {
-            i++;
-            return obj;
-          }
-          fail('expected "," or "}"');
-        }
-      }
-      case 0x5b /* [ */: {
-        if (depth >= maxDepth) fail('nesting too deep');
-        i++;
-        const arr: JsonValue[] = [];
-        skipWs();
-        if (text.charCodeAt(i) === 0x5d) {
-          i++;
-          return arr;
-        }
-        for (;;) {
-          arr.push(parseValue(depth + 1));
-          skipWs();
-          const d = text.charCodeAt(i);
-          if (d === 0x2c) {
-            i++;
-            continue;
-          }
-          if (d === 0x5d) {
-            i++;
-            return arr;
-          }
-          fail('expected "," or "]"');
-        }
-      }
-      case 0x22:
-        return parseString();
+      case 0x7b /* { */:
+        return this.object(depth);
+      case 0x5b /* [ */:
+        return this.array(depth);
+      case 0x22 /* " */:
+        return this.string();
       case 0x74:
-        return parseLiteral('true', true);
+        return this.literal('true', true);
       case 0x66:
-        return parseLiteral('false', false);
+        return this.literal('false', false);
       case 0x6e:
-        return parseLiteral('null', null);
+        return this.literal('null', null);
       default:
-        if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return parseNumber();
-        return fail('unexpected token');
+        if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+        return this.fail('unexpected token');
     }
-  };
+  }
+}
 
-  const value = parseValue(0);
-  skipWs();
-  if (i !== n) fail('trailing data');
-  return value;
+/**
+ * Parse RFC 8259 JSON strictly: duplicate member names are an error (JSON.parse keeps the last, which lets
+ * `{"alg":"none","alg":"ES256"}` pass as ES256), nesting is bounded (no RangeError from deep input), and objects are
+ * created with a null prototype so `__proto__` is an ordinary member.
+ * @throws StrictJsonError
+ */
+export function parseStrictJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonValue {
+  return new StrictJsonParser(text, maxDepth).parseDocument();
 }
 
 /** True for a (null-prototype or plain) JSON object. */

@@ -8,11 +8,10 @@ import { verifySignature } from './signature';
 import type { JsonObject } from './strict-json';
 
 /**
- * Resolve the candidate keys for a checked header and return the one that verifies the signature.
- * @throws AuthError `key_not_found`, `signature_invalid` or `keys_unavailable`
+ * Return the candidate key that verifies the signature.
+ * @throws AuthError `key_not_found` or `signature_invalid`
  */
-export async function verifyWithKeySource(parsed: ParsedCompactJws, header: CheckedHeader, source: KeySource): Promise<VerificationKey> {
-  const candidates = await source.getKeys({ kid: header.kid, alg: header.alg.name });
+export function verifyWithCandidates(parsed: ParsedCompactJws, header: CheckedHeader, candidates: readonly VerificationKey[]): VerificationKey {
   if (candidates.length === 0) {
     throw new AuthError(AuthErrorCode.KEY_NOT_FOUND, 'no key of the issuer matches the token', { kid: header.kid, alg: header.alg.name });
   }
@@ -20,6 +19,14 @@ export async function verifyWithKeySource(parsed: ParsedCompactJws, header: Chec
     if (verifySignature(header.alg, key, parsed.signingInput, parsed.signature)) return key;
   }
   throw new AuthError(AuthErrorCode.SIGNATURE_INVALID, 'token signature is invalid', { kid: header.kid, alg: header.alg.name });
+}
+
+/**
+ * Resolve the candidate keys for a checked header and return the one that verifies the signature.
+ * @throws AuthError `key_not_found`, `signature_invalid` or `keys_unavailable`
+ */
+export async function verifyWithKeySource(parsed: ParsedCompactJws, header: CheckedHeader, source: KeySource): Promise<VerificationKey> {
+  return verifyWithCandidates(parsed, header, await source.getKeys({ kid: header.kid, alg: header.alg.name }));
 }
 
 /** Options of {@link verifyCompactJws}. */

@@ -119,19 +119,28 @@ export function importHmacSecret(secret: string | Buffer | KeyObject, options: J
  * configured without a `kid` are trusted for any token of the issuer whose `alg` they fit.
  */
 export class StaticKeySource implements KeySource {
-  private readonly byKid = new Map<string, VerificationKey[]>();
-  private readonly unnamed: VerificationKey[] = [];
+  // Candidate lists are precomputed per (kid, alg) so the hot path is two Map lookups and no allocation.
+  private readonly byKid = new Map<string, Map<string, readonly VerificationKey[]>>();
+  private readonly unnamedByAlg: Map<string, readonly VerificationKey[]>;
+  private readonly allByAlg: Map<string, readonly VerificationKey[]>;
 
   constructor(private readonly keys: readonly VerificationKey[]) {
-    for (const key of keys) {
-      if (key.kid === undefined) this.unnamed.push(key);
-      else this.byKid.set(key.kid, [...(this.byKid.get(key.kid) ?? []), key]);
-    }
+    const named = new Map<string, VerificationKey[]>();
+    for (const key of keys) if (key.kid !== undefined) named.set(key.kid, [...(named.get(key.kid) ?? []), key]);
+    for (const [kid, list] of named) this.byKid.set(kid, StaticKeySource.indexByAlg(list));
+    this.unnamedByAlg = StaticKeySource.indexByAlg(keys.filter((key) => key.kid === undefined));
+    this.allByAlg = StaticKeySource.indexByAlg(keys);
+  }
+
+  private static indexByAlg(keys: readonly VerificationKey[]): Map<string, readonly VerificationKey[]> {
+    const index = new Map<string, readonly VerificationKey[]>();
+    for (const key of keys) for (const alg of key.algorithms) index.set(alg, Object.freeze([...(index.get(alg) ?? []), key]));
+    return index;
   }
 
   async getKeys({ kid, alg }: KeyLookup): Promise<readonly VerificationKey[]> {
-    const named = kid === undefined ? this.keys : (this.byKid.get(kid) ?? this.unnamed);
-    return named.filter((key) => key.algorithms.has(alg as never));
+    const index = kid === undefined ? this.allByAlg : (this.byKid.get(kid) ?? this.unnamedByAlg);
+    return index.get(alg) ?? [];
   }
 
   getState(): KeySourceState {

@@ -1,7 +1,7 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
 import { decodeCheckedJsonSegment, parseCompactJws } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
-import { verifyWithKeySource } from '../jws/verify-jws';
+import { verifyWithCandidates } from '../jws/verify-jws';
 import { validateClaims } from '../jwt/claims';
 import { createPrincipal, type AuthPrincipal } from '../jwt/principal';
 import { extractScopes } from '../jwt/scopes';
@@ -71,7 +71,8 @@ export class AccessTokenVerifier {
       if (!issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
       header = checkProtectedHeader(parsed.header, issuer.algorithms);
       checkTokenType(header.typ, issuer.tokenType);
-      await verifyWithKeySource(parsed, header, issuer.keySource);
+      const candidates = await issuer.keySource.getKeys({ kid: header.kid, alg: header.alg.name });
+      verifyWithCandidates(parsed, header, candidates);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = extractScopes(claims, issuer.scopeClaim);
       const sub = claims['sub'];
