@@ -62,7 +62,8 @@ export async function benchCore(): Promise<BenchResult[]> {
       alg === 'HS256'
         ? { issuer: ISSUER, audience: 'bench-api', algorithms: ['HS256'], secret: verifyKey }
         : { issuer: ISSUER, audience: 'bench-api', algorithms: [alg], keys: { key: verifyKey, kid: 'bench-key' } };
-    const verifier = new AccessTokenVerifier({ issuers: [issuer] });
+    // The verified-token cache is off: this measures the full verification path on every call.
+    const verifier = new AccessTokenVerifier({ issuers: [issuer], verifiedTokenCacheSize: 0 });
     const header = Buffer.from(JSON.stringify({ alg, typ: 'at+jwt', kid: 'bench-key' })).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
     const sigFn = signer(alg, signKey);

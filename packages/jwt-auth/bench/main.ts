@@ -1,4 +1,5 @@
 import { benchCore } from './core.bench';
+import { benchHttp } from './http.bench';
 import type { BenchResult } from './measure';
 
 async function main(): Promise<void> {
@@ -6,6 +7,7 @@ async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   const results: BenchResult[] = [];
   if (!only || only === 'core') results.push(...(await benchCore()));
+  if (!only || only === 'http') results.push(...(await benchHttp()));
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;

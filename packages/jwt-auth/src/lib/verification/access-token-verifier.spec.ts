@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { generateTestKey, signRaw, signToken, nowSeconds, b64u, type TestKeyPair } from '../__fixtures__/tokens';
 import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../errors/auth.errors';
 import type { KeySource } from '../keys/key-source.interface';
+import { toVerificationKey } from '../keys/verification-key';
 import { AccessTokenVerifier } from './access-token-verifier';
 import type { IssuerOptions } from './verifier-options.interface';
 
@@ -222,5 +223,61 @@ describe('AccessTokenVerifier configuration', () => {
 
   it('accepts a plain http JWKS URL only with allowInsecureHttp', () => {
     expect(() => new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', jwksUri: `${canaryUrl}/jwks`, allowInsecureHttp: true }] })).not.toThrow();
+  });
+});
+
+describe('AccessTokenVerifier verified-token cache', () => {
+  const pair = generateTestKey('ES256');
+  const swap = generateTestKey('ES256');
+
+  function mutableSource() {
+    let keys = [toVerificationKey(pair.publicKey, 'k', 'ES256', undefined)];
+    let lookups = 0;
+    const source: KeySource = {
+      getKeys: async ({ kid }) => {
+        lookups++;
+        return keys.filter((k) => k.kid === kid);
+      },
+      getState: () => ({ kind: 'test', status: 'fresh', keyIds: ['k'], keyCount: keys.length, consecutiveFailures: 0 }),
+    };
+    return {
+      source,
+      lookups: () => lookups,
+      replace: (next: typeof keys) => (keys = next),
+    };
+  }
+
+  it('serves a repeated token from the cache but drops it as soon as its key is no longer served', async () => {
+    const m = mutableSource();
+    const v = new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }] });
+    const token = signToken(pair, {}, { kid: 'k' });
+    const first = await v.verify(token);
+    expect(await v.verify(token)).toBe(first);
+    // Same kid, different key (rotation that reuses a kid, or a compromised key swapped out).
+    m.replace([toVerificationKey(swap.publicKey, 'k', 'ES256', undefined)]);
+    expect((await rejection(v.verify(token))).code).toBe(AuthErrorCode.SIGNATURE_INVALID);
+    m.replace([]);
+    expect((await rejection(v.verify(token))).code).toBe(AuthErrorCode.KEY_NOT_FOUND);
+  });
+
+  it('re-checks expiry on every hit', async () => {
+    let now = Date.now();
+    const m = mutableSource();
+    const v = new AccessTokenVerifier({ now: () => now, issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }] });
+    const token = signToken(pair, { exp: Math.floor(now / 1000) + 30 }, { kid: 'k' });
+    await v.verify(token);
+    now += 120_000;
+    expect((await rejection(v.verify(token))).code).toBe(AuthErrorCode.TOKEN_EXPIRED);
+  });
+
+  it('can be disabled and rejects a bad size', async () => {
+    const m = mutableSource();
+    const v = new AccessTokenVerifier({ verifiedTokenCacheSize: 0, issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }] });
+    const token = signToken(pair, {}, { kid: 'k' });
+    const a = await v.verify(token);
+    const b = await v.verify(token);
+    expect(a).not.toBe(b);
+    expect(a).toEqual(b);
+    expect(() => new AccessTokenVerifier({ verifiedTokenCacheSize: -1, issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }] })).toThrow(/verifiedTokenCacheSize/);
   });
 });

@@ -8,6 +8,7 @@ import { extractScopes } from '../jwt/scopes';
 import { checkTokenType } from '../jwt/token-type';
 import type { KeySourceState } from '../keys/key-source.interface';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
+import { VerifiedTokenCache, type VerifiedTokenEntry } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
 
 // Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
@@ -33,11 +34,13 @@ export class AccessTokenVerifier {
   private readonly maxTokenLength: number;
   private readonly now: () => number;
   private readonly unsubscribers: (() => void)[] = [];
+  private readonly cache: VerifiedTokenCache;
 
   /** @throws JwtAuthConfigError when the options are invalid (the message names the option and the fix). */
   constructor(options: VerifierOptions) {
-    const { issuers, maxTokenLength } = normalizeVerifierOptions(options);
+    const { issuers, maxTokenLength, verifiedTokenCacheSize } = normalizeVerifierOptions(options);
     this.issuers = issuers;
+    this.cache = new VerifiedTokenCache(verifiedTokenCacheSize);
     this.maxTokenLength = maxTokenLength;
     this.now = options.now ?? Date.now;
     const listener = options.onKeySourceEvent;
@@ -60,6 +63,11 @@ export class AccessTokenVerifier {
    * Rejects only with {@link AuthError}; any unexpected failure becomes `validation_failed` (401).
    */
   async verify(token: string): Promise<AuthPrincipal> {
+    const cached = typeof token === 'string' ? this.cache.get(token) : undefined;
+    if (cached) {
+      const principal = await this.revalidate(token, cached);
+      if (principal) return principal;
+    }
     let issuer: IssuerRuntime | undefined;
     let header: CheckedHeader | undefined;
     try {
@@ -72,12 +80,12 @@ export class AccessTokenVerifier {
       header = checkProtectedHeader(parsed.header, issuer.algorithms);
       checkTokenType(header.typ, issuer.tokenType);
       const candidates = await issuer.keySource.getKeys({ kid: header.kid, alg: header.alg.name });
-      verifyWithCandidates(parsed, header, candidates);
+      const key = verifyWithCandidates(parsed, header, candidates);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = extractScopes(claims, issuer.scopeClaim);
       const sub = claims['sub'];
       const clientId = claims['client_id'];
-      return createPrincipal({
+      const principal = createPrincipal({
         issuer: issuer.issuer,
         subject: typeof sub === 'string' ? sub : undefined,
         audience,
@@ -87,9 +95,30 @@ export class AccessTokenVerifier {
         claims,
         header: { alg: header.alg.name, kid: header.kid, typ: header.typ },
       });
+      this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, kid: header.kid, alg: header.alg.name });
+      return principal;
     } catch (error) {
       throw this.withContext(AuthError.from(error), issuer, header);
     }
+  }
+
+  /**
+   * A cache hit is only as good as a fresh verification: the signature is a pure function of token and key, so it
+   * suffices to re-check the time-based claims and that the key is still served (a rotated-out key retires its
+   * tokens at once). Anything else falls back to the full path.
+   */
+  private async revalidate(token: string, entry: VerifiedTokenEntry): Promise<AuthPrincipal | undefined> {
+    const issuer = this.issuers.get(entry.issuer);
+    try {
+      if (!issuer) throw new Error('issuer gone');
+      validateClaims(entry.claims, issuer.claims, this.now() / 1000);
+      const candidates = await issuer.keySource.getKeys({ kid: entry.kid, alg: entry.alg });
+      if (candidates.includes(entry.key)) return entry.principal;
+    } catch {
+      // Expired, key gone or source failing: drop the entry and let the full path produce the precise error.
+    }
+    this.cache.delete(token);
+    return undefined;
   }
 
   /** State of every issuer's key source, keyed by issuer, for health checks. */

@@ -170,7 +170,11 @@ function normalizeIssuer(path: string, options: IssuerOptions, defaults: { clock
  * Validate verifier options and build one runtime per issuer. Runs once at construction (boot).
  * @throws JwtAuthConfigError naming the option and the fix
  */
-export function normalizeVerifierOptions(options: VerifierOptions): { issuers: Map<string, IssuerRuntime>; maxTokenLength: number } {
+export function normalizeVerifierOptions(options: VerifierOptions): {
+  issuers: Map<string, IssuerRuntime>;
+  maxTokenLength: number;
+  verifiedTokenCacheSize: number;
+} {
   if (!isPlainObject(options)) throw new JwtAuthConfigError('options', 'must be an object', 'pass { issuers: [...] }');
   if (!Array.isArray(options.issuers) || options.issuers.length === 0) {
     throw new JwtAuthConfigError('issuers', 'is empty', 'configure at least one trusted issuer with its audience and keys');
@@ -181,6 +185,10 @@ export function normalizeVerifierOptions(options: VerifierOptions): { issuers: M
   if (!Number.isInteger(maxTokenLength) || maxTokenLength < 256 || maxTokenLength > 1_048_576) {
     throw new JwtAuthConfigError('maxTokenLength', 'must be an integer from 256 to 1048576', 'remove it to use the default (8192)');
   }
+  const verifiedTokenCacheSize = options.verifiedTokenCacheSize ?? 1000;
+  if (!Number.isInteger(verifiedTokenCacheSize) || verifiedTokenCacheSize < 0 || verifiedTokenCacheSize > 1_000_000) {
+    throw new JwtAuthConfigError('verifiedTokenCacheSize', 'must be an integer from 0 to 1000000', 'remove it to use the default (1000), or 0 to disable the cache');
+  }
   const now = options.now ?? Date.now;
   const issuers = new Map<string, IssuerRuntime>();
   options.issuers.forEach((issuerOptions, index) => {
@@ -190,5 +198,5 @@ export function normalizeVerifierOptions(options: VerifierOptions): { issuers: M
     }
     issuers.set(runtime.issuer, runtime);
   });
-  return { issuers, maxTokenLength };
+  return { issuers, maxTokenLength, verifiedTokenCacheSize };
 }

@@ -68,6 +68,13 @@ export interface VerifierOptions {
   readonly maxTokenLength?: number;
   /** Default clock tolerance in seconds for issuers that set none. @default 60 */
   readonly clockTolerance?: number;
+  /**
+   * How many successfully verified tokens to remember, so a client that presents the same token again skips the
+   * signature check. A hit still re-checks every time-based claim and that the verifying key is still served by the
+   * issuer's key source, so the verdict equals a fresh verification. `0` disables the cache.
+   * @default 1000
+   */
+  readonly verifiedTokenCacheSize?: number;
   /** Receives key-source state changes (stale, failing, recovered, members rejected). */
   readonly onKeySourceEvent?: (issuer: string, ...event: Parameters<KeySourceListener>) => void;
   /** Clock in milliseconds since the epoch; for tests. @default Date.now */
