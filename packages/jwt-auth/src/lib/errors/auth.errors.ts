@@ -135,8 +135,10 @@ export class JwtAuthConfigError extends Error {
   constructor(
     /** Path of the offending option, e.g. `issuers[0].audience`. */
     readonly option: string,
-    problem: string,
-    fix: string,
+    /** What is wrong with it. */
+    readonly problem: string,
+    /** How to fix it. */
+    readonly fix: string,
   ) {
     super(`Invalid option ${option}: ${problem}. Fix: ${fix}`);
   }

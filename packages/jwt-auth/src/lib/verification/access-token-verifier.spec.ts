@@ -214,6 +214,9 @@ describe('AccessTokenVerifier configuration', () => {
     fails({ scopeClaim: 'scopes' as never }, /scopeClaim/);
     fails({ tokenType: 'lenient' as never }, /tokenType/);
     fails({ fetch: { timeoutMs: 0 } }, /fetch\.timeoutMs/);
+    fails({ keys: undefined, jwksUri: 'https://issuer.test/jwks', fetch: { refreshAheadMs: 700_000 } }, /issuers\[0\]\.fetch\.refreshAheadMs|issuers\[0\].*refreshAheadMs/);
+    fails({ keys: undefined, discovery: false }, /discovery: false/);
+    fails({ keys: undefined, discovery: true, jwksUri: 'https://issuer.test/jwks' }, /both jwksUri and discovery/);
     fails({ fetch: { timeout: 5 } as never }, /fetch\.timeout/);
     fails({ keys: 'not a pem' }, /issuers\[0\]\.keys/);
     fails({}, /maxTokenLength/, { maxTokenLength: 10 });

@@ -60,9 +60,23 @@ function checkFetchOptions(option: string, fetch: RemoteJwksOptions | undefined)
   if (!isPlainObject(fetch)) throw new JwtAuthConfigError(option, 'must be an object', 'pass { timeoutMs, maxBodyBytes, ... }');
   for (const [name, value] of Object.entries(fetch)) {
     if (!(name in REMOTE_JWKS_DEFAULTS)) throw new JwtAuthConfigError(`${option}.${name}`, 'is not a known option', `use one of ${Object.keys(REMOTE_JWKS_DEFAULTS).join(', ')}`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new JwtAuthConfigError(`${option}.${name}`, 'must be a positive number', `remove it to use the default (${REMOTE_JWKS_DEFAULTS[name as keyof RemoteJwksOptions]})`);
+    // A zero cooldown or refresh-ahead is meaningful (tests, aggressive rotation); every other value must be positive.
+    const min = name === 'cooldownMs' || name === 'refreshAheadMs' ? 0 : 1;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      throw new JwtAuthConfigError(`${option}.${name}`, `must be an integer of at least ${min}`, `remove it to use the default (${REMOTE_JWKS_DEFAULTS[name as keyof RemoteJwksOptions]})`);
     }
+  }
+}
+
+/** Re-throw a key source's own configuration error under the issuer's option path. */
+function withOptionPath<T>(path: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof JwtAuthConfigError && !error.option.startsWith('issuers[')) {
+      throw new JwtAuthConfigError(`${path}.${error.option}`, error.problem, error.fix);
+    }
+    throw error;
   }
 }
 
@@ -72,6 +86,9 @@ function staticInputs(keys: IssuerOptions['keys']): StaticKeyValue[] {
 }
 
 function buildKeySource(path: string, options: IssuerOptions, algorithms: ReadonlySet<string>, now: () => number): KeySource {
+  if (options.jwksUri !== undefined && options.discovery === true) {
+    throw new JwtAuthConfigError(path, 'sets both jwksUri and discovery: true', 'keep jwksUri to fetch keys from it directly, or remove it to use OIDC discovery');
+  }
   const remote = options.jwksUri !== undefined || options.discovery === true;
   const local = options.keys !== undefined || options.secret !== undefined;
   const custom = options.keySource !== undefined;
@@ -97,11 +114,14 @@ function buildKeySource(path: string, options: IssuerOptions, algorithms: Readon
   if (options.jwksUri !== undefined) {
     if (typeof options.jwksUri !== 'string') throw new JwtAuthConfigError(`${path}.jwksUri`, 'must be a string', 'give the JWKS URL');
     checkUrl(`${path}.jwksUri`, options.jwksUri, allowInsecureHttp);
-    return new RemoteJwksKeySource(options.jwksUri, remoteOptions);
+    return withOptionPath(path, () => new RemoteJwksKeySource(options.jwksUri as string, remoteOptions));
   }
   if (!local) {
+    if (options.discovery === false) {
+      throw new JwtAuthConfigError(path, 'has discovery: false and no other key source', 'set jwksUri, keys, secret or keySource (or allow discovery)');
+    }
     checkUrl(`${path}.issuer (for OIDC discovery)`, options.issuer, allowInsecureHttp);
-    return new DiscoveryKeySource(options.issuer, remoteOptions);
+    return withOptionPath(path, () => new DiscoveryKeySource(options.issuer, remoteOptions));
   }
   const keys: VerificationKey[] = [];
   try {
