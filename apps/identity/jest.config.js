@@ -7,4 +7,6 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'html'],
   coverageDirectory: '../../coverage/apps/identity',
+  // Specs start the real server and generate RSA keys; scrypt checks are deliberately slow.
+  testTimeout: 30000,
 };
