@@ -1,0 +1,90 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import type { AuthPrincipal } from '../jwt/principal';
+
+/** An HTTP request as far as this package touches it (Express `Request` or `FastifyRequest`). */
+export interface AuthHttpRequest {
+  /** Lower-cased headers; Node keeps only the first of repeated `Authorization` headers here. */
+  headers?: Record<string, string | string[] | undefined>;
+  /** Every header line as sent (Express / Node). */
+  rawHeaders?: string[];
+  /** The Node request behind a Fastify request. */
+  raw?: { rawHeaders?: string[] };
+  /** Where the principal is attached. */
+  user?: unknown;
+}
+
+// Keyed by the request / RPC context object, so nothing in a payload can forge or overwrite an entry.
+const rpcPrincipals = new WeakMap<object, AuthPrincipal>();
+const accessTokens = new WeakMap<object, string>();
+
+function isObject(value: unknown): value is object {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function';
+}
+
+/**
+ * The object an RPC call's authentication is attached to: the transport context (second handler argument:
+ * `TcpContext`, `NatsContext`, `RedisContext`, `RmqContext`, `KafkaContext`, gRPC `Metadata`), else the payload.
+ * Nest's transports create one context object per message, so a principal never leaks into another message.
+ */
+function rpcHolder(context: ExecutionContext): object | undefined {
+  const ctx: unknown = context.getArgByIndex(1);
+  if (isObject(ctx)) return ctx;
+  const data: unknown = context.getArgByIndex(0);
+  return isObject(data) ? data : undefined;
+}
+
+function holderOf(context: ExecutionContext): object | undefined {
+  switch (context.getType()) {
+    case 'http': {
+      const request: unknown = context.switchToHttp().getRequest();
+      return isObject(request) ? request : undefined;
+    }
+    case 'rpc':
+      return rpcHolder(context);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Record the outcome of authentication: on HTTP the principal becomes `request.user` (Express and Fastify alike);
+ * on RPC it is attached to the transport context object. `undefined` records an anonymous call.
+ */
+export function attachAuthentication(context: ExecutionContext, principal: AuthPrincipal | undefined, token: string | undefined): void {
+  const holder = holderOf(context);
+  if (holder === undefined) {
+    throw new AuthError(AuthErrorCode.VALIDATION_FAILED, 'The call has no request or context object to attach the principal to');
+  }
+  if (context.getType() === 'http') {
+    (holder as AuthHttpRequest).user = principal;
+  } else if (principal === undefined) {
+    rpcPrincipals.delete(holder);
+  } else {
+    rpcPrincipals.set(holder, principal);
+  }
+  if (token === undefined) accessTokens.delete(holder);
+  else accessTokens.set(holder, token);
+}
+
+/** Remember the raw token of an HTTP request (used by the passport strategy, which sees only the request). */
+export function attachHttpAccessToken(request: object, token: string): void {
+  accessTokens.set(request, token);
+}
+
+/**
+ * The authenticated principal of a call, on HTTP (`request.user`) and RPC alike; `undefined` when anonymous.
+ * Use it in interceptors, filters and other guards; in handlers prefer `@CurrentUser()`.
+ */
+export function getAuthPrincipal(context: ExecutionContext): AuthPrincipal | undefined {
+  const holder = holderOf(context);
+  if (holder === undefined) return undefined;
+  if (context.getType() === 'http') return (holder as AuthHttpRequest).user as AuthPrincipal | undefined;
+  return rpcPrincipals.get(holder);
+}
+
+/** The raw access token the call was authenticated with, for relaying downstream; `undefined` when anonymous. */
+export function getAccessToken(context: ExecutionContext): string | undefined {
+  const holder = holderOf(context);
+  return holder === undefined ? undefined : accessTokens.get(holder);
+}

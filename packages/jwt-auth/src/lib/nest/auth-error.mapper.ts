@@ -1,0 +1,102 @@
+import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import { BearerAuthException } from './bearer-auth.exception';
+
+/** Which RPC transport a message came in on; decides the error shape (gRPC needs a numeric status code). */
+export type RpcTransportKind = 'tcp' | 'nats' | 'redis' | 'rmq' | 'kafka' | 'mqtt' | 'grpc' | 'unknown';
+
+/**
+ * What an RPC caller receives for an authentication failure (the `RpcException` error object).
+ * A `ClientProxy` call rejects with exactly this object.
+ */
+export interface RpcAuthErrorPayload {
+  /** HTTP-equivalent status: 400, 401 or 403. */
+  readonly status: 400 | 401 | 403;
+  /** The stable {@link AuthErrorCode}. */
+  readonly code: AuthErrorCode;
+  /** What went wrong, without the token. */
+  readonly message: string;
+}
+
+/** The gRPC variant: `code` is the gRPC status (16 UNAUTHENTICATED, 7 PERMISSION_DENIED, 3 INVALID_ARGUMENT). */
+export interface GrpcAuthErrorPayload {
+  /** gRPC status code. */
+  readonly code: 3 | 7 | 16;
+  /** `<auth code>: <message>`, the gRPC status details. */
+  readonly message: string;
+  /** HTTP-equivalent status. */
+  readonly status: 400 | 401 | 403;
+  /** The stable {@link AuthErrorCode}. */
+  readonly error: AuthErrorCode;
+}
+
+const GRPC_STATUS = { 400: 3, 401: 16, 403: 7 } as const;
+const MAX_DESCRIPTION = 200;
+
+// RFC 6750 section 3: error_description and scope are limited to these characters inside the quotes.
+function quotedValue(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, ' ').slice(0, MAX_DESCRIPTION);
+}
+
+/**
+ * The RFC 6750 `WWW-Authenticate` challenge for an error: no `error` attribute when no token was presented,
+ * `scope` with the required scopes for `insufficient_scope`.
+ * @example formatWwwAuthenticate(error, 'api') // Bearer realm="api", error="invalid_token", error_description="..."
+ */
+export function formatWwwAuthenticate(error: AuthError, realm?: string): string {
+  const params: string[] = [];
+  if (realm !== undefined) params.push(`realm="${quotedValue(realm)}"`);
+  if (error.bearerError !== undefined) {
+    params.push(`error="${error.bearerError}"`, `error_description="${quotedValue(error.message)}"`);
+    const scopes = error.details.requiredScopes;
+    if (error.code === AuthErrorCode.INSUFFICIENT_SCOPE && scopes && scopes.length > 0) {
+      params.push(`scope="${quotedValue(scopes.join(' '))}"`);
+    }
+  }
+  return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
+}
+
+/** Map an error to the HTTP exception the client sees; anything that is not an {@link AuthError} becomes a 401. */
+export function toHttpException(error: unknown, realm?: string): BearerAuthException {
+  const authError = AuthError.from(error);
+  return new BearerAuthException(authError, formatWwwAuthenticate(authError, realm));
+}
+
+/** Map an error to the error object an RPC caller receives; anything that is not an {@link AuthError} becomes a 401. */
+export function toRpcErrorPayload(error: unknown, transport: RpcTransportKind = 'unknown'): RpcAuthErrorPayload | GrpcAuthErrorPayload {
+  const authError = AuthError.from(error);
+  if (transport === 'grpc') {
+    return { code: GRPC_STATUS[authError.status], message: `${authError.code}: ${authError.message}`, status: authError.status, error: authError.code };
+  }
+  return { status: authError.status, code: authError.code, message: authError.message };
+}
+
+type RpcExceptionConstructor = new (error: object) => Error;
+let rpcExceptionClass: Promise<RpcExceptionConstructor> | undefined;
+
+/**
+ * Map an error to an `RpcException` (loaded lazily: `@nestjs/microservices` is an optional peer), so a
+ * `ClientProxy` caller sees 400/401/403 semantics rather than "Internal server error".
+ */
+export async function toRpcException(error: unknown, transport: RpcTransportKind = 'unknown'): Promise<Error> {
+  rpcExceptionClass ??= import('@nestjs/microservices').then((m) => m.RpcException);
+  const RpcException = await rpcExceptionClass;
+  return new RpcException(toRpcErrorPayload(error, transport));
+}
+
+/** A response object as far as setting a header goes: Express `Response`, Fastify `FastifyReply` or Node's. */
+interface HeaderWritable {
+  header?: (name: string, value: string) => unknown;
+  setHeader?: (name: string, value: string) => unknown;
+  headersSent?: boolean;
+  sent?: boolean;
+}
+
+/** Set the exception's `WWW-Authenticate` on an Express or Fastify response (no-op when already sent). */
+export function applyChallenge(response: unknown, exception: BearerAuthException): void {
+  if (typeof response !== 'object' || response === null) return;
+  const target = response as HeaderWritable;
+  if (target.headersSent === true || target.sent === true) return;
+  // Express `res.header` and Fastify `reply.header` both set one header; Node's `setHeader` is the fallback.
+  if (typeof target.header === 'function') target.header('WWW-Authenticate', exception.wwwAuthenticate);
+  else if (typeof target.setHeader === 'function') target.setHeader('WWW-Authenticate', exception.wwwAuthenticate);
+}

@@ -1,0 +1,48 @@
+import type { LoggerService } from '@nestjs/common';
+import type { IssuerOptions, VerifierOptions } from '../verification/verifier-options.interface';
+
+/**
+ * Reads a token from an HTTP request (Express or Fastify); passport-jwt `ExtractJwt.*` functions fit as they are.
+ * @example ExtractJwt.fromUrlQueryParameter('access_token')
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- passport-jwt extractors are typed `(req: any)`.
+export type TokenExtractor = (request: any) => string | null | undefined;
+
+/**
+ * Options of {@link JwtAuthModule}: the {@link VerifierOptions} plus a single-issuer shorthand and the Nest glue.
+ * Either set `issuers`, or set `issuer`, `audience` and the other {@link IssuerOptions} fields at the top level.
+ * @example JwtAuthModule.forRoot({ issuer: 'https://id.example.com', audience: 'orders-api' })
+ */
+export interface JwtAuthModuleOptions extends Omit<VerifierOptions, 'issuers'>, Partial<IssuerOptions> {
+  /** The trusted issuers; leave unset when using the single-issuer shorthand. */
+  readonly issuers?: readonly IssuerOptions[];
+  /** The `realm` attribute of `WWW-Authenticate` challenges; omitted when unset. */
+  readonly realm?: string;
+  /**
+   * Extra places to read a token from on HTTP, tried besides the `Authorization` header (which is always read).
+   * Every hit counts as one presented token: a request that presents more than one is refused as `multiple_tokens`,
+   * so do not add an extractor that reads the `Authorization` header again.
+   * @default []
+   */
+  readonly extractors?: readonly TokenExtractor[];
+  /** Where rejections (debug) and key-source state changes are logged. @default new Logger('JwtAuth') */
+  readonly logger?: LoggerService;
+}
+
+/** Options that shape the module definition itself, accepted by `forRoot` and next to `useFactory` in `forRootAsync`. */
+export interface JwtAuthModuleExtras {
+  /** Register the module globally, so feature modules need not import it. @default false */
+  readonly isGlobal?: boolean;
+  /**
+   * Register {@link JwtAuthGuard} as `APP_GUARD`: every route and message handler is protected unless `@Public()`.
+   * In a hybrid app Nest applies `APP_GUARD` to message handlers only with `connectMicroservice(options, { inheritAppConfig: true })`.
+   * @default false
+   */
+  readonly globalGuard?: boolean;
+}
+
+/** Implemented by a class passed to `forRootAsync({ useClass })` or `useExisting`. */
+export interface JwtAuthOptionsFactory {
+  /** Build the module options. */
+  createJwtAuthOptions(): JwtAuthModuleOptions | Promise<JwtAuthModuleOptions>;
+}

@@ -1,0 +1,95 @@
+import type { LoggerService } from '@nestjs/common';
+import type { KeySourceState } from '../keys/key-source.interface';
+import { ResolvedJwtAuthOptions, logKeySourceEvent } from './jwt-auth-options.resolver';
+
+const state: KeySourceState = { kind: 'jwks', url: 'https://id.example.com/jwks', status: 'stale', keyIds: [], keyCount: 2, consecutiveFailures: 1 };
+
+const recorder = () => {
+  const calls: [string, string][] = [];
+  const logger: LoggerService = {
+    log: (m) => void calls.push(['log', String(m)]),
+    warn: (m) => void calls.push(['warn', String(m)]),
+    error: (m) => void calls.push(['error', String(m)]),
+    debug: (m) => void calls.push(['debug', String(m)]),
+  };
+  return { calls, logger };
+};
+
+describe('ResolvedJwtAuthOptions', () => {
+  it('normalises the single-issuer shorthand into issuers, keeping verifier-wide options', () => {
+    const now = () => 0;
+    const resolved = new ResolvedJwtAuthOptions({
+      issuer: 'https://id.example.com',
+      audience: 'api',
+      jwksUri: 'https://id.example.com/jwks',
+      scopeClaim: 'scp',
+      clockTolerance: 30,
+      maxTokenLength: 4096,
+      now,
+      realm: 'api',
+    });
+    expect(resolved.verifierOptions).toMatchObject({
+      issuers: [{ issuer: 'https://id.example.com', audience: 'api', jwksUri: 'https://id.example.com/jwks', scopeClaim: 'scp' }],
+      clockTolerance: 30,
+      maxTokenLength: 4096,
+      now,
+    });
+    expect(resolved.verifierOptions).not.toHaveProperty('realm');
+    expect(resolved.verifierOptions.issuers[0]).not.toHaveProperty('clockTolerance');
+    expect(resolved.realm).toBe('api');
+    expect(resolved.extractors).toEqual([]);
+  });
+
+  it('passes issuers through untouched', () => {
+    const issuers = [{ issuer: 'a', audience: 'x' }, { issuer: 'b', audience: 'y' }];
+    expect(new ResolvedJwtAuthOptions({ issuers }).verifierOptions.issuers).toBe(issuers);
+  });
+
+  it.each([
+    [{}, /Invalid option issuer: no issuer is configured/],
+    [{ audience: 'api' }, /Invalid option issuer: issuer fields are set at the top level/],
+    [{ issuer: 'a', audience: 'x', issuers: [] }, /Invalid option issuers: both issuers and the single-issuer shorthand \(issuer, audience\)/],
+    [{ issuers: 'a' }, /Invalid option issuers: it is not an array/],
+    [{ issuer: 'a', audience: 'x', realm: 'a"b' }, /Invalid option realm/],
+    [{ issuer: 'a', audience: 'x', extractors: ['nope'] }, /Invalid option extractors\[0\]/],
+    [{ issuer: 'a', audience: 'x', extractors: () => 'x' }, /Invalid option extractors:/],
+    [{ issuer: 'a', audience: 'x', logger: {} }, /Invalid option logger/],
+    [{ issuer: 'a', audience: 'x', globalGuard: true }, /Invalid option globalGuard/],
+    [{ issuer: 'a', audience: 'x', isGlobal: true }, /Invalid option isGlobal/],
+    [null, /Invalid option options/],
+  ])('refuses %j', (options, message) => {
+    expect(() => new ResolvedJwtAuthOptions(options as never)).toThrow(message);
+  });
+
+  it('logs key-source events and still calls the application listener, surviving its throw', () => {
+    const { calls, logger } = recorder();
+    const seen: string[] = [];
+    const resolved = new ResolvedJwtAuthOptions({
+      issuer: 'https://id.example.com',
+      audience: 'api',
+      logger,
+      onKeySourceEvent: (issuer, event) => {
+        seen.push(`${issuer}:${event.type}`);
+        throw new Error('listener bug');
+      },
+    });
+    resolved.verifierOptions.onKeySourceEvent?.('https://id.example.com', { type: 'stale', state, error: 'HTTP 503' });
+    expect(seen).toEqual(['https://id.example.com:stale']);
+    expect(calls[0]).toEqual(['warn', expect.stringContaining('HTTP 503')]);
+    expect(calls[1]).toEqual(['error', expect.stringContaining('listener bug')]);
+  });
+});
+
+describe('logKeySourceEvent', () => {
+  it('warns on stale, errs on failing, logs recovery, warns on rejected members, debugs refreshes', () => {
+    const { calls, logger } = recorder();
+    logKeySourceEvent(logger, 'iss', { type: 'stale', state, error: 'timeout' });
+    logKeySourceEvent(logger, 'iss', { type: 'failing', state, error: 'timeout' });
+    logKeySourceEvent(logger, 'iss', { type: 'recovered', state });
+    logKeySourceEvent(logger, 'iss', { type: 'keys-rejected', state: { ...state, rejectedKeys: [{ kid: 'k1', reason: 'private member d' }] } });
+    logKeySourceEvent(logger, 'iss', { type: 'refreshed', state });
+    expect(calls.map(([level]) => level)).toEqual(['warn', 'error', 'log', 'warn', 'debug']);
+    expect(calls[0][1]).toContain('https://id.example.com/jwks');
+    expect(calls[3][1]).toContain('k1: private member d');
+  });
+});

@@ -1,0 +1,167 @@
+import { Logger, type LoggerService } from '@nestjs/common';
+import { JwtAuthConfigError } from '../errors/auth.errors';
+import type { KeySourceEvent } from '../keys/key-source.interface';
+import type { IssuerOptions, VerifierOptions } from '../verification/verifier-options.interface';
+import type { JwtAuthModuleOptions, TokenExtractor } from './jwt-auth-options.interface';
+
+/** Top-level fields of the single-issuer shorthand; `clockTolerance` is verifier-wide and stays where it is. */
+const SHORTHAND_KEYS = [
+  'issuer',
+  'audience',
+  'algorithms',
+  'jwksUri',
+  'discovery',
+  'keys',
+  'secret',
+  'keySource',
+  'scopeClaim',
+  'tokenType',
+  'requiredClaims',
+  'maxTokenAge',
+  'allowInsecureHttp',
+  'fetch',
+] as const satisfies readonly (keyof IssuerOptions)[];
+
+const MODULE_ONLY_KEYS = ['realm', 'extractors', 'logger', 'issuers', ...SHORTHAND_KEYS] as const;
+
+// RFC 7235 quoted-string content without quote and backslash, so the realm needs no escaping.
+const REALM_PATTERN = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+
+/**
+ * The module options after boot-time validation: the verifier's options (issuers normalised, key-source events
+ * logged) and what the guard, the error mapping and the passport strategy need. Also the DI token for them.
+ * The constructor throws {@link JwtAuthConfigError} naming the option and the fix.
+ */
+export class ResolvedJwtAuthOptions {
+  /** Options handed to `AccessTokenVerifier`. */
+  readonly verifierOptions: VerifierOptions;
+  /** `WWW-Authenticate` realm, when configured. */
+  readonly realm: string | undefined;
+  /** Extra HTTP token extractors. */
+  readonly extractors: readonly TokenExtractor[];
+  /** Where rejections and key-source events are logged. */
+  readonly logger: LoggerService;
+
+  constructor(options: JwtAuthModuleOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new JwtAuthConfigError('options', 'the module options are missing', 'pass an options object to JwtAuthModule.forRoot() or return one from the forRootAsync() factory');
+    }
+    for (const extra of ['globalGuard', 'isGlobal'] as const) {
+      if (extra in options) {
+        throw new JwtAuthConfigError(
+          extra,
+          'it was returned by the forRootAsync() factory, where it cannot change the module definition any more',
+          `pass ${extra} next to useFactory/useClass: JwtAuthModule.forRootAsync({ ${extra}: true, useFactory })`,
+        );
+      }
+    }
+    this.realm = validateRealm(options.realm);
+    this.extractors = validateExtractors(options.extractors);
+    this.logger = validateLogger(options.logger) ?? new Logger('JwtAuth');
+    this.verifierOptions = toVerifierOptions(options, this.logger);
+  }
+}
+
+function validateRealm(realm: unknown): string | undefined {
+  if (realm === undefined) return undefined;
+  if (typeof realm !== 'string' || !REALM_PATTERN.test(realm)) {
+    throw new JwtAuthConfigError('realm', 'it must be a string of printable ASCII without `"` or `\\`', 'use a plain realm name such as "orders-api"');
+  }
+  return realm;
+}
+
+function validateExtractors(extractors: unknown): readonly TokenExtractor[] {
+  if (extractors === undefined) return [];
+  if (!Array.isArray(extractors)) {
+    throw new JwtAuthConfigError('extractors', 'it must be an array of functions', 'pass e.g. [ExtractJwt.fromUrlQueryParameter("access_token")]');
+  }
+  extractors.forEach((extractor, index) => {
+    if (typeof extractor !== 'function') {
+      throw new JwtAuthConfigError(`extractors[${index}]`, 'it is not a function', 'pass functions of the form (request) => string | null');
+    }
+  });
+  return Object.freeze([...(extractors as TokenExtractor[])]);
+}
+
+function validateLogger(logger: unknown): LoggerService | undefined {
+  if (logger === undefined) return undefined;
+  const candidate = logger as Partial<LoggerService> | null;
+  if (typeof candidate !== 'object' || candidate === null || typeof candidate.log !== 'function' || typeof candidate.error !== 'function' || typeof candidate.warn !== 'function') {
+    throw new JwtAuthConfigError('logger', 'it is not a Nest LoggerService (log, warn and error methods)', 'pass new Logger("JwtAuth") or an app logger');
+  }
+  return candidate as LoggerService;
+}
+
+function hasShorthand(options: JwtAuthModuleOptions): boolean {
+  return SHORTHAND_KEYS.some((key) => options[key] !== undefined);
+}
+
+function toVerifierOptions(options: JwtAuthModuleOptions, logger: LoggerService): VerifierOptions {
+  let issuers: readonly IssuerOptions[];
+  if (options.issuers !== undefined) {
+    if (hasShorthand(options)) {
+      const used = SHORTHAND_KEYS.filter((key) => options[key] !== undefined).join(', ');
+      throw new JwtAuthConfigError('issuers', `both issuers and the single-issuer shorthand (${used}) are set`, 'move the top-level issuer fields into an entry of issuers');
+    }
+    if (!Array.isArray(options.issuers)) {
+      throw new JwtAuthConfigError('issuers', 'it is not an array', 'pass issuers: [{ issuer, audience, ... }]');
+    }
+    issuers = options.issuers;
+  } else if (options.issuer !== undefined) {
+    const shorthand: Record<string, unknown> = {};
+    for (const key of SHORTHAND_KEYS) if (options[key] !== undefined) shorthand[key] = options[key];
+    issuers = [shorthand as unknown as IssuerOptions];
+  } else if (hasShorthand(options)) {
+    throw new JwtAuthConfigError('issuer', 'issuer fields are set at the top level but issuer is missing', 'set issuer to the exact iss value of your tokens');
+  } else {
+    throw new JwtAuthConfigError('issuer', 'no issuer is configured', 'set issuer and audience (single issuer) or issuers: [{ issuer, audience }]');
+  }
+
+  const verifierOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (!(MODULE_ONLY_KEYS as readonly string[]).includes(key) && value !== undefined) verifierOptions[key] = value;
+  }
+  const appListener = options.onKeySourceEvent;
+  return {
+    ...(verifierOptions as Omit<VerifierOptions, 'issuers'>),
+    issuers,
+    onKeySourceEvent: (issuer: string, event: KeySourceEvent) => {
+      logKeySourceEvent(logger, issuer, event);
+      if (appListener) {
+        try {
+          appListener(issuer, event);
+        } catch (error) {
+          logger.error(`onKeySourceEvent threw for issuer ${JSON.stringify(issuer)}: ${describe(error)}`);
+        }
+      }
+    },
+  };
+}
+
+/** Log a key-source state change at the level it deserves: stale warns, failing errs, recovered logs. */
+export function logKeySourceEvent(logger: LoggerService, issuer: string, event: KeySourceEvent): void {
+  const where = `issuer ${JSON.stringify(issuer)}${event.state.url ? ` (${event.state.url})` : ''}`;
+  switch (event.type) {
+    case 'stale':
+      logger.warn(`Keys for ${where} could not be refreshed (${event.error}); serving the last good key set`);
+      break;
+    case 'failing':
+      logger.error(`Keys for ${where} are unavailable (${event.error}); tokens from this issuer are refused`);
+      break;
+    case 'recovered':
+      logger.log(`Keys for ${where} are available again (${event.state.keyCount} keys)`);
+      break;
+    case 'keys-rejected': {
+      const rejected = (event.state.rejectedKeys ?? []).map((r) => `${r.kid ?? '(no kid)'}: ${r.reason}`).join('; ');
+      logger.warn(`Keys for ${where}: members dropped: ${rejected}`);
+      break;
+    }
+    case 'refreshed':
+      logger.debug?.(`Keys for ${where} refreshed (${event.state.keyCount} keys)`);
+      break;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

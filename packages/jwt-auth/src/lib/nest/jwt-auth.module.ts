@@ -1,0 +1,55 @@
+import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AccessTokenVerifier } from '../verification/access-token-verifier';
+import { BearerAuthExceptionFilter } from './bearer-auth-exception.filter';
+import type { JwtAuthModuleOptions } from './jwt-auth-options.interface';
+import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
+import { JWT_AUTH_MODULE_OPTIONS, JwtAuthConfigurableModuleClass } from './jwt-auth.module-definition';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { ScopesGuard } from './scopes.guard';
+
+/**
+ * Bearer access-token authentication for HTTP (Express, Fastify) and microservices. Provides
+ * {@link AccessTokenVerifier} (for direct use and key-source health), {@link JwtAuthGuard} and {@link ScopesGuard};
+ * validates its options at boot and warms the key sources up without failing boot when an issuer is down.
+ * @example JwtAuthModule.forRoot({ issuer: 'https://id.example.com', audience: 'orders-api', globalGuard: true })
+ * @example JwtAuthModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (c: ConfigService) => ({ issuer: c.getOrThrow('ISSUER'), audience: 'orders-api' }) })
+ */
+@Module({
+  providers: [
+    {
+      provide: ResolvedJwtAuthOptions,
+      useFactory: (options: JwtAuthModuleOptions) => new ResolvedJwtAuthOptions(options),
+      inject: [JWT_AUTH_MODULE_OPTIONS],
+    },
+    {
+      provide: AccessTokenVerifier,
+      useFactory: (options: ResolvedJwtAuthOptions) => new AccessTokenVerifier(options.verifierOptions),
+      inject: [ResolvedJwtAuthOptions],
+    },
+    { provide: APP_FILTER, useClass: BearerAuthExceptionFilter },
+    JwtAuthGuard,
+    ScopesGuard,
+  ],
+  exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard],
+})
+export class JwtAuthModule extends JwtAuthConfigurableModuleClass implements OnApplicationBootstrap, OnModuleDestroy {
+  constructor(
+    @Inject(AccessTokenVerifier) private readonly verifier: AccessTokenVerifier,
+    @Inject(ResolvedJwtAuthOptions) private readonly options: ResolvedJwtAuthOptions,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    // Not awaited: a slow or unreachable issuer must neither delay nor fail boot; failures surface as key-source events.
+    this.verifier.warmUp().catch((error: unknown) => {
+      this.options.logger.warn(`Key warm-up failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.verifier.close();
+  }
+}
+

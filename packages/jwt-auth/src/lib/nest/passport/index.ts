@@ -1,0 +1,2 @@
+export { BearerTokenStrategy, type BearerTokenStrategyOptions, type BearerTokenVerifyCallback } from './bearer-token.strategy';
+export { JwtPassportStrategy } from './jwt-passport.strategy';

@@ -1,0 +1,48 @@
+import { AuthError } from '../../errors/auth.errors';
+import { collectBearerTokens, parseBearerCredentials, singleToken } from './bearer-credentials';
+
+const code = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    return (error as AuthError).code;
+  }
+};
+
+describe('parseBearerCredentials', () => {
+  it.each([
+    ['Bearer abc.def.ghi', 'abc.def.ghi'],
+    ['bearer abc.def.ghi', 'abc.def.ghi'],
+    ['BEARER abc.def.ghi', 'abc.def.ghi'],
+    ['Bearer   abc', 'abc'],
+    ['  Bearer abc-_~+/.9==  ', 'abc-_~+/.9=='],
+  ])('reads %j', (value, token) => {
+    expect(parseBearerCredentials(value)).toBe(token);
+  });
+
+  it.each(['', '   ', 'Basic dXNlcjpwYXNz', 'Digest username="x"', 'Bearerabc', 'Token abc'])('finds no bearer token in %j', (value) => {
+    expect(parseBearerCredentials(value)).toBeUndefined();
+  });
+
+  it.each(['Bearer', 'Bearer ', 'Bearer a b', 'Bearer a=b', 'Bearer a\tb', 'Bearer "abc"', 'Bearer ab;c', 'Bearer ä'])('refuses %j as malformed', (value) => {
+    expect(code(() => parseBearerCredentials(value))).toBe('token_malformed');
+  });
+
+  it.each(['Bearer a, Bearer b', 'Bearer a,b', 'Basic x, Bearer y'])('refuses comma-joined credentials %j', (value) => {
+    expect(code(() => parseBearerCredentials(value))).toBe('multiple_tokens');
+  });
+});
+
+describe('collectBearerTokens / singleToken', () => {
+  it('collects one token per value and refuses non-strings', () => {
+    expect(collectBearerTokens(['Bearer a', 'Basic b'])).toEqual(['a']);
+    expect(code(() => collectBearerTokens([42]))).toBe('token_malformed');
+  });
+
+  it('answers the single token, undefined for none, multiple_tokens for more', () => {
+    expect(singleToken(['a'])).toBe('a');
+    expect(singleToken([])).toBeUndefined();
+    expect(code(() => singleToken(['a', 'a']))).toBe('multiple_tokens');
+  });
+});

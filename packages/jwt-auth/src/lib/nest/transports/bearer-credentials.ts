@@ -1,0 +1,48 @@
+import { AuthError, AuthErrorCode } from '../../errors/auth.errors';
+
+// RFC 6750 section 2.1: "Bearer" 1*SP b64token, the scheme compared case-insensitively (RFC 7235 section 2.1).
+const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const BEARER_SCHEME = /^Bearer(?: |$)/i;
+
+/**
+ * The bearer token in one `Authorization` value: `undefined` for an empty value or another scheme (the request
+ * then carries no bearer token), throws `multiple_tokens` for a comma-joined list and `token_malformed` for a
+ * Bearer credential that is not exactly one b64token.
+ */
+export function parseBearerCredentials(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  // A b64token never contains a comma, so a comma means several credentials joined into one header value.
+  if (trimmed.includes(',')) {
+    throw new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The Authorization header carries more than one credential');
+  }
+  if (!BEARER_SCHEME.test(trimmed)) return undefined;
+  const match = BEARER_CREDENTIALS.exec(trimmed);
+  if (!match) {
+    throw new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'The Bearer credentials are not a single b64token');
+  }
+  return match[1];
+}
+
+/**
+ * Every bearer token found in a list of `Authorization` header values (non-string members are malformed).
+ */
+export function collectBearerTokens(values: readonly unknown[]): string[] {
+  const tokens: string[] = [];
+  for (const value of values) {
+    if (typeof value !== 'string') {
+      throw new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'The authorization header value is not a string');
+    }
+    const token = parseBearerCredentials(value);
+    if (token !== undefined) tokens.push(token);
+  }
+  return tokens;
+}
+
+/** The single presented token, `undefined` when there is none; more than one is `multiple_tokens` (RFC 6750 section 2). */
+export function singleToken(tokens: readonly string[]): string | undefined {
+  if (tokens.length > 1) {
+    throw new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request presents more than one access token');
+  }
+  return tokens[0];
+}

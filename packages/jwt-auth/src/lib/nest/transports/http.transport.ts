@@ -1,0 +1,67 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { AuthError, AuthErrorCode } from '../../errors/auth.errors';
+import type { AuthPrincipal } from '../../jwt/principal';
+import { attachAuthentication, type AuthHttpRequest } from '../auth-context';
+import { applyChallenge, toHttpException } from '../auth-error.mapper';
+import type { TokenExtractor } from '../jwt-auth-options.interface';
+import type { AuthTransport } from './auth-transport.interface';
+import { collectBearerTokens, singleToken } from './bearer-credentials';
+
+function authorizationValues(request: AuthHttpRequest): unknown[] {
+  // Node keeps only the first of repeated Authorization headers in `headers`; rawHeaders still shows them all.
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
+  if (Array.isArray(raw)) {
+    let count = 0;
+    for (let i = 0; i < raw.length; i += 2) if (String(raw[i]).toLowerCase() === 'authorization') count++;
+    if (count > 1) throw new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request has more than one Authorization header');
+  }
+  // `headers` rather than rawHeaders for the value, so middleware that sets the header (cookie to header) still works.
+  const header = request.headers?.['authorization'];
+  if (header === undefined) return [];
+  return Array.isArray(header) ? header : [header];
+}
+
+/**
+ * Every token an HTTP request presents: the `Authorization: Bearer` header (Express or Fastify request) plus one
+ * per extractor hit.
+ */
+export function extractHttpTokens(request: unknown, extractors: readonly TokenExtractor[]): string[] {
+  if (typeof request !== 'object' || request === null) {
+    throw new AuthError(AuthErrorCode.VALIDATION_FAILED, 'The HTTP request is missing');
+  }
+  const tokens = collectBearerTokens(authorizationValues(request as AuthHttpRequest));
+  for (const extractor of extractors) {
+    const found: unknown = extractor(request);
+    if (found === null || found === undefined || found === '') continue;
+    if (typeof found !== 'string') {
+      throw new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'A token extractor returned something that is not a string');
+    }
+    tokens.push(found);
+  }
+  return tokens;
+}
+
+/** HTTP adapter: reads `Authorization: Bearer` and the extra extractors, answers with a `BearerAuthException`. */
+export class HttpAuthTransport implements AuthTransport {
+  readonly type = 'http';
+
+  constructor(
+    private readonly extractors: readonly TokenExtractor[] = [],
+    private readonly realm?: string,
+  ) {}
+
+  extractToken(context: ExecutionContext): string | undefined {
+    return singleToken(extractHttpTokens(context.switchToHttp().getRequest(), this.extractors));
+  }
+
+  attach(context: ExecutionContext, principal: AuthPrincipal | undefined, token: string | undefined): void {
+    attachAuthentication(context, principal, token);
+  }
+
+  async toException(error: AuthError, context: ExecutionContext): Promise<unknown> {
+    const exception = toHttpException(error, this.realm);
+    // Set here as well as in the module's filter, so an app-wide catch-all filter that replies itself keeps the challenge.
+    applyChallenge(context.switchToHttp().getResponse(), exception);
+    return exception;
+  }
+}
