@@ -104,5 +104,8 @@ describe('ClientCredentialsTokenProvider', () => {
 
   it('refuses plain http unless allowed', () => {
     expect(() => new ClientCredentialsTokenProvider({ tokenEndpoint: endpoint, clientId: 'a', clientSecret: 'b' })).toThrow(/https/);
+    expect(
+      () => new ClientCredentialsTokenProvider({ tokenEndpoint: 'http://id.example.test/token', clientId: 'a', clientSecret: 'b', allowInsecureHttp: true }),
+    ).toThrow(/loopback/);
   });
 });

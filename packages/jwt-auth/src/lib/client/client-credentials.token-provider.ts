@@ -1,3 +1,5 @@
+import { isLoopbackHost } from '../keys/http-fetch';
+
 /** Options of {@link ClientCredentialsTokenProvider}. */
 export interface ClientCredentialsOptions {
   /** The issuer's token endpoint (https, unless `allowInsecureHttp`). */
@@ -66,8 +68,8 @@ export class ClientCredentialsTokenProvider {
     } catch {
       throw new TypeError('ClientCredentialsTokenProvider: tokenEndpoint must be an absolute URL');
     }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && options.allowInsecureHttp)) {
-      throw new TypeError('ClientCredentialsTokenProvider: tokenEndpoint must use https (or set allowInsecureHttp for loopback development)');
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && options.allowInsecureHttp && isLoopbackHost(url.hostname))) {
+      throw new TypeError('ClientCredentialsTokenProvider: tokenEndpoint must use https (allowInsecureHttp permits http on loopback hosts only)');
     }
     if (!options.clientId || !options.clientSecret) throw new TypeError('ClientCredentialsTokenProvider: clientId and clientSecret are required');
     this.now = options.now ?? Date.now;

@@ -170,7 +170,11 @@ describe('DiscoveryKeySource', () => {
     expect(readDiscoveryDocument({ ...document, jwks_uri: 'https://keys.example.com/certs' }, 'https://id.example.com', false)).toBe(
       'https://keys.example.com/certs',
     );
-    expect(readDiscoveryDocument(document, 'https://id.example.com', true)).toBe('http://id.example.com/certs');
+    // allowInsecureHttp opens plain http for loopback hosts only.
+    expect(() => readDiscoveryDocument(document, 'https://id.example.com', true)).toThrow('loopback hosts only');
+    const loopback = { issuer: 'http://127.0.0.1:8080', jwks_uri: 'http://127.0.0.1:8080/certs' };
+    expect(readDiscoveryDocument(loopback, 'http://127.0.0.1:8080', true)).toBe('http://127.0.0.1:8080/certs');
+    expect(readDiscoveryDocument({ ...loopback, jwks_uri: 'http://localhost:8080/certs' }, 'http://127.0.0.1:8080', true)).toBe('http://localhost:8080/certs');
   });
 
   it.each([

@@ -54,6 +54,15 @@ const JSON_MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/(?:json|[a-z0-9][a-z0-9!#$
  * Check that `url` may be fetched: absolute, `https:` (or `http:` when allowed), without user or password.
  * @throws FetchError with reason `url`
  */
+/**
+ * True for loopback hosts (`localhost`, 127.0.0.0/8, `::1`): the only places where `allowInsecureHttp` lets plain
+ * http through, so a flag meant for local development cannot expose key fetching on a real network.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 export function checkFetchUrl(url: string, allowInsecureHttp = false): URL {
   let parsed: URL;
   try {
@@ -64,8 +73,8 @@ export function checkFetchUrl(url: string, allowInsecureHttp = false): URL {
   if (parsed.username !== '' || parsed.password !== '') throw new FetchError('url', 'URL carries credentials');
   if (parsed.protocol === 'https:') return parsed;
   if (parsed.protocol === 'http:') {
-    if (allowInsecureHttp) return parsed;
-    throw new FetchError('url', 'plain http is not allowed');
+    if (allowInsecureHttp && isLoopbackHost(parsed.hostname)) return parsed;
+    throw new FetchError('url', allowInsecureHttp ? 'plain http is allowed for loopback hosts only' : 'plain http is not allowed');
   }
   throw new FetchError('url', `protocol ${parsed.protocol} is not supported`);
 }

@@ -76,7 +76,7 @@ function importKeyMaterial(jwk: Jwk, allowSymmetric: boolean): KeyObject {
       return createPublicKey({ key: { kty: 'OKP', crv: jwk['crv'], x: requireString(jwk, 'x') } as NodeJwk, format: 'jwk' });
     }
     case 'oct': {
-      if (!allowSymmetric) throw new KeyRejectedError('symmetric (oct) keys are accepted only from local configuration');
+      if (!allowSymmetric) throw new KeyRejectedError('symmetric (oct) keys are never taken from a key set; configure an HMAC key with the `secret` option');
       const k = jwk['k'];
       if (typeof k !== 'string' || (k.length > 0 && !/^[A-Za-z0-9_-]+$/.test(k))) throw new KeyRejectedError('member "k" must be base64url');
       return createSecretKey(Buffer.from(k, 'base64url'));

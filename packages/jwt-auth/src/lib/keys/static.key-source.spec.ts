@@ -73,6 +73,11 @@ describe('importHmacSecret', () => {
     expect(() => importHmacSecret(randomBytes(32), { algorithms: new Set(['HS256', 'HS512']) })).toThrow(/HS512/);
   });
 
+  it('applies the same strength checks to a secret KeyObject', () => {
+    expect(() => importHmacSecret(createSecretKey(Buffer.from('a'.repeat(64))), { algorithms: new Set(['HS256']) })).toThrow(/distinct/);
+    expect(() => importHmacSecret(createSecretKey(Buffer.alloc(16, 1)), { algorithms: new Set(['HS256']) })).toThrow(/shorter|distinct/);
+  });
+
   it('refuses a public key given as a secret', () => {
     expect(() => importHmacSecret(rsa.publicKey)).toThrow(/secret KeyObject/);
   });

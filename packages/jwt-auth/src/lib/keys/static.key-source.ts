@@ -90,12 +90,11 @@ export function importStaticKeys(inputs: readonly StaticKeyValue[], options: Jwk
  * @throws KeyRejectedError
  */
 export function importHmacSecret(secret: string | Buffer | KeyObject, options: JwkImportOptions = {}): VerificationKey {
+  if (secret instanceof KeyObject && secret.type !== 'secret') throw new KeyRejectedError('an HMAC secret must be a secret KeyObject');
   let key: KeyObject;
-  if (secret instanceof KeyObject) {
-    if (secret.type !== 'secret') throw new KeyRejectedError('an HMAC secret must be a secret KeyObject');
-    key = secret;
-  } else {
-    const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+  {
+    // A KeyObject gets the same strength checks as raw bytes.
+    const bytes = secret instanceof KeyObject ? secret.export() : typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
     if (bytes.length === 0) throw new KeyRejectedError('the HMAC secret is empty');
     const text = bytes.toString('latin1').toLowerCase();
     if (WEAK_SECRETS.has(text) || [...WEAK_SECRETS].some((weak) => text.split(weak).every((part) => part === ''))) {

@@ -205,6 +205,7 @@ describe('AccessTokenVerifier configuration', () => {
     fails({ keys: undefined, algorithms: ['HS256'], secret: '' }, /secret.*empty/);
     fails({ keys: undefined, secret: randomBytes(32) }, /no HS algorithm/);
     fails({ keys: undefined, jwksUri: 'http://issuer.test/jwks' }, /jwksUri.*allowInsecureHttp/);
+    fails({ keys: undefined, jwksUri: 'http://issuer.test/jwks', allowInsecureHttp: true }, /loopback hosts only/);
     fails({ keys: undefined, issuer: 'http://issuer.test' }, /discovery.*allowInsecureHttp/);
     fails({ keys: undefined, jwksUri: 'https://user:pw@issuer.test/jwks' }, /credentials/);
     fails({ keys: undefined, jwksUri: 'not a url' }, /absolute URL/);

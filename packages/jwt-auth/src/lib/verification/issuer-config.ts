@@ -4,6 +4,7 @@ import type { ClaimPolicy } from '../jwt/claims';
 import type { ScopeClaim } from '../jwt/scopes';
 import type { TokenTypeMode } from '../jwt/token-type';
 import { DiscoveryKeySource } from '../keys/discovery.key-source';
+import { isLoopbackHost } from '../keys/http-fetch';
 import type { KeySource } from '../keys/key-source.interface';
 import { RemoteJwksKeySource } from '../keys/remote-jwks.key-source';
 import { REMOTE_JWKS_DEFAULTS, type RemoteJwksOptions } from '../keys/remote-jwks.options';
@@ -41,7 +42,10 @@ function checkUrl(option: string, value: string, allowInsecureHttp: boolean): vo
     throw new JwtAuthConfigError(option, 'the URL carries credentials', 'remove user:password from the URL; key endpoints are public');
   }
   if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && allowInsecureHttp) return;
+  if (url.protocol === 'http:' && allowInsecureHttp && isLoopbackHost(url.hostname)) return;
+  if (url.protocol === 'http:' && allowInsecureHttp) {
+    throw new JwtAuthConfigError(option, 'allowInsecureHttp permits plain http on loopback hosts only', 'use https for any host other than localhost / 127.0.0.1 / ::1');
+  }
   if (url.protocol === 'http:') {
     throw new JwtAuthConfigError(option, 'plain http would let anyone on the path swap the keys', 'use https, or set allowInsecureHttp: true for loopback development only');
   }

@@ -62,7 +62,7 @@ export class JwksRsaKeySource implements KeySource {
     const rejected: { kid?: string; reason: string }[] = [];
     for (const signingKey of signingKeys) {
       try {
-        const key = toVerificationKey(createPublicKey(signingKey.getPublicKey()), signingKey.kid, signingKey.alg, this.allowed);
+        const key = this.imported(signingKey);
         if (key.algorithms.has(lookup.alg as never)) keys.push(key);
       } catch (error) {
         rejected.push({ kid: signingKey.kid, reason: error instanceof Error ? error.message : 'unusable key' });
@@ -84,5 +84,21 @@ export class JwksRsaKeySource implements KeySource {
 
   getState(): KeySourceState {
     return this.state;
+  }
+
+  // jwks-rsa hands back fresh objects on every call; importing each PEM once keeps the hot path free of key parsing
+  // and gives stable key identities, so the verifier's verified-token cache can hit. Bounded like a JWKS (100 keys).
+  private readonly importedKeys = new Map<string, VerificationKey>();
+
+  private imported(signingKey: JwksRsaSigningKey): VerificationKey {
+    const pem = signingKey.getPublicKey();
+    const id = `${signingKey.kid ?? ''}\u0000${signingKey.alg ?? ''}\u0000${pem}`;
+    let key = this.importedKeys.get(id);
+    if (!key) {
+      key = toVerificationKey(createPublicKey(pem), signingKey.kid, signingKey.alg, this.allowed);
+      if (this.importedKeys.size >= 100) this.importedKeys.clear();
+      this.importedKeys.set(id, key);
+    }
+    return key;
   }
 }
