@@ -1,0 +1,329 @@
+import type { AddressInfo, Server } from 'node:net';
+import {
+  Body,
+  Controller,
+  Get,
+  Inject,
+  Module,
+  Post,
+  type INestApplication,
+  type INestMicroservice,
+} from '@nestjs/common';
+import {
+  ClientsModule,
+  MessagePattern,
+  Payload,
+  Transport,
+  type ClientProxy,
+  type MicroserviceOptions,
+} from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { firstValueFrom } from 'rxjs';
+import {
+  AccessToken,
+  CurrentUser,
+  JwtAuthModule,
+  Public,
+  RPC_ENVELOPE_DATA,
+  Scopes,
+  TokenRelay,
+  TokenRelayError,
+  TokenRelayModule,
+} from '../src';
+import { TestIssuer } from '../src/testing';
+import { fingerprint } from './fixtures';
+
+jest.setTimeout(30_000);
+
+const INVENTORY = Symbol('INVENTORY');
+const hits = { http: 0, rpc: 0 };
+let downstreamUrl = '';
+
+/** The downstream HTTP service: validates the relayed token itself. */
+@Controller('whoami')
+class WhoAmIController {
+  @Get()
+  whoami(@CurrentUser('sub') sub: string, @AccessToken() token: string) {
+    hits.http++;
+    return { sub, fingerprint: fingerprint(token) };
+  }
+}
+
+/** The downstream TCP service; `stock.chain` relays once more, from an RPC handler to the HTTP service. */
+@Controller()
+class StockController {
+  constructor(private readonly relay: TokenRelay) {}
+
+  @MessagePattern('stock.get')
+  @Scopes('inventory:read')
+  get(
+    @Payload(RPC_ENVELOPE_DATA) data: { sku: string },
+    @CurrentUser('sub') sub: string,
+    @AccessToken() token: string,
+  ) {
+    hits.rpc++;
+    return { sku: data.sku, sub, fingerprint: fingerprint(token) };
+  }
+
+  @MessagePattern('stock.chain')
+  async chain() {
+    const response = await fetch(`${downstreamUrl}/whoami`, {
+      headers: this.relay.headers(),
+    });
+    return { status: response.status, body: await response.json() };
+  }
+}
+
+/** The front service: relays the caller's token without threading it through, and explicitly. */
+@Controller('relay')
+class FrontController {
+  constructor(
+    private readonly relay: TokenRelay,
+    @Inject(INVENTORY) private readonly inventory: ClientProxy,
+  ) {}
+
+  @Get('http')
+  async http() {
+    // Awaits before the relay: the current token must survive them.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+    const response = await fetch(`${downstreamUrl}/whoami`, {
+      headers: this.relay.headers(),
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  @Get('rpc')
+  rpc() {
+    return this.relay.send(this.inventory, 'stock.get', { sku: 'A-1' });
+  }
+
+  @Post('explicit')
+  async explicit(@AccessToken() token: string, @Body() body: { sku: string }) {
+    return firstValueFrom(
+      this.relay.send(this.inventory, 'stock.get', body, token),
+    );
+  }
+
+  @Get('chain')
+  chain() {
+    return this.relay.send(this.inventory, 'stock.chain', {});
+  }
+
+  @Get('rpc-error')
+  async rpcError() {
+    try {
+      return await firstValueFrom(
+        this.relay.send(this.inventory, 'stock.get', { sku: 'A' }),
+      );
+    } catch (error) {
+      return { refused: error };
+    }
+  }
+
+  @Get('public')
+  @Public()
+  anonymous() {
+    try {
+      return this.relay.headers();
+    } catch (error) {
+      return {
+        code: (error as TokenRelayError).code,
+        isRelayError: error instanceof TokenRelayError,
+        current: this.relay.currentToken() ?? null,
+      };
+    }
+  }
+}
+
+describe('token relay between real services (HTTP and TCP on 127.0.0.1)', () => {
+  let issuer: TestIssuer;
+  let downstream: INestApplication;
+  let stock: INestMicroservice;
+  let front: INestApplication;
+  let frontUrl: string;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.create({ algorithms: ['ES256'] });
+    const auth = JwtAuthModule.forRoot({
+      ...issuer.issuerOptions('static'),
+      globalGuard: true,
+    });
+
+    const downstreamRef = await Test.createTestingModule({
+      imports: [auth],
+      controllers: [WhoAmIController],
+    }).compile();
+    downstream = downstreamRef.createNestApplication({ logger: false });
+    await downstream.listen(0, '127.0.0.1');
+    downstreamUrl = `http://127.0.0.1:${(downstream.getHttpServer().address() as AddressInfo).port}`;
+
+    const stockRef = await Test.createTestingModule({
+      imports: [
+        JwtAuthModule.forRoot({
+          ...issuer.issuerOptions('static'),
+          globalGuard: true,
+        }),
+        TokenRelayModule,
+      ],
+      controllers: [StockController],
+    }).compile();
+    stock = stockRef.createNestMicroservice<MicroserviceOptions>({
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port: 0 },
+    });
+    stock.useLogger(false);
+    await stock.listen();
+    const { port } = stock.unwrap<Server>().address() as AddressInfo;
+
+    @Module({
+      imports: [
+        JwtAuthModule.forRoot({
+          ...issuer.issuerOptions('static'),
+          globalGuard: true,
+        }),
+        TokenRelayModule,
+        ClientsModule.register([
+          {
+            name: INVENTORY,
+            transport: Transport.TCP,
+            options: { host: '127.0.0.1', port },
+          },
+        ]),
+      ],
+      controllers: [FrontController],
+    })
+    class FrontModule {}
+    const frontRef = await Test.createTestingModule({
+      imports: [FrontModule],
+    }).compile();
+    front = frontRef.createNestApplication({ logger: false });
+    await front.listen(0, '127.0.0.1');
+    frontUrl = `http://127.0.0.1:${(front.getHttpServer().address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await front?.close();
+    await stock?.close();
+    await downstream?.close();
+  });
+
+  const get = async (path: string, token?: string) => {
+    const response = await fetch(`${frontUrl}${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as Record<string, unknown>,
+    };
+  };
+
+  it('forwards the caller token on outgoing HTTP calls, where the downstream service verifies it', async () => {
+    const token = issuer.sign({ sub: 'alice', scope: 'inventory:read' });
+    await expect(get('/relay/http', token)).resolves.toEqual({
+      status: 200,
+      body: {
+        status: 200,
+        body: { sub: 'alice', fingerprint: fingerprint(token) },
+      },
+    });
+  });
+
+  it('forwards the caller token in the envelope of ClientProxy messages over TCP', async () => {
+    const token = issuer.sign({ sub: 'bob', scope: 'inventory:read' });
+    await expect(get('/relay/rpc', token)).resolves.toEqual({
+      status: 200,
+      body: { sku: 'A-1', sub: 'bob', fingerprint: fingerprint(token) },
+    });
+  });
+
+  it('relays an explicitly passed @AccessToken() value', async () => {
+    const token = issuer.sign({ sub: 'carol', scope: 'inventory:read' });
+    const response = await fetch(`${frontUrl}/relay/explicit`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ sku: 'B-2' }),
+    });
+    expect(response.status).toBe(201);
+    await expect(response.json()).resolves.toEqual({
+      sku: 'B-2',
+      sub: 'carol',
+      fingerprint: fingerprint(token),
+    });
+  });
+
+  it('relays again from an RPC handler (TCP -> HTTP)', async () => {
+    const token = issuer.sign({ sub: 'dave', scope: 'inventory:read' });
+    await expect(get('/relay/chain', token)).resolves.toEqual({
+      status: 200,
+      body: {
+        status: 200,
+        body: { sub: 'dave', fingerprint: fingerprint(token) },
+      },
+    });
+  });
+
+  it('never mixes up the tokens of concurrent requests', async () => {
+    const callers = Array.from({ length: 30 }, (_, i) => ({
+      sub: `user-${i}`,
+      token: issuer.sign({ sub: `user-${i}`, scope: 'inventory:read' }),
+    }));
+    const results = await Promise.all(
+      callers.map(({ token }, i) =>
+        get(i % 2 === 0 ? '/relay/http' : '/relay/rpc', token),
+      ),
+    );
+    results.forEach((result, i) => {
+      const seen =
+        i % 2 === 0
+          ? (result.body['body'] as Record<string, unknown>)
+          : result.body;
+      expect(seen).toMatchObject({
+        sub: callers[i].sub,
+        fingerprint: fingerprint(callers[i].token),
+      });
+    });
+  });
+
+  it('lets the downstream service refuse a relayed token on its own terms (403 over TCP)', async () => {
+    const token = issuer.sign({ sub: 'erin', scope: 'orders:read' });
+    await expect(get('/relay/rpc-error', token)).resolves.toEqual({
+      status: 200,
+      body: {
+        refused: {
+          status: 403,
+          code: 'insufficient_scope',
+          message: expect.any(String),
+        },
+      },
+    });
+  });
+
+  it('relays nothing for a refused caller: the front answers 401 and no downstream call happens', async () => {
+    const before = { ...hits };
+    await expect(get('/relay/http')).resolves.toMatchObject({ status: 401 });
+    await expect(get('/relay/rpc', 'not.a.token')).resolves.toMatchObject({
+      status: 401,
+    });
+    expect(hits).toEqual(before);
+  });
+
+  it('has no token to relay in a @Public() handler, even when the request carries one', async () => {
+    const token = issuer.sign({ sub: 'frank' });
+    const expected = {
+      code: 'relay_token_missing',
+      isRelayError: true,
+      current: null,
+    };
+    await expect(get('/relay/public')).resolves.toEqual({
+      status: 200,
+      body: expected,
+    });
+    await expect(get('/relay/public', token)).resolves.toEqual({
+      status: 200,
+      body: expected,
+    });
+  });
+});
