@@ -37,23 +37,40 @@ export interface AuthPrincipal {
 export function deepFreeze<T extends JsonValue>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const member of Object.values(value as JsonObject)) deepFreeze(member);
+    if (Array.isArray(value)) {
+      for (const member of value) if (typeof member === 'object' && member !== null) deepFreeze(member);
+    } else {
+      const record = value as JsonObject;
+      for (const key in record) {
+        const member = record[key];
+        if (typeof member === 'object' && member !== null) deepFreeze(member);
+      }
+    }
   }
   return value;
 }
 
-/** Build the frozen principal. `claims` must come from the strict parser (null-prototype objects). */
+/**
+ * Build the frozen principal. `claims` must come from the strict parser (null-prototype objects); `audience` and
+ * `scopes` are frozen in place (callers hand over fresh arrays or arrays from `claims`), `header` is used as given
+ * when already frozen (the verifier shares one per header segment).
+ */
 export function createPrincipal(fields: Omit<AuthPrincipal, 'claims'> & { claims: JsonObject }): AuthPrincipal {
-  const { alg, kid, typ } = fields.header;
+  const header = Object.isFrozen(fields.header) ? fields.header : freezeHeader(fields.header);
   return Object.freeze({
     __proto__: null,
     issuer: fields.issuer,
     subject: fields.subject,
-    audience: Object.freeze(fields.audience.slice()),
-    scopes: Object.freeze(fields.scopes.slice()),
+    audience: Object.freeze(fields.audience),
+    scopes: Object.freeze(fields.scopes),
     clientId: fields.clientId,
     expiresAt: fields.expiresAt,
     claims: deepFreeze(fields.claims),
-    header: Object.freeze({ __proto__: null, alg, kid, typ }),
+    header,
   }) as unknown as AuthPrincipal;
+}
+
+/** A frozen, null-prototype {@link PrincipalHeader}. */
+export function freezeHeader({ alg, kid, typ }: PrincipalHeader): PrincipalHeader {
+  return Object.freeze({ __proto__: null, alg, kid, typ }) as unknown as PrincipalHeader;
 }

@@ -3,7 +3,7 @@ import { decodeCheckedJsonSegment, parseCompactJws } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
 import { verifyWithCandidates } from '../jws/verify-jws';
 import { validateClaims } from '../jwt/claims';
-import { createPrincipal, type AuthPrincipal } from '../jwt/principal';
+import { createPrincipal, freezeHeader, type AuthPrincipal, type PrincipalHeader } from '../jwt/principal';
 import { extractScopes } from '../jwt/scopes';
 import { checkTokenType } from '../jwt/token-type';
 import type { KeySourceState } from '../keys/key-source.interface';
@@ -93,7 +93,7 @@ export class AccessTokenVerifier {
         clientId: typeof clientId === 'string' ? clientId : undefined,
         expiresAt: exp,
         claims,
-        header: { alg: header.alg.name, kid: header.kid, typ: header.typ },
+        header: this.principalHeader(parsed.header, header),
       });
       this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, kid: header.kid, alg: header.alg.name });
       return principal;
@@ -119,6 +119,18 @@ export class AccessTokenVerifier {
     }
     this.cache.delete(token);
     return undefined;
+  }
+
+  // One frozen principal header per parsed (and cached) protected header, instead of one per request.
+  private readonly principalHeaders = new WeakMap<object, PrincipalHeader>();
+
+  private principalHeader(raw: object, checked: CheckedHeader): PrincipalHeader {
+    let header = this.principalHeaders.get(raw);
+    if (!header) {
+      header = freezeHeader({ alg: checked.alg.name, kid: checked.kid, typ: checked.typ });
+      this.principalHeaders.set(raw, header);
+    }
+    return header;
   }
 
   /** State of every issuer's key source, keyed by issuer, for health checks. */
