@@ -1,21 +1,14 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { runService } from '@nest-sso/sso-config';
+import { startInventoryService } from './app/inventory-app';
+import { inventoryConfigFromEnv } from './app/inventory.config';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
-
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
+runService('inventory-service', async () => {
+  const service = await startInventoryService(
+    inventoryConfigFromEnv(process.env),
   );
-}
-
-bootstrap();
+  // A plain stdout line that scripts (the demo runner) wait for and parse.
+  console.log(
+    `inventory-service listening on ${service.url} (tcp://127.0.0.1:${service.tcpPort})`,
+  );
+  return service;
+});

@@ -1,21 +1,10 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
+import { runService } from '@nest-sso/sso-config';
+import { startOrdersApi } from './app/orders-app';
+import { ordersConfigFromEnv } from './app/orders.config';
 
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
-
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
-  );
-}
-
-bootstrap();
+runService('orders-api', async () => {
+  const service = await startOrdersApi(ordersConfigFromEnv(process.env));
+  // A plain stdout line that scripts (the demo runner) wait for and parse.
+  console.log(`orders-api listening on ${service.url}`);
+  return service;
+});

@@ -55,3 +55,4 @@ export type { ClientCredentialsOptions } from './lib/client/client-credentials.t
 
 // Nest integration
 export * from './lib/nest';
+export * from './lib/relay';

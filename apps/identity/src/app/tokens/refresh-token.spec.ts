@@ -54,7 +54,7 @@ describe('refresh_token grant with rotation and reuse detection', () => {
     expect(first.body.refresh_token).toBeDefined();
     expect(first.body.refresh_token).not.toBe(initial.refresh_token);
     const { payload } = await verifyAccessToken(identity, first.body.access_token, 'orders-api');
-    expect(payload).toMatchObject({ sub: 'alice', client_id: 'web-app', scope: 'openid orders:read orders:write' });
+    expect(payload).toMatchObject({ sub: 'alice', client_id: 'web-app', scope: 'openid orders:read orders:write inventory:read inventory:reserve' });
 
     const second = await refresh(first.body.refresh_token);
     expect(second.status).toBe(200);
@@ -89,7 +89,7 @@ describe('refresh_token grant with rotation and reuse detection', () => {
     expect(narrowed.status).toBe(200);
     expect(narrowed.body.scope).toBe('orders:read');
     const full = await refresh(narrowed.body.refresh_token);
-    expect(full.body.scope).toBe('openid orders:read orders:write');
+    expect(full.body.scope).toBe('openid orders:read orders:write inventory:read inventory:reserve');
   });
 
   it('binds refresh tokens to their client', async () => {

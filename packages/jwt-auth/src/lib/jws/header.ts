@@ -38,5 +38,5 @@ export function checkProtectedHeader(header: JsonObject, allowed: ReadonlySet<st
   }
   const typ = header['typ'];
   if (typ !== undefined && typeof typ !== 'string') throw new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'JWS "typ" must be a string');
-  return { alg: spec, kid, typ };
+  return { alg: spec, kid: kid as string | undefined, typ: typ as string | undefined };
 }

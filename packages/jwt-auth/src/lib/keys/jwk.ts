@@ -113,7 +113,7 @@ export function importJwk(jwk: unknown, options: JwkImportOptions = {}): Verific
     // node:crypto refuses points off the curve, bad lengths and the like.
     throw new KeyRejectedError('key material is invalid');
   }
-  return toVerificationKey(key, kid, jwk['alg'], options.algorithms, options);
+  return toVerificationKey(key, kid as string | undefined, jwk['alg'], options.algorithms, options);
 }
 
 /**

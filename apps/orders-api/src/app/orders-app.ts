@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import type { INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { LOOPBACK_HOST } from '@nest-sso/sso-config';
+import type { OrdersConfig } from './orders.config';
+import { OrdersModule } from './orders.module';
+
+/** A running orders-api. */
+export interface OrdersApp {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  /** The Nest application. */
+  readonly nest: INestApplication;
+  /** Stop listening and close the inventory connection. */
+  close(): Promise<void>;
+}
+
+/** Start orders-api (Express) on 127.0.0.1. */
+export async function startOrdersApi(
+  config: OrdersConfig,
+  logger: false | LogLevel[] = ['log', 'warn', 'error'],
+): Promise<OrdersApp> {
+  const nest = await NestFactory.create(OrdersModule.forRoot(config), {
+    logger,
+    abortOnError: false,
+    forceCloseConnections: true,
+  });
+  try {
+    await nest.listen(config.port, LOOPBACK_HOST);
+  } catch (error) {
+    await nest.close();
+    throw error;
+  }
+  const { port } = nest.getHttpServer().address() as AddressInfo;
+  return {
+    url: `http://${LOOPBACK_HOST}:${port}`,
+    nest,
+    close: () => nest.close(),
+  };
+}

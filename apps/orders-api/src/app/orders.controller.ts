@@ -1,0 +1,72 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+} from '@nestjs/common';
+import { CurrentUser, Scopes } from '@nest-sso/jwt-auth';
+import {
+  INVENTORY_SCOPES,
+  InventoryClient,
+  InventoryContractError,
+  parseReserveStockRequest,
+} from '@nest-sso/inventory-contracts';
+import { inventoryErrorToHttp } from './inventory-error.mapper';
+import { OrdersStore, type Order } from './orders.store';
+
+/** Orders of the signed-in user; placing one reserves stock in inventory-service with the user's relayed token. */
+@Controller('orders')
+export class OrdersController {
+  constructor(
+    private readonly orders: OrdersStore,
+    private readonly inventory: InventoryClient,
+  ) {}
+
+  /** The caller's orders. */
+  @Get()
+  @Scopes('orders:read')
+  list(@CurrentUser('sub') sub: string): { orders: Order[] } {
+    return { orders: this.orders.forUser(sub) };
+  }
+
+  /** Place an order: `{ sku, quantity }`. */
+  @Post()
+  @HttpCode(201)
+  @Scopes('orders:write')
+  async create(
+    @Body() body: unknown,
+    @CurrentUser('sub') sub: string,
+  ): Promise<{ order: Order }> {
+    const id = this.orders.nextId();
+    let request;
+    try {
+      request = parseReserveStockRequest({
+        ...(typeof body === 'object' && body !== null ? body : {}),
+        reference: id,
+      });
+    } catch (error) {
+      if (error instanceof InventoryContractError)
+        throw new BadRequestException(error.message);
+      throw error;
+    }
+    let reservation;
+    try {
+      // No token passed: TokenRelayModule makes the caller's verified token the one relayed.
+      reservation = await this.inventory.reserve(request);
+    } catch (error) {
+      throw inventoryErrorToHttp(error, INVENTORY_SCOPES.reserve);
+    }
+    const order = this.orders.add({
+      id,
+      sku: request.sku,
+      quantity: request.quantity,
+      status: 'reserved',
+      reservationId: reservation.reservationId,
+      createdBy: sub,
+      createdAt: new Date().toISOString(),
+    });
+    return { order };
+  }
+}

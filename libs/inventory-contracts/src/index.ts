@@ -1,0 +1,6 @@
+export * from './lib/inventory.contracts';
+export {
+  InventoryCallError,
+  InventoryClient,
+  type InventoryClientOptions,
+} from './lib/inventory.client';

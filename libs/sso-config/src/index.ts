@@ -1,0 +1,22 @@
+export { authOptionsFromEnv, AUTH_ENV } from './lib/auth.config';
+export {
+  clientCredentialsFromEnv,
+  resolveTokenEndpoint,
+  type ClientCredentialsConfig,
+} from './lib/client-credentials.config';
+export {
+  isLoopbackHostname,
+  LOOPBACK_HOST,
+  readBoolean,
+  readList,
+  readPort,
+  readString,
+  readUrl,
+  type Env,
+} from './lib/env';
+export {
+  describeStartupFailure,
+  runService,
+  type RunningService,
+} from './lib/run-service';
+export { ProblemList, ServiceConfigError } from './lib/service-config.error';

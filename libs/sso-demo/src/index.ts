@@ -1,0 +1,39 @@
+export {
+  ADMIN_PORTAL,
+  ALICE,
+  authorizationUrl,
+  authorize,
+  BILLING_WORKER,
+  clientCredentialsToken,
+  codeFromRedirect,
+  CookieJar,
+  exchangeCode,
+  jwsHeader,
+  OAuthFlowError,
+  pkcePair,
+  refreshTokens,
+  WEB_APP,
+  type AuthorizationResult,
+  type PublicClient,
+  type TokenResponse,
+} from './lib/oauth-client';
+export {
+  ChildService,
+  childEnv,
+  type ChildServiceOptions,
+} from './lib/child-service';
+export {
+  SsoSystem,
+  SYSTEM_SCRIPTS,
+  type BillingWorkerRun,
+  type ScenarioTarget,
+  type SsoSystemOptions,
+} from './lib/sso-system';
+export {
+  runScenario,
+  scenarioStepTitles,
+  type ScenarioOptions,
+  type ScenarioResult,
+  type StepResult,
+} from './lib/scenario';
+export { runDemo, type DemoOptions } from './lib/run-demo';

@@ -1,0 +1,253 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ChildService } from './child-service';
+import { BILLING_WORKER } from './oauth-client';
+
+/** Options of {@link startSystem}. */
+export interface SsoSystemOptions {
+  /** The repository root (where `dist/apps/*` are built). */
+  readonly rootDir: string;
+  /** Parent of the identity data directory. @default `<rootDir>/tmp/demo` */
+  readonly workDir?: string;
+  /** Access-token lifetime of the identity service, in seconds. @default 600 */
+  readonly accessTokenTtlSeconds?: number;
+  /** Receives every output line of every service. */
+  readonly onLine?: (name: string, line: string) => void;
+}
+
+/** What one `billing-worker --once --json` run printed. */
+export interface BillingWorkerRun {
+  /** Exit code. */
+  readonly code: number | null;
+  /** The JSON result line, parsed. */
+  readonly result:
+    | {
+        ok: boolean;
+        reservation?: {
+          reservedBy: string;
+          sku: string;
+          quantity: number;
+          remaining: number;
+        };
+        error?: unknown;
+      }
+    | undefined;
+}
+
+/** The parts of a running system a scenario talks to. */
+export interface ScenarioTarget {
+  /** Identity base URL. */
+  readonly identityUrl: string;
+  /** The `iss` of its tokens. */
+  readonly issuer: string;
+  /** orders-api base URL. */
+  readonly ordersUrl: string;
+  /** inventory-service HTTP base URL. */
+  readonly inventoryUrl: string;
+  /** Rotate every signing key through `POST /admin/rotate`. */
+  rotateKeys(): Promise<void>;
+  /** Run `billing-worker --once --json`. */
+  runBillingWorker(): Promise<BillingWorkerRun>;
+  /** Stop the identity service (the resource services keep running). */
+  stopIdentity(): Promise<void>;
+}
+
+const READY = {
+  identity: /identity listening on (http:\/\/127\.0\.0\.1:\d+)/,
+  inventory:
+    /inventory-service listening on (http:\/\/127\.0\.0\.1:\d+) \(tcp:\/\/127\.0\.0\.1:(\d+)\)/,
+  orders: /orders-api listening on (http:\/\/127\.0\.0\.1:\d+)/,
+};
+
+/** The built entry points, relative to the repository root. */
+export const SYSTEM_SCRIPTS = {
+  identity: 'dist/apps/identity/main.js',
+  inventory: 'dist/apps/inventory-service/main.js',
+  orders: 'dist/apps/orders-api/main.js',
+  billing: 'dist/apps/billing-worker/main.js',
+} as const;
+
+/**
+ * The sample SSO system as child processes of this one, from the built apps: identity, then inventory-service and
+ * orders-api configured with the identity's issuer, every port picked by the OS on 127.0.0.1.
+ */
+export class SsoSystem implements ScenarioTarget {
+  private constructor(
+    private readonly rootDir: string,
+    private readonly services: {
+      identity: ChildService;
+      inventory: ChildService;
+      orders: ChildService;
+    },
+    readonly identityUrl: string,
+    readonly ordersUrl: string,
+    readonly inventoryUrl: string,
+    /** TCP port of inventory-service. */
+    readonly inventoryTcpPort: number,
+    /** The identity's key directory (under `tmp/`), removed by {@link SsoSystem.stop}. */
+    readonly identityDataDir: string,
+    /** Secret of `POST /admin/rotate` for this run. */
+    readonly adminToken: string,
+    private readonly onLine: ((name: string, line: string) => void) | undefined,
+  ) {}
+
+  /** Start the system; on any failure the services already started are stopped again. */
+  static async start(options: SsoSystemOptions): Promise<SsoSystem> {
+    const missing = Object.values(SYSTEM_SCRIPTS).filter(
+      (script) => !existsSync(join(options.rootDir, script)),
+    );
+    if (missing.length > 0)
+      throw new Error(
+        `not built: ${missing.join(', ')} (run: npx nx run-many -t build -p identity,orders-api,inventory-service,billing-worker)`,
+      );
+    const workDir = options.workDir ?? join(options.rootDir, 'tmp', 'demo');
+    mkdirSync(workDir, { recursive: true });
+    const runDir = mkdtempSync(join(workDir, 'run-'));
+    const dataDir = join(runDir, 'identity-data');
+    const adminToken = randomBytes(24).toString('base64url');
+    const started: ChildService[] = [];
+    const script = (name: keyof typeof SYSTEM_SCRIPTS) =>
+      join(options.rootDir, SYSTEM_SCRIPTS[name]);
+    try {
+      const identity = await ChildService.start({
+        name: 'identity',
+        script: script('identity'),
+        ready: READY.identity,
+        onLine: options.onLine,
+        env: {
+          PORT: '0',
+          DATA_DIR: dataDir,
+          ADMIN_TOKEN: adminToken,
+          ...(options.accessTokenTtlSeconds
+            ? {
+                ACCESS_TOKEN_TTL_SECONDS: String(options.accessTokenTtlSeconds),
+              }
+            : {}),
+        },
+      });
+      started.push(identity.service);
+      const identityUrl = identity.match[1];
+      const auth = {
+        AUTH_ISSUER: identityUrl,
+        AUTH_ALLOW_INSECURE_HTTP: 'true',
+      };
+      const inventory = await ChildService.start({
+        name: 'inventory-service',
+        script: script('inventory'),
+        ready: READY.inventory,
+        onLine: options.onLine,
+        env: {
+          ...auth,
+          AUTH_AUDIENCE: 'inventory-service',
+          PORT: '0',
+          INVENTORY_PORT: '0',
+        },
+      });
+      started.push(inventory.service);
+      const orders = await ChildService.start({
+        name: 'orders-api',
+        script: script('orders'),
+        ready: READY.orders,
+        onLine: options.onLine,
+        env: {
+          ...auth,
+          AUTH_AUDIENCE: 'orders-api',
+          PORT: '0',
+          INVENTORY_HOST: '127.0.0.1',
+          INVENTORY_PORT: inventory.match[2],
+        },
+      });
+      started.push(orders.service);
+      const services = {
+        identity: identity.service,
+        inventory: inventory.service,
+        orders: orders.service,
+      };
+      return new SsoSystem(
+        options.rootDir,
+        services,
+        identityUrl,
+        orders.match[1],
+        inventory.match[1],
+        Number(inventory.match[2]),
+        dataDir,
+        adminToken,
+        options.onLine,
+      );
+    } catch (error) {
+      await Promise.all(started.map((service) => service.stop()));
+      rmSync(runDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** The identity's issuer: it runs without ISSUER, so the issuer is its URL. */
+  get issuer(): string {
+    return this.identityUrl;
+  }
+
+  /** True while the identity service runs. */
+  get isIdentityRunning(): boolean {
+    return this.services.identity.isRunning;
+  }
+
+  async rotateKeys(): Promise<void> {
+    const response = await fetch(`${this.identityUrl}/admin/rotate`, {
+      method: 'POST',
+      headers: { 'x-admin-token': this.adminToken },
+    });
+    if (response.status !== 200)
+      throw new Error(`POST /admin/rotate answered HTTP ${response.status}`);
+  }
+
+  async runBillingWorker(): Promise<BillingWorkerRun> {
+    const { code, lines } = await ChildService.run({
+      name: 'billing-worker',
+      script: join(this.rootDir, SYSTEM_SCRIPTS.billing),
+      args: ['--once', '--json'],
+      onLine: this.onLine,
+      env: {
+        AUTH_ISSUER: this.issuer,
+        AUTH_ALLOW_INSECURE_HTTP: 'true',
+        AUTH_CLIENT_ID: BILLING_WORKER.clientId,
+        AUTH_CLIENT_SECRET: BILLING_WORKER.clientSecret,
+        INVENTORY_HOST: '127.0.0.1',
+        INVENTORY_PORT: String(this.inventoryTcpPort),
+      },
+    });
+    const json = [...lines].reverse().find((line) => line.startsWith('{'));
+    let result: BillingWorkerRun['result'];
+    try {
+      result =
+        json === undefined
+          ? undefined
+          : (JSON.parse(json) as BillingWorkerRun['result']);
+    } catch {
+      result = undefined;
+    }
+    return { code, result };
+  }
+
+  async stopIdentity(): Promise<void> {
+    await this.services.identity.stop();
+  }
+
+  /** The last output lines of every service, for a failure report. */
+  output(): Record<string, string[]> {
+    return Object.fromEntries(
+      Object.values(this.services).map((service) => [
+        service.name,
+        service.output(),
+      ]),
+    );
+  }
+
+  /** Stop every service and remove the identity's data directory. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      Object.values(this.services).map((service) => service.stop()),
+    );
+    rmSync(join(this.identityDataDir, '..'), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,25 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+interface RelayStore {
+  readonly token: string;
+}
+
+// One storage for the whole process, so every TokenRelay instance (and plain code) sees the same current token.
+const storage = new AsyncLocalStorage<RelayStore>();
+
+/**
+ * Run `fn` with `token` as the current access token: {@link currentAccessToken} and `TokenRelay` calls made inside
+ * `fn`, including after any `await`, see it. Used by `TokenRelayInterceptor`; call it directly in code that holds a
+ * token outside a Nest request (a worker job with a client-credentials token).
+ * @example await runWithAccessToken(await tokens.getToken(), () => this.inventory.reserve(order));
+ */
+export function runWithAccessToken<T>(token: string, fn: () => T): T {
+  if (typeof token !== 'string' || token === '')
+    throw new TypeError('runWithAccessToken: token must be a non-empty string');
+  return storage.run({ token }, fn);
+}
+
+/** The access token of the call this code runs in (see {@link runWithAccessToken}); `undefined` outside one. */
+export function currentAccessToken(): string | undefined {
+  return storage.getStore()?.token;
+}
