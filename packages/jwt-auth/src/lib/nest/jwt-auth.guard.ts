@@ -10,6 +10,12 @@ import type { AuthTransport } from './transports/auth-transport.interface';
 import { HttpAuthTransport } from './transports/http.transport';
 import { RpcAuthTransport } from './transports/rpc.transport';
 
+interface RouteMetadata {
+  readonly isPublic: boolean;
+  readonly isOptional: boolean;
+  readonly requirements: ScopeRequirements;
+}
+
 /**
  * Authenticates HTTP requests and microservice messages with a bearer access token: honours `@Public()` and
  * `@OptionalAuth()`, verifies the token, enforces `@Scopes` / `@AnyScope` of the controller and the handler, and
@@ -62,17 +68,41 @@ export class JwtAuthGuard implements CanActivate {
 
   /** True when the handler or its controller is `@Public()`. */
   protected isPublic(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride(Public, [context.getHandler(), context.getClass()]) === true;
+    return this.routeMetadata(context).isPublic;
   }
 
   /** True when the handler or its controller is `@OptionalAuth()`. */
   protected isOptional(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride(OptionalAuth, [context.getHandler(), context.getClass()]) === true;
+    return this.routeMetadata(context).isOptional;
   }
 
   /** The scopes required by the controller and the handler together. */
   protected getScopeRequirements(context: ExecutionContext): ScopeRequirements {
-    return readScopeRequirements(this.reflector, context);
+    return this.routeMetadata(context).requirements;
+  }
+
+  // Decorator metadata is fixed once the app has booted; reading it once per (class, handler) keeps four
+  // reflection lookups off every request.
+  private readonly metadataCache = new WeakMap<object, WeakMap<object, RouteMetadata>>();
+
+  private routeMetadata(context: ExecutionContext): RouteMetadata {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byHandler = typeof controller === 'function' ? this.metadataCache.get(controller) : undefined;
+    let metadata = typeof handler === 'function' ? byHandler?.get(handler) : undefined;
+    if (metadata === undefined) {
+      const targets = [handler, controller];
+      metadata = {
+        isPublic: this.reflector.getAllAndOverride(Public, targets) === true,
+        isOptional: this.reflector.getAllAndOverride(OptionalAuth, targets) === true,
+        requirements: readScopeRequirements(this.reflector, context),
+      };
+      if (typeof controller === 'function' && typeof handler === 'function') {
+        if (!byHandler) this.metadataCache.set(controller, (byHandler = new WeakMap()));
+        byHandler.set(handler, metadata);
+      }
+    }
+    return metadata;
   }
 
   /** Verify the token; resolves to the principal or rejects with an {@link AuthError}. */

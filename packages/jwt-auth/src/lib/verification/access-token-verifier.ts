@@ -8,7 +8,7 @@ import { extractScopes } from '../jwt/scopes';
 import { checkTokenType } from '../jwt/token-type';
 import type { KeySourceState } from '../keys/key-source.interface';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
-import { VerifiedTokenCache, type VerifiedTokenEntry } from './verified-token.cache';
+import { VerifiedTokenCache } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
 
 // Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
@@ -65,8 +65,20 @@ export class AccessTokenVerifier {
   async verify(token: string): Promise<AuthPrincipal> {
     const cached = typeof token === 'string' ? this.cache.get(token) : undefined;
     if (cached) {
-      const principal = await this.revalidate(token, cached);
-      if (principal) return principal;
+      // A cache hit is only as good as a fresh verification: the signature is a pure function of token and key, so
+      // it suffices to re-check the time-based claims and that the key is still served (a rotated-out key retires
+      // its tokens at once). Anything else drops the entry and takes the full path, which names the precise error.
+      const cachedIssuer = this.issuers.get(cached.issuer);
+      try {
+        if (cachedIssuer) {
+          validateClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
+          const served = await cachedIssuer.keySource.getKeys({ kid: cached.kid, alg: cached.alg });
+          if (served.includes(cached.key)) return cached.principal;
+        }
+      } catch {
+        // Expired, key gone or source failing: fall through.
+      }
+      this.cache.delete(token);
     }
     let issuer: IssuerRuntime | undefined;
     let header: CheckedHeader | undefined;
@@ -100,25 +112,6 @@ export class AccessTokenVerifier {
     } catch (error) {
       throw this.withContext(AuthError.from(error), issuer, header);
     }
-  }
-
-  /**
-   * A cache hit is only as good as a fresh verification: the signature is a pure function of token and key, so it
-   * suffices to re-check the time-based claims and that the key is still served (a rotated-out key retires its
-   * tokens at once). Anything else falls back to the full path.
-   */
-  private async revalidate(token: string, entry: VerifiedTokenEntry): Promise<AuthPrincipal | undefined> {
-    const issuer = this.issuers.get(entry.issuer);
-    try {
-      if (!issuer) throw new Error('issuer gone');
-      validateClaims(entry.claims, issuer.claims, this.now() / 1000);
-      const candidates = await issuer.keySource.getKeys({ kid: entry.kid, alg: entry.alg });
-      if (candidates.includes(entry.key)) return entry.principal;
-    } catch {
-      // Expired, key gone or source failing: drop the entry and let the full path produce the precise error.
-    }
-    this.cache.delete(token);
-    return undefined;
   }
 
   // One frozen principal header per parsed (and cached) protected header, instead of one per request.

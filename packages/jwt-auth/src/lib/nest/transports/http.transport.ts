@@ -12,7 +12,10 @@ function authorizationValues(request: AuthHttpRequest): unknown[] {
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
   if (Array.isArray(raw)) {
     let count = 0;
-    for (let i = 0; i < raw.length; i += 2) if (String(raw[i]).toLowerCase() === 'authorization') count++;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i];
+      if (typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'authorization') count++;
+    }
     if (count > 1) throw new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request has more than one Authorization header');
   }
   // `headers` rather than rawHeaders for the value, so middleware that sets the header (cookie to header) still works.
