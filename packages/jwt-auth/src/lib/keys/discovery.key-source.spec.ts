@@ -1,13 +1,11 @@
-import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { JsonWebKey } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ecJwkPair, listenOnLoopback, respond, waitFor, type Handler } from '../__fixtures__/jwks-server';
 import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../errors/auth.errors';
 import { DiscoveryDocumentError, DiscoveryKeySource, readDiscoveryDocument } from './discovery.key-source';
 import type { KeySourceEvent } from './key-source.interface';
 import type { RemoteKeySourceOptions } from './remote-jwks.key-source';
 import { REMOTE_JWKS_DEFAULTS as D } from './remote-jwks.options';
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** One loopback server playing the identity provider: routes by path and counts hits per path. */
 interface ProviderServer {
@@ -21,36 +19,19 @@ const servers: ProviderServer[] = [];
 const sources: DiscoveryKeySource[] = [];
 
 function sendJson(value: unknown, status = 200): Handler {
-  const body = JSON.stringify(value);
-  return (_req, res) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(body);
-  };
+  return respond(status, 'application/json', JSON.stringify(value));
 }
 
 async function provider(): Promise<ProviderServer> {
   const hits = new Map<string, number>();
   const routes = new Map<string, Handler>();
-  const server = createServer((req, res) => {
+  const notFound = respond(404, 'application/json', '{}');
+  const server = await listenOnLoopback((req, res) => {
     const path = req.url ?? '';
     hits.set(path, (hits.get(path) ?? 0) + 1);
-    const route = routes.get(path);
-    if (route) return route(req, res);
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end('{}');
+    (routes.get(path) ?? notFound)(req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const result: ProviderServer = {
-    origin: `http://127.0.0.1:${port}`,
-    hits,
-    routes,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const result: ProviderServer = { ...server, hits, routes };
   servers.push(result);
   return result;
 }
@@ -65,11 +46,6 @@ function source(issuer: string, options: RemoteKeySourceOptions = {}): Discovery
   return created;
 }
 
-function ecKey(kid: string): JsonWebKey {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig' };
-}
-
 async function kids(keySource: DiscoveryKeySource, kid: string): Promise<(string | undefined)[]> {
   return (await keySource.getKeys({ kid, alg: 'ES256' })).map((key) => key.kid);
 }
@@ -79,20 +55,12 @@ async function unavailable(promise: Promise<unknown>): Promise<void> {
   await expect(promise).rejects.toMatchObject({ code: AuthErrorCode.KEYS_UNAVAILABLE });
 }
 
-async function waitFor(predicate: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 3000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(setImmediate);
-  }
-}
-
 let k1: JsonWebKey;
 let k2: JsonWebKey;
 
 beforeAll(() => {
-  k1 = ecKey('k1');
-  k2 = ecKey('k2');
+  k1 = ecJwkPair('k1').pub;
+  k2 = ecJwkPair('k2').pub;
 });
 
 beforeEach(() => {
@@ -268,6 +236,25 @@ describe('DiscoveryKeySource', () => {
     expect(keySource.getState()).toMatchObject({ status: 'failing', keyIds: [] });
     expect(events).toEqual(['refreshed', 'stale', 'failing']);
     expect(idp.hits.get('/certs')).toBe(1);
+  });
+
+  it('reports pending through discovery and the first JWKS fetch, then failing once that fetch fails', async () => {
+    const idp = await provider();
+    const held: ServerResponse[] = [];
+    idp.routes.set(WELL_KNOWN, sendJson({ issuer: idp.origin, jwks_uri: `${idp.origin}/certs` }));
+    idp.routes.set('/certs', (_req, res) => held.push(res));
+    const keySource = source(idp.origin);
+    const events: string[] = [];
+    keySource.subscribe((event) => events.push(event.type));
+    expect(keySource.getState()).toMatchObject({ status: 'pending', keyCount: 0, consecutiveFailures: 0, lastAttemptAt: undefined });
+
+    const warming = keySource.warmUp();
+    await waitFor(() => held.length === 1, 'the JWKS request');
+    expect(keySource.getState()).toMatchObject({ status: 'pending', url: `${idp.origin}/certs`, consecutiveFailures: 0 });
+    sendJson({}, 500)({} as IncomingMessage, held[0]);
+    await warming;
+    expect(keySource.getState()).toMatchObject({ status: 'failing', consecutiveFailures: 1, lastError: 'unexpected status 500' });
+    expect(events).toEqual(['failing']);
   });
 
   it('warmUp() never rejects when the provider is down', async () => {

@@ -1,6 +1,6 @@
 import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../errors/auth.errors';
 import { isJsonObject } from '../jws/strict-json';
-import { checkFetchUrl, FetchError, fetchJson } from './http-fetch';
+import { checkFetchUrl, FetchError } from './http-fetch';
 import type {
   KeyLookup,
   KeySource,
@@ -9,15 +9,8 @@ import type {
   KeySourceState,
   KeySourceStatus,
 } from './key-source.interface';
-import {
-  backoffDelay,
-  checkConfiguredUrl,
-  describeFailure,
-  emitEvent,
-  RemoteJwksKeySource,
-  resolveRemoteOptions,
-  type RemoteKeySourceOptions,
-} from './remote-jwks.key-source';
+import { describeFailure, RefreshState } from './refresh-state';
+import { checkConfiguredUrl, emitEvent, RemoteJwksKeySource, resolveRemoteOptions, type RemoteKeySourceOptions } from './remote-jwks.key-source';
 import type { RemoteJwksOptions } from './remote-jwks.options';
 import type { VerificationKey } from './verification-key';
 
@@ -64,19 +57,12 @@ export class DiscoveryKeySource implements KeySource {
   private readonly allowInsecureHttp: boolean;
   private readonly now: () => number;
   private readonly listeners = new Set<KeySourceListener>();
-  private readonly abort = new AbortController();
+  /** Discovery-document fetches; `lastSuccessAt` is when the document was last read. */
+  private readonly fetches: RefreshState;
 
   private jwks: RemoteJwksKeySource | undefined;
   private unsubscribeJwks: (() => void) | undefined;
-  private discoveredAt: number | undefined;
-  private lastAttemptAt: number | undefined;
-  private lastError: string | undefined;
-  private lastFailure: unknown;
-  private consecutiveFailures = 0;
-  private retryAt = 0;
-  private inFlight: Promise<boolean> | undefined;
   private reportedStatus: KeySourceStatus = 'fresh';
-  private closed = false;
 
   /**
    * @param issuer the exact issuer identifier: `https:` (or `http:` with `allowInsecureHttp`), no query or fragment.
@@ -97,6 +83,7 @@ export class DiscoveryKeySource implements KeySource {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.discoveryUrl = `${issuer.endsWith('/') ? issuer.slice(0, -1) : issuer}${WELL_KNOWN_PATH}`;
+    this.fetches = new RefreshState({ settings: this.settings, allowInsecureHttp: this.allowInsecureHttp, now: this.now });
   }
 
   /** Keys for a token header, from the discovered JWKS (see {@link RemoteJwksKeySource.getKeys}). */
@@ -108,19 +95,21 @@ export class DiscoveryKeySource implements KeySource {
   /** A snapshot for health checks; `url` is the JWKS URL once discovered. */
   getState(): KeySourceState {
     const inner = this.jwks?.getState();
-    const usable = inner !== undefined && inner.status !== 'failing' && this.isDocumentUsable();
-    const discoveryFailing = this.consecutiveFailures > 0;
-    const attempts = [inner?.lastAttemptAt, this.lastAttemptAt].filter((at): at is number => at !== undefined);
+    const usable = (inner?.status === 'fresh' || inner?.status === 'stale') && this.isDocumentUsable();
+    const discoveryFailing = this.fetches.consecutiveFailures > 0;
+    // Nothing usable, nothing failed, and the current key set not tried yet: at boot, or just after jwks_uri changed.
+    const pending = !usable && !discoveryFailing && (inner === undefined || inner.status === 'pending');
+    const attempts = [inner?.lastAttemptAt, this.fetches.lastAttemptAt].filter((at): at is number => at !== undefined);
     return Object.freeze({
       kind: 'discovery',
       url: inner?.url ?? this.discoveryUrl,
-      status: !usable ? 'failing' : discoveryFailing ? 'stale' : inner.status,
+      status: pending ? 'pending' : !usable ? 'failing' : discoveryFailing ? 'stale' : inner.status,
       keyIds: usable ? inner.keyIds : [],
       keyCount: usable ? inner.keyCount : 0,
       lastSuccessAt: inner?.lastSuccessAt,
       lastAttemptAt: attempts.length > 0 ? Math.max(...attempts) : undefined,
-      lastError: discoveryFailing ? this.lastError : (inner?.lastError ?? this.lastError),
-      consecutiveFailures: this.consecutiveFailures + (inner?.consecutiveFailures ?? 0),
+      lastError: discoveryFailing ? this.fetches.lastError : (inner?.lastError ?? this.fetches.lastError),
+      consecutiveFailures: this.fetches.consecutiveFailures + (inner?.consecutiveFailures ?? 0),
       rejectedKeys: inner?.rejectedKeys,
     });
   }
@@ -145,9 +134,8 @@ export class DiscoveryKeySource implements KeySource {
 
   /** Abort fetches under way and stop fetching. */
   close(): void {
-    this.closed = true;
     this.listeners.clear();
-    this.abort.abort();
+    this.fetches.close();
     this.unsubscribeJwks?.();
     this.jwks?.close();
   }
@@ -157,52 +145,38 @@ export class DiscoveryKeySource implements KeySource {
       if (this.isRediscoveryDue()) void this.discover();
       return this.jwks;
     }
-    if (!this.inFlight && (this.closed || this.isBackingOff())) throw this.unavailable();
+    if (!this.fetches.inFlight && (this.fetches.closed || this.fetches.isBackingOff())) throw this.unavailable();
     await this.discover();
     if (!this.jwks || !this.isDocumentUsable()) throw this.unavailable();
     return this.jwks;
   }
 
   private isDocumentUsable(): boolean {
-    return this.discoveredAt !== undefined && this.now() - this.discoveredAt <= this.settings.discoveryTtlMs + this.settings.maxStaleMs;
-  }
-
-  private isBackingOff(): boolean {
-    return this.consecutiveFailures > 0 && this.now() < this.retryAt;
+    const discoveredAt = this.fetches.lastSuccessAt;
+    return discoveredAt !== undefined && this.now() - discoveredAt <= this.settings.discoveryTtlMs + this.settings.maxStaleMs;
   }
 
   private isRediscoveryDue(): boolean {
-    if (this.inFlight || this.closed || this.isBackingOff() || this.discoveredAt === undefined) return false;
-    return this.now() - this.discoveredAt >= this.settings.discoveryTtlMs;
+    const { inFlight, closed, lastSuccessAt: discoveredAt } = this.fetches;
+    if (inFlight || closed || this.fetches.isBackingOff() || discoveredAt === undefined) return false;
+    return this.now() - discoveredAt >= this.settings.discoveryTtlMs;
   }
 
   private discover(): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    this.inFlight ??= this.fetchDocument().finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
+    return this.fetches.run(() => this.fetchDocument());
   }
 
   private async fetchDocument(): Promise<boolean> {
-    this.lastAttemptAt = this.now();
     let jwksUri: string;
     try {
-      const document = await fetchJson(this.discoveryUrl, {
-        timeoutMs: this.settings.timeoutMs,
-        maxBodyBytes: this.settings.maxBodyBytes,
-        allowInsecureHttp: this.allowInsecureHttp,
-        signal: this.abort.signal,
-      });
+      const document = await this.fetches.fetchJson(this.discoveryUrl);
       jwksUri = readDiscoveryDocument(document, this.issuer, this.allowInsecureHttp);
     } catch (error) {
-      if (!this.closed) this.recordFailure(error);
+      if (!this.fetches.closed) this.recordFailure(error);
       return false;
     }
     if (this.jwks?.url !== jwksUri) this.replaceJwks(jwksUri);
-    this.discoveredAt = this.now();
-    this.consecutiveFailures = 0;
-    this.retryAt = 0;
+    this.fetches.recordSuccess();
     this.reportStatus();
     return true;
   }
@@ -221,17 +195,15 @@ export class DiscoveryKeySource implements KeySource {
   }
 
   private recordFailure(error: unknown): void {
-    this.lastError = error instanceof DiscoveryDocumentError ? error.message : describeFailure(error);
-    this.lastFailure = error;
-    this.consecutiveFailures += 1;
-    this.retryAt = this.now() + backoffDelay(this.consecutiveFailures, this.settings.backoffInitialMs, this.settings.backoffMaxMs);
+    this.fetches.recordFailure(error, error instanceof DiscoveryDocumentError ? error.message : describeFailure(error));
     this.reportStatus();
   }
 
   private reportStatus(): void {
     const state = this.getState();
-    // Between a successful discovery and the first JWKS fetch nothing is usable yet, but nothing has failed either.
-    if (state.status === this.reportedStatus || (state.status === 'failing' && state.consecutiveFailures === 0)) return;
+    // Waiting for the first fetches is no state change worth an event, and neither is a set or document that has
+    // merely aged out with no failure yet: the next call refetches it.
+    if (state.status === this.reportedStatus || state.status === 'pending' || (state.status === 'failing' && state.consecutiveFailures === 0)) return;
     this.reportedStatus = state.status;
     const error = state.lastError ?? 'the discovery document expired';
     if (state.status === 'fresh') this.emit({ type: 'recovered', state });
@@ -241,7 +213,7 @@ export class DiscoveryKeySource implements KeySource {
 
   private unavailable(): AuthError {
     this.reportStatus();
-    return new AuthError(AuthErrorCode.KEYS_UNAVAILABLE, 'Signing keys are unavailable', {}, { cause: this.lastFailure });
+    return new AuthError(AuthErrorCode.KEYS_UNAVAILABLE, 'Signing keys are unavailable', {}, { cause: this.fetches.lastFailure });
   }
 
   private emit(event: KeySourceEvent): void {

@@ -1,7 +1,11 @@
 import type { VerificationKey } from './verification-key';
 
-/** Health of a key source: `fresh` keys, `stale` keys served after failed refreshes, or `failing` with nothing usable. */
-export type KeySourceStatus = 'fresh' | 'stale' | 'failing';
+/**
+ * Health of a key source: `pending` before its first fetch has completed (nothing usable yet, nothing failed either),
+ * `fresh` keys, `stale` keys served after failed refreshes, or `failing` with nothing usable after a failure or expiry.
+ * No event is emitted for `pending`.
+ */
+export type KeySourceStatus = 'pending' | 'fresh' | 'stale' | 'failing';
 
 /** A snapshot of a key source's state for health checks and logs (no key material). */
 export interface KeySourceState {
@@ -9,6 +13,7 @@ export interface KeySourceState {
   readonly kind: string;
   /** Fetch URL, for remote sources. */
   readonly url?: string;
+  /** Health of the source; see {@link KeySourceStatus}. */
   readonly status: KeySourceStatus;
   /** Key ids currently served. */
   readonly keyIds: readonly string[];

@@ -1,12 +1,10 @@
-import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomUUID, type JsonWebKey } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ecJwkPair as ecKey, listenOnLoopback, respond, waitFor, type Handler, type TestJwkPair as TestKey } from '../__fixtures__/jwks-server';
 import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../errors/auth.errors';
 import type { KeySourceEvent } from './key-source.interface';
 import { RemoteJwksKeySource, type RemoteKeySourceOptions } from './remote-jwks.key-source';
 import { REMOTE_JWKS_DEFAULTS as D } from './remote-jwks.options';
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 interface JwksServer {
   readonly url: string;
@@ -16,46 +14,22 @@ interface JwksServer {
   close(): Promise<void>;
 }
 
-interface TestKey {
-  readonly pub: JsonWebKey;
-  readonly priv: JsonWebKey;
-}
-
 const servers: JwksServer[] = [];
 const sources: RemoteJwksKeySource[] = [];
 
-function ecKey(kid: string | undefined, namedCurve = 'P-256'): TestKey {
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve });
-  const extra = kid === undefined ? {} : { kid };
-  return { pub: { ...publicKey.export({ format: 'jwk' }), ...extra, use: 'sig' }, priv: { ...privateKey.export({ format: 'jwk' }), ...extra } };
-}
-
 function jwks(...keys: JsonWebKey[]): Handler {
-  const body = JSON.stringify({ keys });
-  return (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/jwk-set+json' });
-    res.end(body);
-  };
-}
-
-function respond(status: number, contentType: string, body: string): Handler {
-  return (_req, res) => {
-    res.writeHead(status, { 'content-type': contentType });
-    res.end(body);
-  };
+  return respond(200, 'application/jwk-set+json', JSON.stringify({ keys }));
 }
 
 async function jwksServer(handler: Handler): Promise<JwksServer> {
   let hits = 0;
   const state = { handler };
-  const server = createServer((req, res) => {
+  const server = await listenOnLoopback((req, res) => {
     hits += 1;
     state.handler(req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   const result: JwksServer = {
-    url: `http://127.0.0.1:${port}/jwks`,
+    url: `${server.origin}/jwks`,
     get hits() {
       return hits;
     },
@@ -65,11 +39,7 @@ async function jwksServer(handler: Handler): Promise<JwksServer> {
     set handler(next: Handler) {
       state.handler = next;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: server.close,
   };
   servers.push(result);
   return result;
@@ -88,14 +58,6 @@ function record(keySource: RemoteJwksKeySource): KeySourceEvent[] {
   const events: KeySourceEvent[] = [];
   keySource.subscribe((event) => events.push(event));
   return events;
-}
-
-async function waitFor(predicate: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 3000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(setImmediate);
-  }
 }
 
 /** Lets pending I/O run, so that a request that should not happen would have reached the server. */
@@ -483,6 +445,32 @@ describe('RemoteJwksKeySource', () => {
       const reported = JSON.stringify([state, events]);
       expect(reported).not.toContain(String(k2.priv.d));
       expect(reported).not.toContain(String(k1.pub.x));
+    });
+
+    it('reports pending until the first fetch completes, without an event, and failing once it has failed', async () => {
+      const held: ServerResponse[] = [];
+      const server = await jwksServer((_req, res) => held.push(res));
+      const keySource = source(server.url);
+      const events = record(keySource);
+      expect(keySource.getState()).toMatchObject({ status: 'pending', keyCount: 0, consecutiveFailures: 0, lastAttemptAt: undefined });
+
+      const warming = keySource.warmUp();
+      await waitFor(() => held.length === 1, 'the first request');
+      expect(keySource.getState()).toMatchObject({ status: 'pending', lastAttemptAt: clock });
+      respond(503, 'application/json', '{}')({} as IncomingMessage, held[0]);
+      await warming;
+      expect(keySource.getState()).toMatchObject({ status: 'failing', consecutiveFailures: 1, lastError: 'unexpected status 503' });
+      expect(events.map((event) => event.type)).toEqual(['failing']);
+    });
+
+    it('goes from pending to fresh with a refreshed event only', async () => {
+      const server = await jwksServer(jwks(k1.pub));
+      const keySource = source(server.url);
+      const events = record(keySource);
+      expect(keySource.getState().status).toBe('pending');
+      await keySource.warmUp();
+      expect(keySource.getState().status).toBe('fresh');
+      expect(events.map((event) => event.type)).toEqual(['refreshed']);
     });
 
     it('reports the state of a source that never succeeded', async () => {

@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../errors/auth.errors';
-import { checkFetchUrl, FetchError, fetchJson } from './http-fetch';
+import { checkFetchUrl, FetchError } from './http-fetch';
 import { importJwkSet, type ImportedKeySet } from './jwk';
 import type {
   KeyLookup,
@@ -9,6 +9,7 @@ import type {
   KeySourceState,
   KeySourceStatus,
 } from './key-source.interface';
+import { RefreshState } from './refresh-state';
 import { REMOTE_JWKS_DEFAULTS, type RemoteJwksOptions } from './remote-jwks.options';
 import { KeyRejectedError, type VerificationKey } from './verification-key';
 
@@ -24,7 +25,8 @@ export interface RemoteKeySourceOptions extends RemoteJwksOptions {
 
 // setTimeout fires at once for delays above 2^31 - 1 ms, which would turn the deadline off.
 const MAX_TIMER_MS = 2_147_483_647;
-const BACKOFF_JITTER = 0.1;
+
+export { backoffDelay, describeFailure } from './refresh-state';
 
 /**
  * Fill in {@link REMOTE_JWKS_DEFAULTS} and check every value.
@@ -78,20 +80,6 @@ export function checkConfiguredUrl(option: string, url: unknown, allowInsecureHt
   }
 }
 
-/** Backoff before the next retry after `failures` consecutive failures: doubling, capped, jittered down by up to 10%. @internal */
-export function backoffDelay(failures: number, initialMs: number, maxMs: number): number {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(failures - 1, 0), 52));
-  // Jitter only shortens the wait, so the configured values stay upper bounds.
-  return base * (1 - Math.random() * BACKOFF_JITTER);
-}
-
-/** A log-safe description of a failed refresh. @internal */
-export function describeFailure(error: unknown): string {
-  if (error instanceof FetchError) return error.message;
-  if (error instanceof KeyRejectedError) return `invalid key set: ${error.message}`;
-  return 'unexpected error';
-}
-
 /** Call every listener, swallowing throws and rejected promises: a broken listener must not break verification. @internal */
 export function emitEvent(listeners: ReadonlySet<KeySourceListener>, event: KeySourceEvent): void {
   for (const listener of listeners) {
@@ -114,24 +102,16 @@ export function emitEvent(listeners: ReadonlySet<KeySourceListener>, event: KeyS
  */
 export class RemoteJwksKeySource implements KeySource {
   private readonly settings: Readonly<Required<RemoteJwksOptions>>;
-  private readonly allowInsecureHttp: boolean;
   private readonly algorithms: ReadonlySet<string> | undefined;
   private readonly now: () => number;
   private readonly listeners = new Set<KeySourceListener>();
-  private readonly abort = new AbortController();
+  private readonly fetches: RefreshState;
 
   private keys: readonly VerificationKey[] = [];
   private byKid: ReadonlyMap<string, VerificationKey> = new Map();
-  private lastSuccessAt: number | undefined;
-  private lastAttemptAt: number | undefined;
-  private lastError: string | undefined;
-  private lastFailure: unknown;
-  private consecutiveFailures = 0;
-  private retryAt = 0;
   private rejectedKeys: readonly { readonly kid?: string; readonly reason: string }[] = [];
-  private inFlight: Promise<boolean> | undefined;
+  // Starts as 'fresh' so that the first successful fetch reports `refreshed` only, not `recovered`.
   private reportedStatus: KeySourceStatus = 'fresh';
-  private closed = false;
 
   /**
    * @param url the JWKS URL: `https:`, or `http:` with `allowInsecureHttp`; never with user or password.
@@ -142,11 +122,12 @@ export class RemoteJwksKeySource implements KeySource {
     readonly url: string,
     options: RemoteKeySourceOptions = {},
   ) {
-    this.allowInsecureHttp = options.allowInsecureHttp === true;
-    checkConfiguredUrl('jwksUri', url, this.allowInsecureHttp);
+    const allowInsecureHttp = options.allowInsecureHttp === true;
+    checkConfiguredUrl('jwksUri', url, allowInsecureHttp);
     this.settings = resolveRemoteOptions(options);
     this.algorithms = options.algorithms;
     this.now = options.now ?? Date.now;
+    this.fetches = new RefreshState({ settings: this.settings, allowInsecureHttp, now: this.now });
   }
 
   /** Keys for a token header: exact `kid` lookup, or every key able to verify `alg` when there is no `kid`. */
@@ -161,8 +142,8 @@ export class RemoteJwksKeySource implements KeySource {
     const found = this.select(lookup);
     if (found.length > 0 || fetched) return found;
     // Callers that find a refresh under way wait for it rather than starting another.
-    if (this.inFlight) {
-      await this.inFlight;
+    if (this.fetches.inFlight) {
+      await this.fetches.inFlight;
       return this.select(lookup);
     }
     if (!this.mayRefetchForUnknownKey()) return [];
@@ -179,17 +160,17 @@ export class RemoteJwksKeySource implements KeySource {
       status: this.status(),
       keyIds: usable ? this.keys.flatMap((key) => (key.kid === undefined ? [] : [key.kid])) : [],
       keyCount: usable ? this.keys.length : 0,
-      lastSuccessAt: this.lastSuccessAt,
-      lastAttemptAt: this.lastAttemptAt,
-      lastError: this.lastError,
-      consecutiveFailures: this.consecutiveFailures,
+      lastSuccessAt: this.fetches.lastSuccessAt,
+      lastAttemptAt: this.fetches.lastAttemptAt,
+      lastError: this.fetches.lastError,
+      consecutiveFailures: this.fetches.consecutiveFailures,
       rejectedKeys: this.rejectedKeys,
     });
   }
 
   /** Fetch the key set once (joining a fetch under way); never rejects. */
   async warmUp(): Promise<void> {
-    if (this.inFlight || !this.isBackingOff()) await this.refresh();
+    if (this.fetches.inFlight || !this.fetches.isBackingOff()) await this.refresh();
   }
 
   /** Receive state changes and dropped-member reports; returns the unsubscribe function. */
@@ -202,9 +183,8 @@ export class RemoteJwksKeySource implements KeySource {
 
   /** Abort a fetch under way and stop fetching; cached keys are still served until they go past `maxStaleMs`. */
   close(): void {
-    this.closed = true;
     this.listeners.clear();
-    this.abort.abort();
+    this.fetches.close();
   }
 
   private select({ kid, alg }: KeyLookup): readonly VerificationKey[] {
@@ -217,51 +197,40 @@ export class RemoteJwksKeySource implements KeySource {
   }
 
   private hasUsableKeys(): boolean {
-    return this.keys.length > 0 && this.lastSuccessAt !== undefined && this.now() - this.lastSuccessAt <= this.settings.maxStaleMs;
-  }
-
-  private isBackingOff(): boolean {
-    return this.consecutiveFailures > 0 && this.now() < this.retryAt;
+    const { lastSuccessAt } = this.fetches;
+    return this.keys.length > 0 && lastSuccessAt !== undefined && this.now() - lastSuccessAt <= this.settings.maxStaleMs;
   }
 
   private isRefreshDue(): boolean {
-    if (this.inFlight || this.closed || this.isBackingOff() || this.lastSuccessAt === undefined) return false;
-    return this.now() >= this.lastSuccessAt + this.settings.cacheTtlMs - this.settings.refreshAheadMs;
+    const { inFlight, closed, lastSuccessAt } = this.fetches;
+    if (inFlight || closed || this.fetches.isBackingOff() || lastSuccessAt === undefined) return false;
+    return this.now() >= lastSuccessAt + this.settings.cacheTtlMs - this.settings.refreshAheadMs;
   }
 
   private mayRefetchForUnknownKey(): boolean {
-    if (this.closed || this.isBackingOff()) return false;
-    return this.lastAttemptAt === undefined || this.now() - this.lastAttemptAt >= this.settings.cooldownMs;
+    if (this.fetches.closed || this.fetches.isBackingOff()) return false;
+    const { lastAttemptAt } = this.fetches;
+    return lastAttemptAt === undefined || this.now() - lastAttemptAt >= this.settings.cooldownMs;
   }
 
   private async refreshInForeground(): Promise<void> {
     // During backoff a caller fails fast: no fetch, no wait.
-    if (!this.inFlight && (this.closed || this.isBackingOff())) throw this.unavailable();
+    if (!this.fetches.inFlight && (this.fetches.closed || this.fetches.isBackingOff())) throw this.unavailable();
     await this.refresh();
     if (!this.hasUsableKeys()) throw this.unavailable();
   }
 
   private refresh(): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    this.inFlight ??= this.fetchKeys().finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
+    return this.fetches.run(() => this.fetchKeys());
   }
 
   private async fetchKeys(): Promise<boolean> {
-    this.lastAttemptAt = this.now();
     let imported: ImportedKeySet;
     try {
-      const body = await fetchJson(this.url, {
-        timeoutMs: this.settings.timeoutMs,
-        maxBodyBytes: this.settings.maxBodyBytes,
-        allowInsecureHttp: this.allowInsecureHttp,
-        signal: this.abort.signal,
-      });
+      const body = await this.fetches.fetchJson(this.url);
       imported = importJwkSet(body, { algorithms: this.algorithms, maxKeys: this.settings.maxKeys });
     } catch (error) {
-      if (!this.closed) this.recordFailure(error);
+      if (!this.fetches.closed) this.recordFailure(error);
       return false;
     }
     this.rejectedKeys = Object.freeze(imported.rejected.map(({ kid, reason }) => Object.freeze({ kid, reason })));
@@ -271,9 +240,7 @@ export class RemoteJwksKeySource implements KeySource {
       this.keys = imported.keys;
       // A kid missing from the new set is retired at once: the map is replaced, not merged.
       this.byKid = new Map(imported.keys.flatMap((key) => (key.kid === undefined ? [] : [[key.kid, key] as const])));
-      this.lastSuccessAt = this.now();
-      this.consecutiveFailures = 0;
-      this.retryAt = 0;
+      this.fetches.recordSuccess();
     }
     if (imported.rejected.length > 0) this.emit({ type: 'keys-rejected', state: this.getState() });
     if (imported.keys.length === 0) return false;
@@ -283,24 +250,22 @@ export class RemoteJwksKeySource implements KeySource {
   }
 
   private recordFailure(error: unknown): void {
-    this.lastError = describeFailure(error);
-    this.lastFailure = error;
-    this.consecutiveFailures += 1;
-    this.retryAt = this.now() + backoffDelay(this.consecutiveFailures, this.settings.backoffInitialMs, this.settings.backoffMaxMs);
+    this.fetches.recordFailure(error);
     this.reportStatus();
   }
 
   private status(): KeySourceStatus {
-    if (!this.hasUsableKeys()) return 'failing';
-    return this.consecutiveFailures > 0 ? 'stale' : 'fresh';
+    if (!this.hasUsableKeys()) return this.fetches.isPending() ? 'pending' : 'failing';
+    return this.fetches.consecutiveFailures > 0 ? 'stale' : 'fresh';
   }
 
   private reportStatus(): void {
     const status = this.status();
-    if (status === this.reportedStatus) return;
+    // Waiting for the first fetch is no state change worth an event.
+    if (status === this.reportedStatus || status === 'pending') return;
     this.reportedStatus = status;
     const state = this.getState();
-    const error = this.lastError ?? 'the key set expired';
+    const error = this.fetches.lastError ?? 'the key set expired';
     if (status === 'fresh') this.emit({ type: 'recovered', state });
     else if (status === 'stale') this.emit({ type: 'stale', state, error });
     else this.emit({ type: 'failing', state, error });
@@ -308,7 +273,7 @@ export class RemoteJwksKeySource implements KeySource {
 
   private unavailable(): AuthError {
     this.reportStatus();
-    return new AuthError(AuthErrorCode.KEYS_UNAVAILABLE, 'Signing keys are unavailable', {}, { cause: this.lastFailure });
+    return new AuthError(AuthErrorCode.KEYS_UNAVAILABLE, 'Signing keys are unavailable', {}, { cause: this.fetches.lastFailure });
   }
 
   private emit(event: KeySourceEvent): void {
