@@ -29,7 +29,10 @@ describe('JwksRsaKeySource', () => {
 
   it('resolves a kid to a verification key that honours the JWK alg', async () => {
     const source = new JwksRsaKeySource(client([rsa, ec]));
+    expect(source.getState().status).toBe('pending');
     const [key] = await source.getKeys({ kid: 'rsa-1', alg: 'RS256' });
+    // Imported once: the same key object comes back, so the verifier's token cache can recognise it.
+    expect((await source.getKeys({ kid: 'rsa-1', alg: 'RS256' }))[0]).toBe(key);
     expect(key.kid).toBe('rsa-1');
     expect([...key.algorithms]).toEqual(['RS256']);
     await expect(source.getKeys({ kid: 'rsa-1', alg: 'PS256' })).resolves.toEqual([]);

@@ -43,7 +43,7 @@ export class JwksRsaKeySource implements KeySource {
     private readonly options: JwksRsaKeySourceOptions = {},
   ) {
     this.allowed = options.algorithms ? new Set(options.algorithms) : undefined;
-    this.state = { kind: 'jwks-rsa', url: options.url, status: 'fresh', keyIds: [], keyCount: 0, consecutiveFailures: 0 };
+    this.state = { kind: 'jwks-rsa', url: options.url, status: 'pending', keyIds: [], keyCount: 0, consecutiveFailures: 0 };
   }
 
   async getKeys(lookup: KeyLookup): Promise<readonly VerificationKey[]> {
