@@ -20,3 +20,4 @@ export {
   type RunningService,
 } from './lib/run-service';
 export { ProblemList, ServiceConfigError } from './lib/service-config.error';
+export { keyHealth, type KeyHealth } from './lib/key-health';

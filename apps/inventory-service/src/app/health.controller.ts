@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { AccessTokenVerifier, Public } from '@nest-sso/jwt-auth';
+import { keyHealth } from '@nest-sso/sso-config';
 
 /** `GET /health`: public liveness plus the state of the issuer keys (never any key material). */
 @Controller('health')
@@ -9,14 +10,6 @@ export class HealthController {
   @Get()
   @Public()
   health() {
-    const keys = Object.fromEntries(
-      Object.entries(this.verifier.getKeySourceStates()).map(
-        ([issuer, state]) => [
-          issuer,
-          { status: state.status, keyCount: state.keyCount },
-        ],
-      ),
-    );
-    return { status: 'ok', service: 'inventory-service', keys };
+    return { status: 'ok', service: 'inventory-service', keys: keyHealth(this.verifier) };
   }
 }
