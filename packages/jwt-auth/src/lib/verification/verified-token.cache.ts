@@ -12,30 +12,48 @@ export interface VerifiedTokenEntry {
   readonly alg: string;
 }
 
+// Tokens arrive as new strings on every request, so a Map keyed by the whole token re-hashes ~1 KB each time.
+// The key is the token's length plus the tail of its signature (random bytes); a hit also compares the full token,
+// so two tokens sharing a key can only cause a miss, never a wrong answer.
+const KEY_TAIL = 32;
+
+function cacheKey(token: string): string {
+  return `${token.length}:${token.slice(-KEY_TAIL)}`;
+}
+
+interface StoredEntry {
+  readonly token: string;
+  readonly entry: VerifiedTokenEntry;
+}
+
 /**
  * A bounded map from an exact token string to its verification result. Eviction is oldest-first; entries are never
  * trusted on their own: the verifier re-checks time-based claims and key presence on every hit.
  */
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, VerifiedTokenEntry>();
+  private readonly entries = new Map<string, StoredEntry>();
 
   constructor(private readonly maxEntries: number) {}
 
   get(token: string): VerifiedTokenEntry | undefined {
-    return this.maxEntries === 0 ? undefined : this.entries.get(token);
+    if (this.maxEntries === 0) return undefined;
+    const stored = this.entries.get(cacheKey(token));
+    return stored !== undefined && stored.token === token ? stored.entry : undefined;
   }
 
   set(token: string, entry: VerifiedTokenEntry): void {
     if (this.maxEntries === 0) return;
-    if (this.entries.size >= this.maxEntries) {
+    const key = cacheKey(token);
+    if (!this.entries.has(key) && this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(token, entry);
+    this.entries.set(key, { token, entry });
   }
 
   delete(token: string): void {
-    this.entries.delete(token);
+    const key = cacheKey(token);
+    if (this.entries.get(key)?.token === token) this.entries.delete(key);
   }
 
   get size(): number {
