@@ -24,8 +24,8 @@ export class OAuthErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       return new OAuthError('invalid_request', 'the request could not be processed');
     }
-    // Only the error class and message: request parameters (and so credentials) never reach the log.
-    this.logger.error(`token endpoint failed: ${(exception as Error)?.name}: ${(exception as Error)?.message}`);
+    // Only the error class: a message can quote its input, and the input here may hold secrets, codes or tokens.
+    this.logger.error(`token endpoint failed: ${(exception as Error)?.name ?? 'unknown error'}`);
     return new OAuthError('server_error', 'unexpected error');
   }
 }
