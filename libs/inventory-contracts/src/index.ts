@@ -4,3 +4,4 @@ export {
   InventoryClient,
   type InventoryClientOptions,
 } from './lib/inventory.client';
+export { InventoryClientModule, type InventoryClientModuleOptions } from './lib/inventory-client.module';

@@ -1,19 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import {
-  ClientsModule,
-  Transport,
-  type ClientProxy,
-} from '@nestjs/microservices';
-import { ClientCredentialsModule, TokenRelay } from '@nest-sso/jwt-auth';
+import { ClientCredentialsModule } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_AUDIENCE,
   INVENTORY_SCOPES,
-  InventoryClient,
+  InventoryClientModule,
 } from '@nest-sso/inventory-contracts';
 import type { BillingConfig } from './billing.config';
 import { BillingJob } from './billing.job';
-
-const INVENTORY_TRANSPORT = Symbol('INVENTORY_TRANSPORT');
 
 /** billing-worker: a client-credentials token provider, the inventory TCP client and the billing job. */
 @Module({})
@@ -31,27 +24,9 @@ export class BillingModule {
           resource: INVENTORY_AUDIENCE,
           allowInsecureHttp,
         }),
-        ClientsModule.register([
-          {
-            name: INVENTORY_TRANSPORT,
-            transport: Transport.TCP,
-            options: {
-              host: config.inventory.host,
-              port: config.inventory.port,
-            },
-          },
-        ]),
+        InventoryClientModule.register(config.inventory),
       ],
-      providers: [
-        TokenRelay,
-        {
-          provide: InventoryClient,
-          useFactory: (client: ClientProxy, relay: TokenRelay) =>
-            new InventoryClient(client, relay),
-          inject: [INVENTORY_TRANSPORT, TokenRelay],
-        },
-        BillingJob,
-      ],
+      providers: [BillingJob],
       exports: [BillingJob],
     };
   }
