@@ -21,6 +21,64 @@ describe('parseStrictJson', () => {
     expect(() => parseStrictJson('{"alg":"a","\\u0061lg":"b"}')).toThrow(/duplicate/);
   });
 
+  it('counts member names across quotes, escapes and nesting', () => {
+    // Escaped quotes and backslash runs inside names and values do not end a string early.
+    expect(() => parseStrictJson('{"a\\"":1,"a\\"":2}')).toThrow(/duplicate/);
+    expect(() => parseStrictJson('{"x":"\\\\","x":1}')).toThrow(/duplicate/);
+    expect(() => parseStrictJson('{"v":"\\":","v":1}')).toThrow(/duplicate/);
+    expect(() => parseStrictJson('[{"k":1},{"a":1,"a":2}]')).toThrow(/duplicate/);
+    expect(() => parseStrictJson('{"o":{"a":{"b":1,"b":1}}}')).toThrow(/duplicate/);
+    // The same name in different objects, and colons inside strings, are fine.
+    expect(parseStrictJson('{"a":{"a":1},"b":[{"a":2},{"a":3}],"u":"https://h:8443/p?x=\\":","c":"\\\\"}')).toEqual({
+      a: { a: 1 },
+      b: [{ a: 2 }, { a: 3 }],
+      u: 'https://h:8443/p?x=":',
+      c: '\\',
+    });
+  });
+
+  it('gives nested objects, also inside arrays, a null prototype', () => {
+    const value = parseStrictJson('{"a":[{"b":{}}]}') as { a: [{ b: object }] };
+    expect(Object.getPrototypeOf(value.a[0])).toBeNull();
+    expect(Object.getPrototypeOf(value.a[0].b)).toBeNull();
+  });
+
+  it('returns every object and array frozen', () => {
+    const value = parseStrictJson('{"a":[{"b":{}},[]],"c":{}}') as { a: [{ b: object }, unknown[]]; c: object };
+    for (const part of [value, value.a, value.a[0], value.a[0].b, value.a[1], value.c]) expect(Object.isFrozen(part)).toBe(true);
+  });
+
+  it('reads integers exactly on the fast path and everything else through Number()', () => {
+    for (const text of ['0', '-0', '7', '-42', '253402300799', '999999999999999', '-999999999999999', '9007199254740993', '12345678901234567890', '1.5', '-0.0', '1e3', '1E-3', '10.25e+2']) {
+      expect(Object.is(parseStrictJson(text), JSON.parse(text))).toBe(true);
+      expect(Object.is((parseStrictJson(`{"n":${text}}`) as { n: number }).n, JSON.parse(text))).toBe(true);
+    }
+  });
+
+  it('never confuses member names through its name cache', () => {
+    // Many names of equal length and equal first and last characters, seen twice, in different orders; long names
+    // past the cache limit; and names that differ only in escapes.
+    const names = Array.from({ length: 3000 }, (_, i) => `n${i.toString(36).padStart(4, '0')}x`);
+    names.push('x'.repeat(65), 'x'.repeat(64) + 'y', '\\u0061bc');
+    for (const order of [names, [...names].reverse()]) {
+      const text = `{${order.map((name, i) => `"${name}":${i}`).join(',')}}`;
+      const parsed = parseStrictJson(text) as Record<string, number>;
+      expect(Object.keys(parsed)).toEqual(Object.keys(JSON.parse(text) as object));
+      expect(Object.values(parsed)).toEqual(order.map((_, i) => i));
+    }
+    expect(() => parseStrictJson('{"ab":1,"\u0061b":2}')).toThrow(/duplicate/);
+  });
+
+  it('does not count members inherited from a polluted Object.prototype', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto['polluted'] = 1;
+    try {
+      expect(Object.keys(parseStrictJson('{"a":1}') as object)).toEqual(['a']);
+    } finally {
+      delete proto['polluted'];
+    }
+  });
+
   it('bounds nesting depth instead of overflowing the stack', () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     expect(() => parseStrictJson(deep)).toThrow(/too deep/);

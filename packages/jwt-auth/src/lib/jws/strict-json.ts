@@ -11,6 +11,29 @@ export class StrictJsonError extends Error {
 /** Default bound on nesting depth (objects and arrays). Access-token headers and payloads are shallow. */
 export const DEFAULT_MAX_JSON_DEPTH = 20;
 
+/**
+ * A null-prototype object that V8 keeps fast. `Object.create(null)` and `{ __proto__: null }` literals start in
+ * dictionary mode (slow to fill, read and freeze), and changing the prototype of a filled object makes every later
+ * `Object.freeze` mint a new hidden class. Giving an empty literal the null prototype first avoids both: objects
+ * filled alike share one hidden class, frozen or not (decision 009). Assigning `__proto__` on the result defines an
+ * ordinary member, as on any null-prototype object.
+ */
+export function createNullProtoObject<T extends object>(): T {
+  return Object.setPrototypeOf({}, null) as T;
+}
+
+// Member names repeat from token to token. Looking a name up here by a hash taken while scanning it, and comparing it
+// in place, is cheaper than slicing it and having the engine internalize the slice on every property store. Entries
+// are flat internalized copies (a slice of a long name would keep its whole document alive), at most 1024 of them,
+// each at most 64 characters; a colliding name simply takes the slot.
+const NAME_CACHE_SLOTS = 1024;
+const MAX_CACHED_NAME_LENGTH = 64;
+const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SLOTS).fill(undefined);
+
+function internalize(name: string): string {
+  return Object.keys({ [name]: 0 })[0];
+}
+
 const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
 class StrictJsonParser {
@@ -44,6 +67,34 @@ class StrictJsonParser {
       else break;
     }
     this.i = i;
+  }
+
+  /** A member name: {@link string}, served from the name cache when the same name was seen before. */
+  private memberName(): string {
+    const text = this.text;
+    const begin = this.i + 1;
+    const close = text.indexOf('"', begin);
+    if (close < 0) {
+      this.i = this.n;
+      this.fail('unterminated string');
+    }
+    let j = begin;
+    let hash = 0;
+    while (j < close) {
+      const c = text.charCodeAt(j);
+      if (c < 0x20 || c === 0x5c) return this.escapedString(begin);
+      hash = (Math.imul(hash, 31) + c) | 0;
+      j++;
+    }
+    this.i = close + 1;
+    const length = close - begin;
+    if (length > MAX_CACHED_NAME_LENGTH) return text.slice(begin, close);
+    const slot = (hash ^ (hash >>> 10)) & (NAME_CACHE_SLOTS - 1);
+    const cached = nameCache[slot];
+    if (cached !== undefined && cached.length === length && text.startsWith(cached, begin)) return cached;
+    const name = internalize(text.slice(begin, close));
+    nameCache[slot] = name;
+    return name;
   }
 
   private string(): string {
@@ -131,12 +182,20 @@ class StrictJsonParser {
   private number(): number {
     const text = this.text;
     const start = this.i;
-    if (text.charCodeAt(this.i) === 0x2d) this.i++;
+    const negative = text.charCodeAt(start) === 0x2d;
+    if (negative) this.i++;
     const first = text.charCodeAt(this.i);
     if (first === 0x30) this.i++;
     else if (first >= 0x31 && first <= 0x39) this.digits();
     else this.fail('bad number');
-    if (text.charCodeAt(this.i) === 0x2e) {
+    const next = text.charCodeAt(this.i);
+    if (next !== 0x2e && next !== 0x65 && next !== 0x45 && this.i - start <= 15) {
+      // An integer of at most 15 digits (every NumericDate) is exact in a double: add it up, no slice, no Number().
+      let value = 0;
+      for (let k = negative ? start + 1 : start; k < this.i; k++) value = value * 10 + (text.charCodeAt(k) - 0x30);
+      return negative ? -value : value;
+    }
+    if (next === 0x2e) {
       this.i++;
       if (this.digits() === 0) this.fail('bad number');
     }
@@ -160,16 +219,16 @@ class StrictJsonParser {
     if (depth >= this.maxDepth) this.fail('nesting too deep');
     const text = this.text;
     this.i++;
-    const obj = Object.create(null) as JsonObject;
+    const obj = createNullProtoObject<JsonObject>();
     this.skipWs();
     if (text.charCodeAt(this.i) === 0x7d) {
       this.i++;
-      return obj;
+      return Object.freeze(obj);
     }
     for (;;) {
       this.skipWs();
       if (text.charCodeAt(this.i) !== 0x22) this.fail('expected member name');
-      const key = this.string();
+      const key = this.memberName();
       // Object.hasOwn works on null-prototype objects and never consults a prototype chain.
       if (Object.hasOwn(obj, key)) this.fail('duplicate member name');
       this.skipWs();
@@ -179,7 +238,7 @@ class StrictJsonParser {
       this.skipWs();
       const d = text.charCodeAt(this.i);
       this.i++;
-      if (d === 0x7d) return obj;
+      if (d === 0x7d) return Object.freeze(obj);
       if (d !== 0x2c) {
         this.i--;
         this.fail('expected "," or "}"');
@@ -195,14 +254,14 @@ class StrictJsonParser {
     this.skipWs();
     if (text.charCodeAt(this.i) === 0x5d) {
       this.i++;
-      return arr;
+      return Object.freeze(arr) as JsonValue[];
     }
     for (;;) {
       arr.push(this.value(depth + 1));
       this.skipWs();
       const d = text.charCodeAt(this.i);
       this.i++;
-      if (d === 0x5d) return arr;
+      if (d === 0x5d) return Object.freeze(arr) as JsonValue[];
       if (d !== 0x2c) {
         this.i--;
         this.fail('expected "," or "]"');
@@ -237,7 +296,8 @@ class StrictJsonParser {
 /**
  * Parse RFC 8259 JSON strictly: duplicate member names are an error (JSON.parse keeps the last, which lets
  * `{"alg":"none","alg":"ES256"}` pass as ES256), nesting is bounded (no RangeError from deep input), and objects are
- * created with a null prototype so `__proto__` is an ordinary member.
+ * created with a null prototype so `__proto__` is an ordinary member. Every object and array comes back frozen, so a
+ * parsed document can be handed out as it is.
  * @throws StrictJsonError
  */
 export function parseStrictJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonValue {

@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue } from '../jws/strict-json';
+import { createNullProtoObject, type JsonObject, type JsonValue } from '../jws/strict-json';
 
 /** The verified JWT claims set: a frozen, null-prototype copy. */
 export type JwtClaims = Readonly<Record<string, JsonValue>>;
@@ -56,21 +56,24 @@ export function deepFreeze<T extends JsonValue>(value: T): T {
  * when already frozen (the verifier shares one per header segment).
  */
 export function createPrincipal(fields: Omit<AuthPrincipal, 'claims'> & { claims: JsonObject }): AuthPrincipal {
-  const header = Object.isFrozen(fields.header) ? fields.header : freezeHeader(fields.header);
-  return Object.freeze({
-    __proto__: null,
-    issuer: fields.issuer,
-    subject: fields.subject,
-    audience: Object.freeze(fields.audience),
-    scopes: Object.freeze(fields.scopes),
-    clientId: fields.clientId,
-    expiresAt: fields.expiresAt,
-    claims: deepFreeze(fields.claims),
-    header,
-  }) as unknown as AuthPrincipal;
+  const principal = createNullProtoObject<{ -readonly [K in keyof AuthPrincipal]: AuthPrincipal[K] }>();
+  // Always the same members in the same order, so every principal shares one hidden class (decision 009).
+  principal.issuer = fields.issuer;
+  principal.subject = fields.subject;
+  principal.audience = Object.freeze(fields.audience);
+  principal.scopes = Object.freeze(fields.scopes);
+  principal.clientId = fields.clientId;
+  principal.expiresAt = fields.expiresAt;
+  principal.claims = deepFreeze(fields.claims);
+  principal.header = Object.isFrozen(fields.header) ? fields.header : freezeHeader(fields.header);
+  return Object.freeze(principal);
 }
 
 /** A frozen, null-prototype {@link PrincipalHeader}. */
 export function freezeHeader({ alg, kid, typ }: PrincipalHeader): PrincipalHeader {
-  return Object.freeze({ __proto__: null, alg, kid, typ }) as unknown as PrincipalHeader;
+  const header = createNullProtoObject<{ alg: string; kid?: string; typ?: string }>();
+  header.alg = alg;
+  header.kid = kid;
+  header.typ = typ;
+  return Object.freeze(header);
 }
