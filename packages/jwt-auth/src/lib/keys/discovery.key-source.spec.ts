@@ -215,6 +215,25 @@ describe('DiscoveryKeySource', () => {
     expect(idp.hits.get('/certs-2')).toBe(1);
   });
 
+  it('answers getKeysSync from the discovered set only, and starts a due rediscovery like getKeys', async () => {
+    const idp = await provider();
+    idp.routes.set(WELL_KNOWN, sendJson({ issuer: idp.origin, jwks_uri: `${idp.origin}/certs` }));
+    idp.routes.set('/certs', sendJson({ keys: [k1] }));
+    idp.routes.set('/certs-2', sendJson({ keys: [k2] }));
+    const keySource = source(idp.origin);
+    expect(keySource.getKeysSync({ kid: 'k1', alg: 'ES256' })).toBeUndefined();
+    expect(idp.hits.get(WELL_KNOWN)).toBeUndefined();
+    await keySource.warmUp();
+    expect(keySource.getKeysSync({ kid: 'k1', alg: 'ES256' })?.map((key) => key.kid)).toEqual(['k1']);
+    expect(keySource.getKeysSync({ kid: 'k2', alg: 'ES256' })).toBeUndefined();
+
+    idp.routes.set(WELL_KNOWN, sendJson({ issuer: idp.origin, jwks_uri: `${idp.origin}/certs-2` }));
+    clock += D.discoveryTtlMs;
+    expect(keySource.getKeysSync({ kid: 'k1', alg: 'ES256' })?.map((key) => key.kid)).toEqual(['k1']);
+    await waitFor(() => keySource.getState().url === `${idp.origin}/certs-2`, 'the rediscovery');
+    expect(idp.hits.get(WELL_KNOWN)).toBe(2);
+  });
+
   it('keeps a stale document while rediscovery fails, up to maxStaleMs past its TTL', async () => {
     const idp = await provider();
     idp.routes.set(WELL_KNOWN, sendJson({ issuer: idp.origin, jwks_uri: `${idp.origin}/certs` }));

@@ -92,6 +92,13 @@ export class DiscoveryKeySource implements KeySource {
     return jwks.getKeys(lookup);
   }
 
+  /** Keys at hand from the discovered JWKS (see {@link RemoteJwksKeySource.getKeysSync}), else `undefined`. */
+  getKeysSync(lookup: KeyLookup): readonly VerificationKey[] | undefined {
+    if (!this.jwks || !this.isDocumentUsable()) return undefined;
+    if (this.isRediscoveryDue()) void this.discover();
+    return this.jwks.getKeysSync(lookup);
+  }
+
   /** A snapshot for health checks; `url` is the JWKS URL once discovered. */
   getState(): KeySourceState {
     const inner = this.jwks?.getState();

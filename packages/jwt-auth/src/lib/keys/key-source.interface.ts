@@ -61,6 +61,12 @@ export interface KeySource {
    * (`keys_unavailable`) when no usable key set can be had.
    */
   getKeys(lookup: KeyLookup): Promise<readonly VerificationKey[]>;
+  /**
+   * The candidate keys when they are at hand without waiting for I/O, else `undefined` (then the verifier awaits
+   * {@link getKeys}). Optional: it spares a verification with cached keys a suspension on the hot path. When it
+   * returns keys, they must be what `getKeys` would resolve to, and it must start the same background work.
+   */
+  getKeysSync?(lookup: KeyLookup): readonly VerificationKey[] | undefined;
   /** Current state, for health checks. */
   getState(): KeySourceState;
   /** Load keys ahead of the first request (optional warm-up); never rejects. */

@@ -251,6 +251,33 @@ describe('RemoteJwksKeySource', () => {
     });
   });
 
+  describe('getKeysSync', () => {
+    it('answers only from usable cached keys, and leaves unknown kids and cold caches to getKeys', async () => {
+      const server = await jwksServer(jwks(k1.pub));
+      const keySource = source(server.url);
+      expect(keySource.getKeysSync({ kid: 'k1', alg: 'ES256' })).toBeUndefined();
+      expect(server.hits).toBe(0);
+      await keySource.warmUp();
+      expect(keySource.getKeysSync({ kid: 'k1', alg: 'ES256' })?.map((key) => key.kid)).toEqual(['k1']);
+      expect(keySource.getKeysSync({ kid: undefined, alg: 'ES256' })?.map((key) => key.kid)).toEqual(['k1']);
+      expect(keySource.getKeysSync({ kid: 'k2', alg: 'ES256' })).toBeUndefined();
+      expect(server.hits).toBe(1);
+      clock += D.maxStaleMs + 1;
+      expect(keySource.getKeysSync({ kid: 'k1', alg: 'ES256' })).toBeUndefined();
+    });
+
+    it('starts the background refresh when it is due, like getKeys', async () => {
+      const server = await jwksServer(jwks(k1.pub));
+      const keySource = source(server.url);
+      await keySource.warmUp();
+      clock += D.cacheTtlMs - D.refreshAheadMs;
+      expect(keySource.getKeysSync({ kid: 'k1', alg: 'ES256' })?.map((key) => key.kid)).toEqual(['k1']);
+      await waitFor(() => server.hits === 2, 'the background refresh');
+      await settle();
+      expect(keySource.getState().lastSuccessAt).toBe(clock);
+    });
+  });
+
   describe('soft TTL', () => {
     it('refreshes in the background ahead of expiry while callers are served from cache', async () => {
       const server = await jwksServer(jwks(k1.pub));

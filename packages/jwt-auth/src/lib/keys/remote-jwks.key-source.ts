@@ -132,16 +132,13 @@ export class RemoteJwksKeySource implements KeySource {
 
   /** Keys for a token header: exact `kid` lookup, or every key able to verify `alg` when there is no `kid`. */
   async getKeys(lookup: KeyLookup): Promise<readonly VerificationKey[]> {
-    let fetched = false;
+    const ready = this.getKeysSync(lookup);
+    if (ready !== undefined) return ready;
     if (!this.hasUsableKeys()) {
       await this.refreshInForeground();
-      fetched = true;
-    } else if (this.isRefreshDue()) {
-      void this.refresh();
+      return this.select(lookup);
     }
-    const found = this.select(lookup);
-    if (found.length > 0 || fetched) return found;
-    // Callers that find a refresh under way wait for it rather than starting another.
+    // Usable keys, but none fits: callers that find a refresh under way wait for it rather than starting another.
     if (this.fetches.inFlight) {
       await this.fetches.inFlight;
       return this.select(lookup);
@@ -149,6 +146,17 @@ export class RemoteJwksKeySource implements KeySource {
     if (!this.mayRefetchForUnknownKey()) return [];
     await this.refresh();
     return this.select(lookup);
+  }
+
+  /**
+   * The fitting keys when usable keys are cached and one fits (starting a refresh in the background when it is
+   * due), else `undefined`: an unknown `kid`, or nothing usable, takes {@link getKeys}.
+   */
+  getKeysSync(lookup: KeyLookup): readonly VerificationKey[] | undefined {
+    if (!this.hasUsableKeys()) return undefined;
+    if (this.isRefreshDue()) void this.refresh();
+    const found = this.select(lookup);
+    return found.length > 0 ? found : undefined;
   }
 
   /** A snapshot for health checks: status, key ids, timings and the last error (no key material). */

@@ -96,6 +96,17 @@ describe('StaticKeySource', () => {
     expect(await source.getKeys({ kid: undefined, alg: 'ES256' })).toEqual([named]);
   });
 
+  it('answers getKeysSync exactly as getKeys, without a promise', async () => {
+    for (const lookup of [
+      { kid: 'k1', alg: 'ES256' },
+      { kid: 'K1', alg: 'RS256' },
+      { kid: 'k1', alg: 'RS256' },
+      { kid: undefined, alg: 'ES256' },
+    ]) {
+      expect(source.getKeysSync(lookup)).toEqual(await source.getKeys(lookup));
+    }
+  });
+
   it('reports a fresh state without key material', () => {
     expect(source.getState()).toEqual({ kind: 'static', status: 'fresh', keyIds: ['k1'], keyCount: 2, consecutiveFailures: 0 });
   });

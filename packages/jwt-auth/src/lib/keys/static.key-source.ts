@@ -8,6 +8,8 @@ import { KeyRejectedError, toVerificationKey, type VerificationKey } from './ver
 /** What a static key can be configured as (see `StaticKeyInput` in the verifier options for the accepted shapes). */
 export type StaticKeyValue = string | KeyObject | object;
 
+const NO_KEYS: readonly VerificationKey[] = Object.freeze([]);
+
 /** Well-known placeholder secrets seen in tutorials and leaked configs; refused even when long enough. */
 const WEAK_SECRETS = new Set([
   'your-256-bit-secret',
@@ -137,9 +139,14 @@ export class StaticKeySource implements KeySource {
     return index;
   }
 
-  async getKeys({ kid, alg }: KeyLookup): Promise<readonly VerificationKey[]> {
+  async getKeys(lookup: KeyLookup): Promise<readonly VerificationKey[]> {
+    return this.getKeysSync(lookup);
+  }
+
+  /** Static keys are always at hand. */
+  getKeysSync({ kid, alg }: KeyLookup): readonly VerificationKey[] {
     const index = kid === undefined ? this.allByAlg : (this.byKid.get(kid) ?? this.unnamedByAlg);
-    return index.get(alg) ?? [];
+    return index.get(alg) ?? NO_KEYS;
   }
 
   getState(): KeySourceState {
