@@ -1,7 +1,7 @@
 import { AuthErrorCode } from '../errors/auth.errors';
 import { b64u } from '../__fixtures__/tokens';
-import { isCanonicalBase64Url } from './base64url';
-import { decodeJsonSegment, parseCompactJws } from './compact';
+import { decodeCanonicalBase64Url, isCanonicalBase64Url } from './base64url';
+import { decodeJsonSegment, parseCompactJws, signingInputOf } from './compact';
 
 const header = b64u({ alg: 'ES256', typ: 'at+jwt' });
 const payload = b64u({ iss: 'https://issuer.test' });
@@ -45,11 +45,26 @@ describe('isCanonicalBase64Url', () => {
   });
 });
 
+describe('decodeCanonicalBase64Url', () => {
+  it('accepts exactly what isCanonicalBase64Url accepts, and decodes it', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // Characters a lenient decoder might skip, stop at, map from the other alphabet or truncate to a valid byte.
+    const odd = ['+', '/', '=', ' ', '\n', '.', '\u0141', '\u0100', '\uff21', '\u0000'];
+    const samples = ['', 'QUJD', 'QUJDRA', 'QUJDRA==', 'QUJDRE'];
+    for (const a of [...alphabet, ...odd]) for (const b of [...alphabet.slice(0, 20), ...odd]) samples.push(a + b, `Q${a}${b}`, `QUJD${a}`, `QU${a}D`);
+    for (const s of samples) {
+      const decoded = decodeCanonicalBase64Url(s);
+      expect({ s, accepted: decoded !== undefined }).toEqual({ s, accepted: isCanonicalBase64Url(s) });
+      if (decoded) expect(decoded.equals(Buffer.from(s, 'base64url'))).toBe(true);
+    }
+  });
+});
+
 describe('parseCompactJws', () => {
   it('splits a well-formed token', () => {
     const parsed = parseCompactJws(`${header}.${payload}.${signature}`);
     expect(parsed.header['alg']).toBe('ES256');
-    expect(parsed.signingInput.toString()).toBe(`${header}.${payload}`);
+    expect(signingInputOf(parsed).toString()).toBe(`${header}.${payload}`);
     expect(parsed.signature.length).toBe(64);
     expect(parsed.payloadSegment).toBe(payload);
   });

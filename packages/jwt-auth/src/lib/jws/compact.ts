@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
-import { decodeBase64Url, isCanonicalBase64Url } from './base64url';
+import { decodeBase64Url, decodeCanonicalBase64Url, isCanonicalBase64Url } from './base64url';
 import { DEFAULT_MAX_JSON_DEPTH, isJsonObject, parseStrictJson, type JsonObject } from './strict-json';
 
 /** Default longest accepted token, in characters (checked before any decoding). */
@@ -7,12 +7,19 @@ export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 
 /** A compact JWS split and decoded, nothing verified yet. */
 export interface ParsedCompactJws {
+  /** The compact token as received. */
+  readonly token: string;
   /** The protected header (null-prototype, frozen; shared between tokens with the same header segment). */
   readonly header: JsonObject;
-  /** The base64url payload segment as received. */
+  /** The base64url payload segment as received (canonical). */
   readonly payloadSegment: string;
-  /** ASCII bytes of `<header>.<payload>`, the JWS signing input. */
-  readonly signingInput: Buffer;
+  /**
+   * The payload decoded as UTF-8, bad sequences replaced by U+FFFD: {@link parseJsonPayload} decides, only when one
+   * shows up, whether it was in the input (fine) or a replacement (malformed).
+   */
+  readonly payloadText: string;
+  /** Length of `<header>.<payload>`, the JWS signing input, at the start of `token`. */
+  readonly signingInputLength: number;
   /** The decoded signature bytes. */
   readonly signature: Buffer;
 }
@@ -34,6 +41,37 @@ function decodeUtf8Fatal(bytes: Buffer): string {
   return text.includes('\ufffd') ? utf8.decode(bytes) : text;
 }
 
+// Bytes that live only within one synchronous stretch of code (no await between writing and last reading them) are
+// written into one process-wide buffer instead of a fresh Buffer per token: decoded payloads, which become a string
+// at once, and signing inputs, which go straight into node:crypto (decision 009).
+let scratch = Buffer.allocUnsafe(DEFAULT_MAX_TOKEN_LENGTH);
+
+function scratchOf(size: number): Buffer {
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(size);
+  return scratch;
+}
+
+/**
+ * The JWS signing input (`<header>.<payload>` as ASCII bytes) of a parsed token. The returned bytes are valid only
+ * until the next call: use them synchronously.
+ */
+export function signingInputOf(parsed: ParsedCompactJws): Buffer {
+  const length = parsed.signingInputLength;
+  const buffer = scratchOf(length);
+  buffer.write(parsed.token, 0, length, 'latin1');
+  return buffer.subarray(0, length);
+}
+
+// Decode a canonical base64url segment to UTF-8 text with U+FFFD replacements, or return undefined when it is not
+// canonical (re-encoding the bytes must give the segment back; see decodeCanonicalBase64Url).
+function decodeCanonicalText(segment: string): string | undefined {
+  if (segment.length === 0) return undefined;
+  const buffer = scratchOf(segment.length);
+  const length = buffer.write(segment, 0, 'base64url');
+  if (buffer.toString('base64url', 0, length) !== segment) return undefined;
+  return buffer.toString('utf8', 0, length);
+}
+
 function malformed(message: string): AuthError {
   return new AuthError(AuthErrorCode.TOKEN_MALFORMED, message);
 }
@@ -45,14 +83,19 @@ function malformed(message: string): AuthError {
  */
 export function decodeJsonSegment(segment: string, what: 'header' | 'payload', maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
   if (!isCanonicalBase64Url(segment)) throw malformed(`JWS ${what} is not canonical base64url`);
-  return decodeCheckedJsonSegment(segment, what, maxDepth);
+  let text: string;
+  try {
+    text = decodeUtf8Fatal(decodeBase64Url(segment));
+  } catch {
+    throw malformed(`JWS ${what} is not a strict UTF-8 JSON object`);
+  }
+  return parseJsonText(text, what, maxDepth);
 }
 
-/** {@link decodeJsonSegment} for a segment {@link parseCompactJws} has already checked. */
-export function decodeCheckedJsonSegment(segment: string, what: 'header' | 'payload', maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
+function parseJsonText(text: string, what: 'header' | 'payload', maxDepth: number): JsonObject {
   let value: unknown;
   try {
-    value = parseStrictJson(decodeUtf8Fatal(decodeBase64Url(segment)), maxDepth);
+    value = parseStrictJson(text, maxDepth);
   } catch {
     throw malformed(`JWS ${what} is not a strict UTF-8 JSON object`);
   }
@@ -60,17 +103,42 @@ export function decodeCheckedJsonSegment(segment: string, what: 'header' | 'payl
   return value;
 }
 
+/**
+ * Parse the payload of a parsed token as a UTF-8 JSON object: fatal UTF-8 (a BOM is kept and then refused by the
+ * JSON parser), strict JSON without duplicate members, bounded depth.
+ * @throws AuthError `token_malformed`
+ */
+export function parseJsonPayload(parsed: ParsedCompactJws, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
+  let text = parsed.payloadText;
+  if (text.includes('\ufffd')) {
+    try {
+      text = utf8.decode(decodeBase64Url(parsed.payloadSegment));
+    } catch {
+      throw malformed('JWS payload is not a strict UTF-8 JSON object');
+    }
+  }
+  return parseJsonText(text, 'payload', maxDepth);
+}
+
 // Tokens from one issuer repeat a handful of header segments; caching their parse keeps it off the hot path.
 // Bounded, and only successful parses are kept, so hostile headers cannot grow it.
+// The last header seen is checked first by comparing it in place, which spares slicing and hashing the segment.
 const HEADER_CACHE_LIMIT = 256;
 const headerCache = new Map<string, JsonObject>();
+let lastHeaderSegment = '';
+let lastHeader: JsonObject | undefined;
 
-function parseHeader(segment: string, maxDepth: number): JsonObject {
-  const cached = headerCache.get(segment);
-  if (cached !== undefined) return cached;
-  const header = Object.freeze(decodeJsonSegment(segment, 'header', maxDepth));
-  if (headerCache.size >= HEADER_CACHE_LIMIT) headerCache.clear();
-  headerCache.set(segment, header);
+function parseHeader(token: string, end: number, maxDepth: number): JsonObject {
+  if (lastHeader !== undefined && end === lastHeaderSegment.length && token.startsWith(lastHeaderSegment)) return lastHeader;
+  const segment = token.slice(0, end);
+  let header = headerCache.get(segment);
+  if (header === undefined) {
+    header = Object.freeze(decodeJsonSegment(segment, 'header', maxDepth));
+    if (headerCache.size >= HEADER_CACHE_LIMIT) headerCache.clear();
+    headerCache.set(segment, header);
+  }
+  lastHeaderSegment = segment;
+  lastHeader = header;
   return header;
 }
 
@@ -90,16 +158,12 @@ export function parseCompactJws(token: unknown, options: CompactParseOptions = {
     if (token.split('.').length === 5) throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'encrypted tokens (JWE) are not accepted');
     throw malformed('token is not a compact JWS (three segments)');
   }
-  const headerSegment = token.slice(0, first);
   const payloadSegment = token.slice(first + 1, second);
   const signatureSegment = token.slice(second + 1);
-  if (!isCanonicalBase64Url(payloadSegment)) throw malformed('JWS payload is not canonical base64url');
-  if (!isCanonicalBase64Url(signatureSegment)) throw malformed('JWS signature is missing or not canonical base64url');
-  const header = parseHeader(headerSegment, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
-  return {
-    header,
-    payloadSegment,
-    signingInput: Buffer.from(token.slice(0, second), 'latin1'),
-    signature: decodeBase64Url(signatureSegment),
-  };
+  const payloadText = decodeCanonicalText(payloadSegment);
+  if (payloadText === undefined) throw malformed('JWS payload is not canonical base64url');
+  const signature = decodeCanonicalBase64Url(signatureSegment);
+  if (signature === undefined) throw malformed('JWS signature is missing or not canonical base64url');
+  const header = parseHeader(token, first, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
+  return { token, header, payloadSegment, payloadText, signingInputLength: second, signature };
 }

@@ -1,8 +1,29 @@
-import { constants, createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
+import { constants, createHmac, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import type { VerificationKey } from '../keys/verification-key';
 import type { AlgorithmSpec } from './algorithms';
 
-const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } as const;
+// node:crypto takes padding and signature encoding in an options object; one is built per key, not per token.
+type KeyWithOptions = { readonly key: KeyObject; readonly padding?: number; readonly saltLength?: number; readonly dsaEncoding?: 'ieee-p1363' };
+const pssInputs = new WeakMap<KeyObject, KeyWithOptions>();
+const p1363Inputs = new WeakMap<KeyObject, KeyWithOptions>();
+
+function pssInput(key: KeyObject): KeyWithOptions {
+  let input = pssInputs.get(key);
+  if (input === undefined) {
+    input = Object.freeze({ key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+    pssInputs.set(key, input);
+  }
+  return input;
+}
+
+function p1363Input(key: KeyObject): KeyWithOptions {
+  let input = p1363Inputs.get(key);
+  if (input === undefined) {
+    input = Object.freeze({ key, dsaEncoding: 'ieee-p1363' as const });
+    p1363Inputs.set(key, input);
+  }
+  return input;
+}
 const EDDSA_SIGNATURE_LENGTH: Readonly<Record<string, number>> = { ed25519: 64, ed448: 114 };
 
 /**
@@ -21,11 +42,11 @@ export function verifySignature(alg: AlgorithmSpec, key: VerificationKey, signin
       }
       case 'rsa':
         return alg.pss
-          ? cryptoVerify(alg.hash, signingInput, { key: key.key, ...PSS }, signature)
+          ? cryptoVerify(alg.hash, signingInput, pssInput(key.key), signature)
           : cryptoVerify(alg.hash, signingInput, key.key, signature);
       case 'ec':
         // JWS carries ECDSA signatures as fixed-length r||s (RFC 7518 section 3.4), not DER.
-        return cryptoVerify(alg.hash, signingInput, { key: key.key, dsaEncoding: 'ieee-p1363' }, signature);
+        return cryptoVerify(alg.hash, signingInput, p1363Input(key.key), signature);
       case 'okp':
         if (signature.length !== EDDSA_SIGNATURE_LENGTH[key.key.asymmetricKeyType ?? '']) return false;
         return cryptoVerify(null, signingInput, key.key, signature);

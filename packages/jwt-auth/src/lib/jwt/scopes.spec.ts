@@ -12,6 +12,17 @@ describe('scopes', () => {
     expect(extractScopes(c({ scope: 'a\nb' }), 'scope')).toEqual(['a\nb']);
   });
 
+  it('hands out frozen scope lists, equal for equal scope strings, long ones included', () => {
+    const long = Array.from({ length: 300 }, (_, i) => `s${i}`).join(' ');
+    for (const value of ['a b', ' a  b ', long]) {
+      const first = extractScopes({ scope: value }, 'scope');
+      const again = extractScopes({ scope: value }, 'scope');
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(again).toEqual(first);
+      expect(first).toEqual(value.split(' ').filter((scope) => scope.length > 0));
+    }
+  });
+
   it('reads scp as a string or an array, only when configured', () => {
     expect(extractScopes(c({ scp: ['a', 'b'] }), 'scp')).toEqual(['a', 'b']);
     expect(extractScopes(c({ scp: 'a b' }), 'scp')).toEqual(['a', 'b']);

@@ -7,8 +7,21 @@ export type ScopeClaim = 'scope' | 'scp';
 // RFC 6749 section 3.3: scopes are separated by U+0020 only; tabs, NBSP and other spaces stay part of a scope.
 const SPACE = ' ';
 
-function splitScopes(value: string): string[] {
-  return value.split(SPACE).filter((scope) => scope.length > 0);
+// Tokens of one client carry the same scope string over and over; its split is kept, frozen, in a bounded map.
+const SPLIT_CACHE_LIMIT = 256;
+const MAX_CACHED_SCOPE_LENGTH = 1024;
+const splitCache = new Map<string, readonly string[]>();
+
+function splitScopes(value: string): readonly string[] {
+  let scopes = splitCache.get(value);
+  if (scopes === undefined) {
+    scopes = Object.freeze(value.split(SPACE).filter((scope) => scope.length > 0));
+    if (value.length <= MAX_CACHED_SCOPE_LENGTH) {
+      if (splitCache.size >= SPLIT_CACHE_LIMIT) splitCache.clear();
+      splitCache.set(value, scopes);
+    }
+  }
+  return scopes;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
-import { decodeCheckedJsonSegment, parseCompactJws } from '../jws/compact';
+import { parseCompactJws, parseJsonPayload, type CompactParseOptions } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
 import { verifyWithCandidates } from '../jws/verify-jws';
 import { validateClaims } from '../jwt/claims';
@@ -31,7 +31,7 @@ function loggable(value: unknown): string | undefined {
  */
 export class AccessTokenVerifier {
   private readonly issuers: Map<string, IssuerRuntime>;
-  private readonly maxTokenLength: number;
+  private readonly parseOptions: CompactParseOptions;
   private readonly now: () => number;
   private readonly unsubscribers: (() => void)[] = [];
   private readonly cache: VerifiedTokenCache;
@@ -41,7 +41,7 @@ export class AccessTokenVerifier {
     const { issuers, maxTokenLength, verifiedTokenCacheSize } = normalizeVerifierOptions(options);
     this.issuers = issuers;
     this.cache = new VerifiedTokenCache(verifiedTokenCacheSize);
-    this.maxTokenLength = maxTokenLength;
+    this.parseOptions = Object.freeze({ maxTokenLength });
     this.now = options.now ?? Date.now;
     const listener = options.onKeySourceEvent;
     if (listener) {
@@ -72,7 +72,8 @@ export class AccessTokenVerifier {
       try {
         if (cachedIssuer) {
           validateClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
-          const served = await cachedIssuer.keySource.getKeys({ kid: cached.kid, alg: cached.alg });
+          const lookup = { kid: cached.kid, alg: cached.alg };
+          const served = cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup));
           if (served.includes(cached.key)) return cached.principal;
         }
       } catch {
@@ -83,15 +84,17 @@ export class AccessTokenVerifier {
     let issuer: IssuerRuntime | undefined;
     let header: CheckedHeader | undefined;
     try {
-      const parsed = parseCompactJws(token, { maxTokenLength: this.maxTokenLength });
+      const parsed = parseCompactJws(token, this.parseOptions);
       // The payload is read before the signature only to pick the issuer; nothing in it is trusted until verified.
-      const claims = decodeCheckedJsonSegment(parsed.payloadSegment, 'payload');
+      const claims = parseJsonPayload(parsed);
       const iss = claims['iss'];
       issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
       if (!issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
       header = checkProtectedHeader(parsed.header, issuer.algorithms);
       checkTokenType(header.typ, issuer.tokenType);
-      const candidates = await issuer.keySource.getKeys({ kid: header.kid, alg: header.alg.name });
+      const lookup = { kid: header.kid, alg: header.alg.name };
+      // Keys at hand need no await: a verification with cached keys runs start to end without a suspension.
+      const candidates = issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup));
       const key = verifyWithCandidates(parsed, header, candidates);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = extractScopes(claims, issuer.scopeClaim);
