@@ -1,7 +1,7 @@
 import { AuthErrorCode } from '../errors/auth.errors';
 import { b64u } from '../__fixtures__/tokens';
 import { decodeCanonicalBase64Url, isCanonicalBase64Url } from './base64url';
-import { decodeJsonSegment, parseCompactJws, signingInputOf } from './compact';
+import { decodeJsonSegment, parseCompactJws, parseJsonPayload, signingInputOf } from './compact';
 
 const header = b64u({ alg: 'ES256', typ: 'at+jwt' });
 const payload = b64u({ iss: 'https://issuer.test' });
@@ -80,6 +80,8 @@ describe('parseCompactJws', () => {
     ['a newline', `${header}\n.${payload}.${signature}`],
     ['the standard alphabet', `${header}.${payload}.${signature.replace(/-/g, '+').replace(/_/g, '/')}+/`],
     ['a non-canonical signature', `${header}.${payload}.${signature.slice(0, -1)}B`],
+    ['a non-canonical payload', `${header}.${b64u('{"a":1}').slice(0, -1)}1.${signature}`],
+    ['a payload in the standard alphabet', `${header}.${b64u('{"a":"~~~"}').replace(/-/g, '+').replace(/_/g, '/')}.${signature}`],
     ['a non-string', 42],
     ['an empty string', ''],
   ])('rejects %s as malformed', (_what, token) => {
@@ -106,6 +108,20 @@ describe('parseCompactJws', () => {
     ['not JSON', b64u('alg=ES256')],
   ])('rejects a header with %s', (_what, badHeader) => {
     expect(code(() => parseCompactJws(`${badHeader}.${payload}.${signature}`))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+  });
+
+  it.each([
+    ['a duplicate member', b64u('{"exp":1,"exp":2}')],
+    ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')],
+    ['a byte order mark', b64u(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"exp":1}')]))],
+    ['a JSON array', b64u('[1]')],
+  ])('parseJsonPayload rejects a payload with %s', (_what, badPayload) => {
+    expect(code(() => parseJsonPayload(parseCompactJws(`${header}.${badPayload}.${signature}`)))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+  });
+
+  it('parseJsonPayload keeps a U+FFFD that was really in the payload', () => {
+    const parsed = parseCompactJws(`${header}.${b64u('{"name":"\ufffd"}')}.${signature}`);
+    expect(parseJsonPayload(parsed)['name']).toBe('\ufffd');
   });
 
   it('decodes payloads with the same strictness', () => {

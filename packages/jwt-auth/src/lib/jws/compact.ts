@@ -83,13 +83,16 @@ function malformed(message: string): AuthError {
  */
 export function decodeJsonSegment(segment: string, what: 'header' | 'payload', maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
   if (!isCanonicalBase64Url(segment)) throw malformed(`JWS ${what} is not canonical base64url`);
-  let text: string;
+  return parseJsonText(decodeStrictText(segment, what), what, maxDepth);
+}
+
+// The UTF-8 text of a canonical segment, decoded fatally.
+function decodeStrictText(segment: string, what: 'header' | 'payload'): string {
   try {
-    text = decodeUtf8Fatal(decodeBase64Url(segment));
+    return decodeUtf8Fatal(decodeBase64Url(segment));
   } catch {
     throw malformed(`JWS ${what} is not a strict UTF-8 JSON object`);
   }
-  return parseJsonText(text, what, maxDepth);
 }
 
 function parseJsonText(text: string, what: 'header' | 'payload', maxDepth: number): JsonObject {
@@ -109,14 +112,8 @@ function parseJsonText(text: string, what: 'header' | 'payload', maxDepth: numbe
  * @throws AuthError `token_malformed`
  */
 export function parseJsonPayload(parsed: ParsedCompactJws, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
-  let text = parsed.payloadText;
-  if (text.includes('\ufffd')) {
-    try {
-      text = utf8.decode(decodeBase64Url(parsed.payloadSegment));
-    } catch {
-      throw malformed('JWS payload is not a strict UTF-8 JSON object');
-    }
-  }
+  // Only a U+FFFD in the lenient decoding can hide a bad sequence; then the fatal decoder has the last word.
+  const text = parsed.payloadText.includes('\ufffd') ? decodeStrictText(parsed.payloadSegment, 'payload') : parsed.payloadText;
   return parseJsonText(text, 'payload', maxDepth);
 }
 

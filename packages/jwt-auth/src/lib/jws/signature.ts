@@ -4,26 +4,21 @@ import type { AlgorithmSpec } from './algorithms';
 
 // node:crypto takes padding and signature encoding in an options object; one is built per key, not per token.
 type KeyWithOptions = { readonly key: KeyObject; readonly padding?: number; readonly saltLength?: number; readonly dsaEncoding?: 'ieee-p1363' };
+type Options = Omit<KeyWithOptions, 'key'>;
+const PSS: Options = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+const P1363: Options = { dsaEncoding: 'ieee-p1363' };
 const pssInputs = new WeakMap<KeyObject, KeyWithOptions>();
 const p1363Inputs = new WeakMap<KeyObject, KeyWithOptions>();
 
-function pssInput(key: KeyObject): KeyWithOptions {
-  let input = pssInputs.get(key);
+function keyWithOptions(cache: WeakMap<KeyObject, KeyWithOptions>, key: KeyObject, options: Options): KeyWithOptions {
+  let input = cache.get(key);
   if (input === undefined) {
-    input = Object.freeze({ key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
-    pssInputs.set(key, input);
+    input = Object.freeze({ key, ...options });
+    cache.set(key, input);
   }
   return input;
 }
 
-function p1363Input(key: KeyObject): KeyWithOptions {
-  let input = p1363Inputs.get(key);
-  if (input === undefined) {
-    input = Object.freeze({ key, dsaEncoding: 'ieee-p1363' as const });
-    p1363Inputs.set(key, input);
-  }
-  return input;
-}
 const EDDSA_SIGNATURE_LENGTH: Readonly<Record<string, number>> = { ed25519: 64, ed448: 114 };
 
 /**
@@ -42,11 +37,11 @@ export function verifySignature(alg: AlgorithmSpec, key: VerificationKey, signin
       }
       case 'rsa':
         return alg.pss
-          ? cryptoVerify(alg.hash, signingInput, pssInput(key.key), signature)
+          ? cryptoVerify(alg.hash, signingInput, keyWithOptions(pssInputs, key.key, PSS), signature)
           : cryptoVerify(alg.hash, signingInput, key.key, signature);
       case 'ec':
         // JWS carries ECDSA signatures as fixed-length r||s (RFC 7518 section 3.4), not DER.
-        return cryptoVerify(alg.hash, signingInput, p1363Input(key.key), signature);
+        return cryptoVerify(alg.hash, signingInput, keyWithOptions(p1363Inputs, key.key, P1363), signature);
       case 'okp':
         if (signature.length !== EDDSA_SIGNATURE_LENGTH[key.key.asymmetricKeyType ?? '']) return false;
         return cryptoVerify(null, signingInput, key.key, signature);

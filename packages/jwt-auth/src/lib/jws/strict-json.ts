@@ -73,11 +73,7 @@ class StrictJsonParser {
   private memberName(): string {
     const text = this.text;
     const begin = this.i + 1;
-    const close = text.indexOf('"', begin);
-    if (close < 0) {
-      this.i = this.n;
-      this.fail('unterminated string');
-    }
+    const close = this.closingQuote(begin);
     let j = begin;
     let hash = 0;
     while (j < close) {
@@ -97,15 +93,21 @@ class StrictJsonParser {
     return name;
   }
 
-  private string(): string {
-    const text = this.text;
-    // text[i] is the opening quote. Fast path: no escapes or control characters before the closing quote.
-    const begin = this.i + 1;
-    const close = text.indexOf('"', begin);
+  // The next quote from `begin` on: the closing quote when the string has no escapes (callers check for them).
+  private closingQuote(begin: number): number {
+    const close = this.text.indexOf('"', begin);
     if (close < 0) {
       this.i = this.n;
       this.fail('unterminated string');
     }
+    return close;
+  }
+
+  private string(): string {
+    const text = this.text;
+    // text[i] is the opening quote. Fast path: no escapes or control characters before the closing quote.
+    const begin = this.i + 1;
+    const close = this.closingQuote(begin);
     let j = begin;
     while (j < close) {
       const c = text.charCodeAt(j);
