@@ -1,6 +1,7 @@
 import { AuthErrorCode } from '../errors/auth.errors';
 import { b64u } from '../__fixtures__/tokens';
-import { decodeCanonicalBase64Url, isCanonicalBase64Url } from './base64url';
+import { randomBytes } from 'node:crypto';
+import { decodeBase64UrlBytes, decodeCanonicalBase64Url, isAscii, isCanonicalBase64Url } from './base64url';
 import { decodeJsonSegment, parseCompactJws, parseJsonPayload, signingInputOf } from './compact';
 
 const header = b64u({ alg: 'ES256', typ: 'at+jwt' });
@@ -45,17 +46,62 @@ describe('isCanonicalBase64Url', () => {
   });
 });
 
+// The native decoder, used only as an oracle: a string is canonical when it is non-empty and re-encodes to itself.
+function nativeCanonical(s: string): boolean {
+  return s.length > 0 && Buffer.from(s, 'base64url').toString('base64url') === s;
+}
+
 describe('decodeCanonicalBase64Url', () => {
-  it('accepts exactly what isCanonicalBase64Url accepts, and decodes it', () => {
+  it('accepts exactly the strings that re-encode to themselves, and decodes them as the native decoder does', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-    // Characters a lenient decoder might skip, stop at, map from the other alphabet or truncate to a valid byte.
-    const odd = ['+', '/', '=', ' ', '\n', '.', '\u0141', '\u0100', '\uff21', '\u0000'];
+    // Characters a lenient decoder might skip, stop at, map from the other alphabet or truncate to a valid byte
+    // (U+0141 and U+0100 have the low bytes of 'A' and NUL, U+FF21 is a fullwidth 'A').
+    const odd = ['+', '/', '=', ' ', '\n', '.', '\u0141', '\u0100', '\uff21', '\u0000', '\u00c1', '\u007f', '\ud83d'];
     const samples = ['', 'QUJD', 'QUJDRA', 'QUJDRA==', 'QUJDRE'];
     for (const a of [...alphabet, ...odd]) for (const b of [...alphabet.slice(0, 20), ...odd]) samples.push(a + b, `Q${a}${b}`, `QUJD${a}`, `QU${a}D`);
     for (const s of samples) {
       const decoded = decodeCanonicalBase64Url(s);
-      expect({ s, accepted: decoded !== undefined }).toEqual({ s, accepted: isCanonicalBase64Url(s) });
+      expect({ s, accepted: decoded !== undefined }).toEqual({ s, accepted: nativeCanonical(s) });
       if (decoded) expect(decoded.equals(Buffer.from(s, 'base64url'))).toBe(true);
+    }
+  });
+
+  it('round-trips random bytes of every length from 1 to 300', () => {
+    for (let length = 1; length <= 300; length++) {
+      const bytes = randomBytes(length);
+      const decoded = decodeCanonicalBase64Url(bytes.toString('base64url'));
+      expect(decoded?.equals(bytes)).toBe(true);
+    }
+  });
+
+  it('refuses a single bad character at any position of a long segment', () => {
+    const segment = randomBytes(100).toString('base64url');
+    for (let i = 0; i < segment.length; i++) {
+      for (const bad of ['=', '+', '\u0141', '\u00c1']) {
+        expect(decodeCanonicalBase64Url(segment.slice(0, i) + bad + segment.slice(i + 1))).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe('decodeBase64UrlBytes', () => {
+  it('decodes a range of a byte buffer into another at an offset, and refuses bytes above 0x7f', () => {
+    const source = Buffer.from('..QUJDRA..', 'latin1');
+    const target = Buffer.alloc(8);
+    expect(decodeBase64UrlBytes(source, 2, 8, target, 3)).toBe(4);
+    expect(target.subarray(3, 7).toString('latin1')).toBe('ABCD');
+    expect(decodeBase64UrlBytes(source, 2, 2, target, 0)).toBe(-1);
+    expect(decodeBase64UrlBytes(Buffer.from([0x51, 0x55, 0xca, 0x44]), 0, 4, target, 0)).toBe(-1);
+  });
+});
+
+describe('isAscii', () => {
+  it('is true only when every code unit is below 0x80', () => {
+    expect(isAscii('abc.-_')).toBe(true);
+    expect(isAscii('')).toBe(true);
+    for (const odd of ['\u0080', '\u00ff', '\u0141', '\ud83d', '\udc00', '\ud83d\ude00', '\uffff']) {
+      expect(isAscii(`ab${odd}`)).toBe(false);
+      expect(isAscii(`${odd}ab`)).toBe(false);
     }
   });
 });
@@ -86,6 +132,17 @@ describe('parseCompactJws', () => {
     ['an empty string', ''],
   ])('rejects %s as malformed', (_what, token) => {
     expect(code(() => parseCompactJws(token))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+  });
+
+  it('refuses a character above 0xff whose low byte is a base64url character, in every segment', () => {
+    // U+0141 and U+0161 have the low bytes of 'A' and 'a': a latin1 copy would turn them into valid characters.
+    const token = `${header}.${payload}.${signature}`;
+    for (const index of [1, header.length + 2, token.length - 2]) {
+      for (const odd of ['\u0141', '\u0161']) {
+        const bad = token.slice(0, index) + odd + token.slice(index + 1);
+        expect(code(() => parseCompactJws(bad))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+      }
+    }
   });
 
   it('refuses five-segment (JWE) tokens as unsupported', () => {

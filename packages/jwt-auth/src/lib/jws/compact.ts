@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
-import { decodeBase64Url, decodeCanonicalBase64Url, isCanonicalBase64Url } from './base64url';
+import { base64UrlDecodedLength, decodeBase64Url, decodeBase64UrlBytes, decodeCanonicalBase64Url, decodeCanonicalBytes, isAscii } from './base64url';
 import { DEFAULT_MAX_JSON_DEPTH, isJsonObject, parseStrictJson, type JsonObject } from './strict-json';
 
 /** Default longest accepted token, in characters (checked before any decoding). */
@@ -62,14 +62,11 @@ export function signingInputOf(parsed: ParsedCompactJws): Buffer {
   return buffer.subarray(0, length);
 }
 
-// Decode a canonical base64url segment to UTF-8 text with U+FFFD replacements, or return undefined when it is not
-// canonical (re-encoding the bytes must give the segment back; see decodeCanonicalBase64Url).
-function decodeCanonicalText(segment: string): string | undefined {
-  if (segment.length === 0) return undefined;
-  const buffer = scratchOf(segment.length);
-  const length = buffer.write(segment, 0, 'base64url');
-  if (buffer.toString('base64url', 0, length) !== segment) return undefined;
-  return buffer.toString('utf8', 0, length);
+// Decode the canonical base64url bytes source[start, end) into the scratch buffer past `at`, as UTF-8 text with
+// U+FFFD replacements; or return undefined when they are not canonical.
+function decodeCanonicalText(source: Buffer, start: number, end: number, at: number): string | undefined {
+  const length = decodeBase64UrlBytes(source, start, end, source, at);
+  return length < 0 ? undefined : source.toString('utf8', at, at + length);
 }
 
 function malformed(message: string): AuthError {
@@ -82,14 +79,15 @@ function malformed(message: string): AuthError {
  * @throws AuthError `token_malformed`
  */
 export function decodeJsonSegment(segment: string, what: 'header' | 'payload', maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
-  if (!isCanonicalBase64Url(segment)) throw malformed(`JWS ${what} is not canonical base64url`);
-  return parseJsonText(decodeStrictText(segment, what), what, maxDepth);
+  const bytes = decodeCanonicalBase64Url(segment);
+  if (bytes === undefined) throw malformed(`JWS ${what} is not canonical base64url`);
+  return parseJsonText(decodeStrictText(bytes, what), what, maxDepth);
 }
 
-// The UTF-8 text of a canonical segment, decoded fatally.
-function decodeStrictText(segment: string, what: 'header' | 'payload'): string {
+// UTF-8 text, decoded fatally.
+function decodeStrictText(bytes: Buffer, what: 'header' | 'payload'): string {
   try {
-    return decodeUtf8Fatal(decodeBase64Url(segment));
+    return decodeUtf8Fatal(bytes);
   } catch {
     throw malformed(`JWS ${what} is not a strict UTF-8 JSON object`);
   }
@@ -113,7 +111,7 @@ function parseJsonText(text: string, what: 'header' | 'payload', maxDepth: numbe
  */
 export function parseJsonPayload(parsed: ParsedCompactJws, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
   // Only a U+FFFD in the lenient decoding can hide a bad sequence; then the fatal decoder has the last word.
-  const text = parsed.payloadText.includes('\ufffd') ? decodeStrictText(parsed.payloadSegment, 'payload') : parsed.payloadText;
+  const text = parsed.payloadText.includes('\ufffd') ? decodeStrictText(decodeBase64Url(parsed.payloadSegment), 'payload') : parsed.payloadText;
   return parseJsonText(text, 'payload', maxDepth);
 }
 
@@ -155,12 +153,15 @@ export function parseCompactJws(token: unknown, options: CompactParseOptions = {
     if (token.split('.').length === 5) throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'encrypted tokens (JWE) are not accepted');
     throw malformed('token is not a compact JWS (three segments)');
   }
-  const payloadSegment = token.slice(first + 1, second);
-  const signatureSegment = token.slice(second + 1);
-  const payloadText = decodeCanonicalText(payloadSegment);
+  // An ASCII token is its own latin1 bytes: both segments are decoded from one copy of them in the scratch buffer
+  // (the payload's bytes go after the token's), instead of one native decode each (decision 010).
+  if (!isAscii(token)) throw malformed('token is not a compact JWS (non-ASCII characters)');
+  const bytes = scratchOf(token.length + base64UrlDecodedLength(second - first - 1));
+  bytes.write(token, 0, token.length, 'latin1');
+  const payloadText = decodeCanonicalText(bytes, first + 1, second, token.length);
   if (payloadText === undefined) throw malformed('JWS payload is not canonical base64url');
-  const signature = decodeCanonicalBase64Url(signatureSegment);
+  const signature = decodeCanonicalBytes(bytes, second + 1, token.length);
   if (signature === undefined) throw malformed('JWS signature is missing or not canonical base64url');
   const header = parseHeader(token, first, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
-  return { token, header, payloadSegment, payloadText, signingInputLength: second, signature };
+  return { token, header, payloadSegment: token.slice(first + 1, second), payloadText, signingInputLength: second, signature };
 }
