@@ -2,7 +2,7 @@ import { AuthErrorCode } from '../errors/auth.errors';
 import { b64u } from '../__fixtures__/tokens';
 import { randomBytes } from 'node:crypto';
 import { decodeBase64UrlBytes, decodeCanonicalBase64Url, isAscii, isCanonicalBase64Url } from './base64url';
-import { decodeJsonSegment, parseCompactJws, parseJsonPayload, signingInputOf } from './compact';
+import { decodeJsonSegment, parseCompactJws, parseJsonPayload, payloadOf, signatureOf, signingInputOf } from './compact';
 
 const header = b64u({ alg: 'ES256', typ: 'at+jwt' });
 const payload = b64u({ iss: 'https://issuer.test' });
@@ -110,9 +110,29 @@ describe('parseCompactJws', () => {
   it('splits a well-formed token', () => {
     const parsed = parseCompactJws(`${header}.${payload}.${signature}`);
     expect(parsed.header['alg']).toBe('ES256');
-    expect(signingInputOf(parsed).toString()).toBe(`${header}.${payload}`);
-    expect(parsed.signature.length).toBe(64);
-    expect(parsed.payloadSegment).toBe(payload);
+    expect(Buffer.from(signingInputOf(parsed)).toString('latin1')).toBe(`${header}.${payload}`);
+    expect(Buffer.from(signatureOf(parsed)).equals(Buffer.alloc(64, 7))).toBe(true);
+    expect(payloadOf(parsed).toString()).toBe('{"iss":"https://issuer.test"}');
+  });
+
+  it('hands out the signing input and signature of the token asked for, even after another parse used the scratch', () => {
+    const signatureA = Buffer.alloc(64, 1).toString('base64url');
+    const signatureB = Buffer.alloc(96, 2).toString('base64url');
+    const payloadB = b64u({ iss: 'https://other.test', sub: 'x'.repeat(300) });
+    const a = parseCompactJws(`${header}.${payload}.${signatureA}`);
+    const b = parseCompactJws(`${header}.${payloadB}.${signatureB}`);
+    for (const [parsed, input, sig] of [
+      [a, `${header}.${payload}`, Buffer.alloc(64, 1)],
+      [b, `${header}.${payloadB}`, Buffer.alloc(96, 2)],
+      [a, `${header}.${payload}`, Buffer.alloc(64, 1)],
+    ] as const) {
+      expect(Buffer.from(signingInputOf(parsed)).toString('latin1')).toBe(input);
+      expect(Buffer.from(signatureOf(parsed)).equals(sig)).toBe(true);
+    }
+    // A parse that fails half-way leaves the scratch unusable for the last good parse: it is written again.
+    expect(code(() => parseCompactJws(`${header}.${payloadB}.${signatureB}!`))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+    expect(Buffer.from(signatureOf(b)).equals(Buffer.alloc(96, 2))).toBe(true);
+    expect(Buffer.from(signingInputOf(b)).toString('latin1')).toBe(`${header}.${payloadB}`);
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
-import { base64UrlDecodedLength, decodeBase64Url, decodeBase64UrlBytes, decodeCanonicalBase64Url, decodeCanonicalBytes, isAscii } from './base64url';
+import { base64UrlDecodedLength, decodeBase64Url, decodeBase64UrlBytes, decodeCanonicalBase64Url, isAscii } from './base64url';
 import { DEFAULT_MAX_JSON_DEPTH, isJsonObject, parseStrictJson, type JsonObject } from './strict-json';
 
 /** Default longest accepted token, in characters (checked before any decoding). */
@@ -11,8 +11,8 @@ export interface ParsedCompactJws {
   readonly token: string;
   /** The protected header (null-prototype, frozen; shared between tokens with the same header segment). */
   readonly header: JsonObject;
-  /** The base64url payload segment as received (canonical). */
-  readonly payloadSegment: string;
+  /** Where the payload segment starts in `token`; it ends at {@link signingInputLength}. */
+  readonly payloadStart: number;
   /**
    * The payload decoded as UTF-8, bad sequences replaced by U+FFFD: {@link parseJsonPayload} decides, only when one
    * shows up, whether it was in the input (fine) or a replacement (malformed).
@@ -20,8 +20,8 @@ export interface ParsedCompactJws {
   readonly payloadText: string;
   /** Length of `<header>.<payload>`, the JWS signing input, at the start of `token`. */
   readonly signingInputLength: number;
-  /** The decoded signature bytes. */
-  readonly signature: Buffer;
+  /** Length of the decoded signature ({@link signatureOf} gives the bytes). */
+  readonly signatureLength: number;
 }
 
 /** Limits for {@link parseCompactJws}. */
@@ -42,24 +42,48 @@ function decodeUtf8Fatal(bytes: Buffer): string {
 }
 
 // Bytes that live only within one synchronous stretch of code (no await between writing and last reading them) are
-// written into one process-wide buffer instead of a fresh Buffer per token: decoded payloads, which become a string
-// at once, and signing inputs, which go straight into node:crypto (decision 009).
-let scratch = Buffer.allocUnsafe(DEFAULT_MAX_TOKEN_LENGTH);
+// written into one process-wide buffer instead of fresh Buffers per token (decision 009): a parse leaves there the
+// token's latin1 bytes, its decoded signature right after them, and its decoded payload, which becomes a string at
+// once. While no other parse has run since, the signing input and signature are handed to node:crypto as views of
+// those bytes; otherwise they are written again (decision 010).
+let scratch = Buffer.allocUnsafeSlow(2 * DEFAULT_MAX_TOKEN_LENGTH);
+let scratchHolds: ParsedCompactJws | undefined;
 
 function scratchOf(size: number): Buffer {
-  if (scratch.length < size) scratch = Buffer.allocUnsafe(size);
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(size);
+  scratchHolds = undefined;
   return scratch;
 }
 
+// Put `parsed`'s token bytes and signature back into the scratch buffer when another parse has used it since.
+function scratchFor(parsed: ParsedCompactJws): Buffer {
+  if (scratchHolds === parsed) return scratch;
+  const { token, signatureLength } = parsed;
+  const bytes = scratchOf(token.length + signatureLength);
+  bytes.write(token, 0, token.length, 'latin1');
+  decodeBase64UrlBytes(bytes, parsed.signingInputLength + 1, token.length, bytes, token.length);
+  scratchHolds = parsed;
+  return bytes;
+}
+
 /**
- * The JWS signing input (`<header>.<payload>` as ASCII bytes) of a parsed token. The returned bytes are valid only
- * until the next call: use them synchronously.
+ * The JWS signing input (`<header>.<payload>` as ASCII bytes) of a parsed token, as a view of the scratch buffer:
+ * valid only until the next parse, so use it synchronously.
  */
-export function signingInputOf(parsed: ParsedCompactJws): Buffer {
-  const length = parsed.signingInputLength;
-  const buffer = scratchOf(length);
-  buffer.write(parsed.token, 0, length, 'latin1');
-  return buffer.subarray(0, length);
+export function signingInputOf(parsed: ParsedCompactJws): Uint8Array {
+  const bytes = scratchFor(parsed);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, parsed.signingInputLength);
+}
+
+/** The decoded signature of a parsed token, as a view of the scratch buffer: valid only until the next parse. */
+export function signatureOf(parsed: ParsedCompactJws): Uint8Array {
+  const bytes = scratchFor(parsed);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + parsed.token.length, parsed.signatureLength);
+}
+
+/** The payload segment of a parsed token, base64url-decoded. */
+export function payloadOf(parsed: ParsedCompactJws): Buffer {
+  return decodeBase64Url(parsed.token.slice(parsed.payloadStart, parsed.signingInputLength));
 }
 
 // Decode the canonical base64url bytes source[start, end) into the scratch buffer past `at`, as UTF-8 text with
@@ -111,7 +135,7 @@ function parseJsonText(text: string, what: 'header' | 'payload', maxDepth: numbe
  */
 export function parseJsonPayload(parsed: ParsedCompactJws, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
   // Only a U+FFFD in the lenient decoding can hide a bad sequence; then the fatal decoder has the last word.
-  const text = parsed.payloadText.includes('\ufffd') ? decodeStrictText(decodeBase64Url(parsed.payloadSegment), 'payload') : parsed.payloadText;
+  const text = parsed.payloadText.includes('\ufffd') ? decodeStrictText(payloadOf(parsed), 'payload') : parsed.payloadText;
   return parseJsonText(text, 'payload', maxDepth);
 }
 
@@ -153,15 +177,20 @@ export function parseCompactJws(token: unknown, options: CompactParseOptions = {
     if (token.split('.').length === 5) throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'encrypted tokens (JWE) are not accepted');
     throw malformed('token is not a compact JWS (three segments)');
   }
-  // An ASCII token is its own latin1 bytes: both segments are decoded from one copy of them in the scratch buffer
-  // (the payload's bytes go after the token's), instead of one native decode each (decision 010).
+  // An ASCII token is its own latin1 bytes: both segments are decoded from one copy of them in the scratch buffer,
+  // instead of one native decode each (decision 010).
   if (!isAscii(token)) throw malformed('token is not a compact JWS (non-ASCII characters)');
-  const bytes = scratchOf(token.length + base64UrlDecodedLength(second - first - 1));
-  bytes.write(token, 0, token.length, 'latin1');
-  const payloadText = decodeCanonicalText(bytes, first + 1, second, token.length);
+  const length = token.length;
+  const signatureLength = base64UrlDecodedLength(length - second - 1);
+  const bytes = scratchOf(length + signatureLength + base64UrlDecodedLength(second - first - 1));
+  bytes.write(token, 0, length, 'latin1');
+  const payloadText = decodeCanonicalText(bytes, first + 1, second, length + signatureLength);
   if (payloadText === undefined) throw malformed('JWS payload is not canonical base64url');
-  const signature = decodeCanonicalBytes(bytes, second + 1, token.length);
-  if (signature === undefined) throw malformed('JWS signature is missing or not canonical base64url');
+  if (decodeBase64UrlBytes(bytes, second + 1, length, bytes, length) !== signatureLength) {
+    throw malformed('JWS signature is missing or not canonical base64url');
+  }
   const header = parseHeader(token, first, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
-  return { token, header, payloadSegment: token.slice(first + 1, second), payloadText, signingInputLength: second, signature };
+  const parsed: ParsedCompactJws = { token, header, payloadStart: first + 1, payloadText, signingInputLength: second, signatureLength };
+  scratchHolds = parsed;
+  return parsed;
 }

@@ -26,7 +26,7 @@ const EDDSA_SIGNATURE_LENGTH: Readonly<Record<string, number>> = { ed25519: 64, 
  * `algorithms` set is refused before any crypto, so an RSA/EC/OKP key can never be used as an HMAC secret.
  * Never throws: anything node:crypto rejects is a failed signature.
  */
-export function verifySignature(alg: AlgorithmSpec, key: VerificationKey, signingInput: Buffer, signature: Buffer): boolean {
+export function verifySignature(alg: AlgorithmSpec, key: VerificationKey, signingInput: Uint8Array, signature: Uint8Array): boolean {
   if (!key.algorithms.has(alg.name)) return false;
   if (alg.signatureLength !== undefined && signature.length !== alg.signatureLength) return false;
   try {

@@ -2,8 +2,7 @@ import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import type { KeySource } from '../keys/key-source.interface';
 import { StaticKeySource } from '../keys/static.key-source';
 import type { VerificationKey } from '../keys/verification-key';
-import { parseCompactJws, signingInputOf, type CompactParseOptions, type ParsedCompactJws } from './compact';
-import { decodeBase64Url } from './base64url';
+import { parseCompactJws, payloadOf, signatureOf, signingInputOf, type CompactParseOptions, type ParsedCompactJws } from './compact';
 import { checkProtectedHeader, type CheckedHeader } from './header';
 import { verifySignature } from './signature';
 import type { JsonObject } from './strict-json';
@@ -16,10 +15,11 @@ export function verifyWithCandidates(parsed: ParsedCompactJws, header: CheckedHe
   if (candidates.length === 0) {
     throw new AuthError(AuthErrorCode.KEY_NOT_FOUND, 'no key of the issuer matches the token', { kid: header.kid, alg: header.alg.name });
   }
-  // The signing input is written just before the synchronous signature checks that read it.
+  // Views of the scratch buffer, read by the synchronous signature checks right after.
   const signingInput = signingInputOf(parsed);
+  const signature = signatureOf(parsed);
   for (const key of candidates) {
-    if (verifySignature(header.alg, key, signingInput, parsed.signature)) return key;
+    if (verifySignature(header.alg, key, signingInput, signature)) return key;
   }
   throw new AuthError(AuthErrorCode.SIGNATURE_INVALID, 'token signature is invalid', { kid: header.kid, alg: header.alg.name });
 }
@@ -59,7 +59,7 @@ export async function verifyCompactJws(
     const header = checkProtectedHeader(parsed.header, new Set(options.algorithms));
     const source = Array.isArray(keys) ? new StaticKeySource(keys as readonly VerificationKey[]) : (keys as KeySource);
     const key = await verifyWithKeySource(parsed, header, source);
-    return { header: parsed.header, payload: decodeBase64Url(parsed.payloadSegment), key };
+    return { header: parsed.header, payload: payloadOf(parsed), key };
   } catch (error) {
     throw AuthError.from(error);
   }
