@@ -6,6 +6,7 @@ const NOW = 1_800_000_000;
 const policy: ClaimPolicy = {
   issuer: 'https://issuer.test',
   audiences: new Set(['orders-api', 'billing']),
+  audienceList: ['orders-api', 'billing'],
   clockTolerance: 60,
   requiredClaims: [],
 };
@@ -55,6 +56,16 @@ describe('validateClaims', () => {
     [7, 'number'],
   ])('requires aud to name an audience exactly: %j (%s)', (aud) => {
     expect(code(claims({ aud }))).toBe(AuthErrorCode.AUDIENCE_INVALID);
+  });
+
+  it('matches audiences exactly whether a few or many are configured', () => {
+    const many = ['a', 'b', 'c', 'd', 'e', 'orders-api'];
+    const manyPolicy: ClaimPolicy = { ...policy, audiences: new Set(many), audienceList: many };
+    for (const p of [policy, manyPolicy]) {
+      expect(validateClaims(claims({ aud: ['x', 'orders-api'] }), p, NOW).audience).toEqual(['x', 'orders-api']);
+      expect(() => validateClaims(claims({ aud: ['x', 'orders-api/'] }), p, NOW)).toThrow(expect.objectContaining({ code: AuthErrorCode.AUDIENCE_INVALID }));
+      expect(() => validateClaims(claims({ aud: 'Orders-api' }), p, NOW)).toThrow(expect.objectContaining({ code: AuthErrorCode.AUDIENCE_INVALID }));
+    }
   });
 
   it('requires exp', () => {

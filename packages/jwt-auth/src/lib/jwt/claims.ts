@@ -10,6 +10,8 @@ export interface ClaimPolicy {
   readonly issuer: string;
   /** Accepted audiences. */
   readonly audiences: ReadonlySet<string>;
+  /** The same audiences as a list, for the linear check of a few. */
+  readonly audienceList: readonly string[];
   /** Clock tolerance in seconds. */
   readonly clockTolerance: number;
   /** Maximum token age in seconds (from `iat`), if set. */
@@ -48,6 +50,16 @@ export function audienceList(claims: JsonObject, issuer: string): readonly strin
   throw new AuthError(AuthErrorCode.AUDIENCE_INVALID, '"aud" must be a string or a non-empty array of strings', { issuer });
 }
 
+// Services accept one audience or a few: comparing strings then beats hashing each fresh `aud` string for a lookup.
+const LINEAR_AUDIENCES = 4;
+
+function acceptsAudience(audience: readonly string[], policy: ClaimPolicy): boolean {
+  const list = policy.audienceList;
+  if (list.length > LINEAR_AUDIENCES) return audience.some((a) => policy.audiences.has(a));
+  for (let i = 0; i < audience.length; i++) for (let j = 0; j < list.length; j++) if (audience[i] === list[j]) return true;
+  return false;
+}
+
 /**
  * Validate the registered claims of a verified payload (RFC 7519 section 4.1, RFC 9068 section 4):
  * `iss` exact; `aud` required, any-of, exact; `exp` required; `exp`/`nbf`/`iat` finite NumericDates;
@@ -73,7 +85,7 @@ export function validateClaims(claims: JsonObject, policy: ClaimPolicy, now: num
   }
 
   const audience = audienceList(claims, issuer);
-  if (!audience.some((a) => policy.audiences.has(a))) {
+  if (!acceptsAudience(audience, policy)) {
     throw new AuthError(AuthErrorCode.AUDIENCE_INVALID, 'token audience is not accepted', { issuer });
   }
 

@@ -12,7 +12,13 @@ const SPLIT_CACHE_LIMIT = 256;
 const MAX_CACHED_SCOPE_LENGTH = 1024;
 const splitCache = new Map<string, readonly string[]>();
 
+// The last scope string and its split: compared with ===, which for a fresh string of another token is a length
+// check and a memcmp, where a Map lookup would first hash it.
+let lastValue = '';
+let lastScopes: readonly string[] = Object.freeze([]);
+
 function splitScopes(value: string): readonly string[] {
+  if (value === lastValue) return lastScopes;
   let scopes = splitCache.get(value);
   if (scopes === undefined) {
     scopes = Object.freeze(value.split(SPACE).filter((scope) => scope.length > 0));
@@ -21,6 +27,8 @@ function splitScopes(value: string): readonly string[] {
       splitCache.set(value, scopes);
     }
   }
+  lastValue = value;
+  lastScopes = scopes;
   return scopes;
 }
 

@@ -31,6 +31,8 @@ function loggable(value: unknown): string | undefined {
  */
 export class AccessTokenVerifier {
   private readonly issuers: Map<string, IssuerRuntime>;
+  // With one issuer, the unverified `iss` is compared to it: no hashing of a fresh string for a Map lookup.
+  private readonly onlyIssuer: IssuerRuntime | undefined;
   private readonly parseOptions: CompactParseOptions;
   private readonly now: () => number;
   private readonly unsubscribers: (() => void)[] = [];
@@ -40,6 +42,7 @@ export class AccessTokenVerifier {
   constructor(options: VerifierOptions) {
     const { issuers, maxTokenLength, verifiedTokenCacheSize } = normalizeVerifierOptions(options);
     this.issuers = issuers;
+    this.onlyIssuer = issuers.size === 1 ? issuers.values().next().value : undefined;
     this.cache = new VerifiedTokenCache(verifiedTokenCacheSize);
     this.parseOptions = Object.freeze({ maxTokenLength });
     this.now = options.now ?? Date.now;
@@ -88,7 +91,7 @@ export class AccessTokenVerifier {
       // The payload is read before the signature only to pick the issuer; nothing in it is trusted until verified.
       const claims = parseJsonPayload(parsed);
       const iss = claims['iss'];
-      issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
+      issuer = typeof iss !== 'string' ? undefined : this.onlyIssuer !== undefined ? (iss === this.onlyIssuer.issuer ? this.onlyIssuer : undefined) : this.issuers.get(iss);
       if (!issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
       header = checkProtectedHeader(parsed.header, issuer.algorithms);
       checkTokenType(header.typ, issuer.tokenType);

@@ -184,7 +184,7 @@ function normalizeIssuer(path: string, options: IssuerOptions, defaults: { clock
     issuer: options.issuer,
     algorithms,
     keySource: buildKeySource(path, options, algorithms, defaults.now),
-    claims: Object.freeze({ issuer: options.issuer, audiences: new Set(audiences), clockTolerance, maxTokenAge, requiredClaims: [...requiredClaims] }),
+    claims: Object.freeze({ issuer: options.issuer, audiences: new Set(audiences), audienceList: Object.freeze([...new Set(audiences)]), clockTolerance, maxTokenAge, requiredClaims: [...requiredClaims] }),
     scopeClaim,
     tokenType,
   });
