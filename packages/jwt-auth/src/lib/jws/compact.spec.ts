@@ -1,7 +1,7 @@
 import { AuthErrorCode } from '../errors/auth.errors';
 import { b64u } from '../__fixtures__/tokens';
 import { randomBytes } from 'node:crypto';
-import { decodeBase64UrlBytes, decodeCanonicalBase64Url, isAscii, isCanonicalBase64Url } from './base64url';
+import { decodeBase64UrlBytes, decodeCanonicalBase64Url, isAscii, isCanonicalBase64Url, viewOf } from './base64url';
 import { decodeJsonSegment, parseCompactJws, parseJsonPayload, payloadOf, signatureOf, signingInputOf } from './compact';
 
 const header = b64u({ alg: 'ES256', typ: 'at+jwt' });
@@ -87,11 +87,13 @@ describe('decodeCanonicalBase64Url', () => {
 describe('decodeBase64UrlBytes', () => {
   it('decodes a range of a byte buffer into another at an offset, and refuses bytes above 0x7f', () => {
     const source = Buffer.from('..QUJDRA..', 'latin1');
-    const target = Buffer.alloc(8);
-    expect(decodeBase64UrlBytes(source, 2, 8, target, 3)).toBe(4);
+    const target = Buffer.alloc(8, 0xee);
+    const view = viewOf(target);
+    expect(decodeBase64UrlBytes(source, 2, 8, view, 3)).toBe(4);
     expect(target.subarray(3, 7).toString('latin1')).toBe('ABCD');
-    expect(decodeBase64UrlBytes(source, 2, 2, target, 0)).toBe(-1);
-    expect(decodeBase64UrlBytes(Buffer.from([0x51, 0x55, 0xca, 0x44]), 0, 4, target, 0)).toBe(-1);
+    expect(target[2]).toBe(0xee);
+    expect(decodeBase64UrlBytes(source, 2, 2, view, 0)).toBe(-1);
+    expect(decodeBase64UrlBytes(Buffer.from([0x51, 0x55, 0xca, 0x44]), 0, 4, view, 0)).toBe(-1);
   });
 });
 
@@ -152,6 +154,15 @@ describe('parseCompactJws', () => {
     ['an empty string', ''],
   ])('rejects %s as malformed', (_what, token) => {
     expect(code(() => parseCompactJws(token))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+  });
+
+  it('grows the scratch buffer for a long token and keeps every byte of it', () => {
+    const longPayload = b64u({ iss: 'https://issuer.test', pad: 'p'.repeat(60_000) });
+    const longSignature = randomBytes(513);
+    const parsed = parseCompactJws(`${header}.${longPayload}.${longSignature.toString('base64url')}`, { maxTokenLength: 100_000 });
+    expect(parseJsonPayload(parsed)['pad']).toBe('p'.repeat(60_000));
+    expect(Buffer.from(signatureOf(parsed)).equals(longSignature)).toBe(true);
+    expect(Buffer.from(signingInputOf(parsed)).toString('latin1')).toBe(`${header}.${longPayload}`);
   });
 
   it('refuses a character above 0xff whose low byte is a base64url character, in every segment', () => {

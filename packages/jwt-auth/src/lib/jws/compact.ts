@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
-import { base64UrlDecodedLength, decodeBase64Url, decodeBase64UrlBytes, decodeCanonicalBase64Url, isAscii } from './base64url';
+import { base64UrlDecodedLength, decodeBase64Url, decodeBase64UrlBytes, decodeCanonicalBase64Url, isAscii, viewOf } from './base64url';
 import { DEFAULT_MAX_JSON_DEPTH, isJsonObject, parseStrictJson, type JsonObject } from './strict-json';
 
 /** Default longest accepted token, in characters (checked before any decoding). */
@@ -47,10 +47,15 @@ function decodeUtf8Fatal(bytes: Buffer): string {
 // once. While no other parse has run since, the signing input and signature are handed to node:crypto as views of
 // those bytes; otherwise they are written again (decision 010).
 let scratch = Buffer.allocUnsafeSlow(2 * DEFAULT_MAX_TOKEN_LENGTH);
+let scratchView = viewOf(scratch);
 let scratchHolds: ParsedCompactJws | undefined;
 
+// The scratch buffer with room for `size` bytes, plus the one byte past its end that decoding may overwrite.
 function scratchOf(size: number): Buffer {
-  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(size);
+  if (scratch.length <= size) {
+    scratch = Buffer.allocUnsafeSlow(size + 1);
+    scratchView = viewOf(scratch);
+  }
   scratchHolds = undefined;
   return scratch;
 }
@@ -61,7 +66,7 @@ function scratchFor(parsed: ParsedCompactJws): Buffer {
   const { token, signatureLength } = parsed;
   const bytes = scratchOf(token.length + signatureLength);
   bytes.write(token, 0, token.length, 'latin1');
-  decodeBase64UrlBytes(bytes, parsed.signingInputLength + 1, token.length, bytes, token.length);
+  decodeBase64UrlBytes(bytes, parsed.signingInputLength + 1, token.length, scratchView, token.length);
   scratchHolds = parsed;
   return bytes;
 }
@@ -88,9 +93,9 @@ export function payloadOf(parsed: ParsedCompactJws): Buffer {
 
 // Decode the canonical base64url bytes source[start, end) into the scratch buffer past `at`, as UTF-8 text with
 // U+FFFD replacements; or return undefined when they are not canonical.
-function decodeCanonicalText(source: Buffer, start: number, end: number, at: number): string | undefined {
-  const length = decodeBase64UrlBytes(source, start, end, source, at);
-  return length < 0 ? undefined : source.toString('utf8', at, at + length);
+function decodeCanonicalText(start: number, end: number, at: number): string | undefined {
+  const length = decodeBase64UrlBytes(scratch, start, end, scratchView, at);
+  return length < 0 ? undefined : scratch.toString('utf8', at, at + length);
 }
 
 function malformed(message: string): AuthError {
@@ -184,9 +189,9 @@ export function parseCompactJws(token: unknown, options: CompactParseOptions = {
   const signatureLength = base64UrlDecodedLength(length - second - 1);
   const bytes = scratchOf(length + signatureLength + base64UrlDecodedLength(second - first - 1));
   bytes.write(token, 0, length, 'latin1');
-  const payloadText = decodeCanonicalText(bytes, first + 1, second, length + signatureLength);
+  const payloadText = decodeCanonicalText(first + 1, second, length + signatureLength);
   if (payloadText === undefined) throw malformed('JWS payload is not canonical base64url');
-  if (decodeBase64UrlBytes(bytes, second + 1, length, bytes, length) !== signatureLength) {
+  if (decodeBase64UrlBytes(bytes, second + 1, length, scratchView, length) !== signatureLength) {
     throw malformed('JWS signature is missing or not canonical base64url');
   }
   const header = parseHeader(token, first, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
