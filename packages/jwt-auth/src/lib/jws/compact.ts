@@ -46,7 +46,10 @@ function decodeUtf8Fatal(bytes: Buffer): string {
 // token's latin1 bytes, its decoded signature right after them, and its decoded payload, which becomes a string at
 // once. While no other parse has run since, the signing input and signature are handed to node:crypto as views of
 // those bytes; otherwise they are written again (decision 010).
+// allocUnsafeSlow gives the scratch buffer an ArrayBuffer of its own, starting at offset 0; views are made on it
+// directly (reading Buffer#buffer per token costs a call into the engine).
 let scratch = Buffer.allocUnsafeSlow(2 * DEFAULT_MAX_TOKEN_LENGTH);
+let scratchArray = scratch.buffer;
 let scratchView = viewOf(scratch);
 let scratchHolds: ParsedCompactJws | undefined;
 
@@ -54,6 +57,7 @@ let scratchHolds: ParsedCompactJws | undefined;
 function scratchOf(size: number): Buffer {
   if (scratch.length <= size) {
     scratch = Buffer.allocUnsafeSlow(size + 1);
+    scratchArray = scratch.buffer;
     scratchView = viewOf(scratch);
   }
   scratchHolds = undefined;
@@ -61,14 +65,13 @@ function scratchOf(size: number): Buffer {
 }
 
 // Put `parsed`'s token bytes and signature back into the scratch buffer when another parse has used it since.
-function scratchFor(parsed: ParsedCompactJws): Buffer {
-  if (scratchHolds === parsed) return scratch;
+function holdInScratch(parsed: ParsedCompactJws): void {
+  if (scratchHolds === parsed) return;
   const { token, signatureLength } = parsed;
   const bytes = scratchOf(token.length + signatureLength);
   bytes.write(token, 0, token.length, 'latin1');
   decodeBase64UrlBytes(bytes, parsed.signingInputLength + 1, token.length, scratchView, token.length);
   scratchHolds = parsed;
-  return bytes;
 }
 
 /**
@@ -76,14 +79,14 @@ function scratchFor(parsed: ParsedCompactJws): Buffer {
  * valid only until the next parse, so use it synchronously.
  */
 export function signingInputOf(parsed: ParsedCompactJws): Uint8Array {
-  const bytes = scratchFor(parsed);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, parsed.signingInputLength);
+  holdInScratch(parsed);
+  return new Uint8Array(scratchArray, 0, parsed.signingInputLength);
 }
 
 /** The decoded signature of a parsed token, as a view of the scratch buffer: valid only until the next parse. */
 export function signatureOf(parsed: ParsedCompactJws): Uint8Array {
-  const bytes = scratchFor(parsed);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset + parsed.token.length, parsed.signatureLength);
+  holdInScratch(parsed);
+  return new Uint8Array(scratchArray, parsed.token.length, parsed.signatureLength);
 }
 
 /** The payload segment of a parsed token, base64url-decoded. */
@@ -146,15 +149,16 @@ export function parseJsonPayload(parsed: ParsedCompactJws, maxDepth = DEFAULT_MA
 
 // Tokens from one issuer repeat a handful of header segments; caching their parse keeps it off the hot path.
 // Bounded, and only successful parses are kept, so hostile headers cannot grow it.
-// The last header seen is checked first by comparing it in place, which spares slicing and hashing the segment.
+// The last header seen is checked first by comparing it, which spares hashing the segment for the Map.
 const HEADER_CACHE_LIMIT = 256;
 const headerCache = new Map<string, JsonObject>();
 let lastHeaderSegment = '';
 let lastHeader: JsonObject | undefined;
 
 function parseHeader(token: string, end: number, maxDepth: number): JsonObject {
-  if (lastHeader !== undefined && end === lastHeaderSegment.length && token.startsWith(lastHeaderSegment)) return lastHeader;
+  // A slice and === costs a third of startsWith on the sliced strings that HTTP headers give (measured, decision 010).
   const segment = token.slice(0, end);
+  if (lastHeader !== undefined && segment === lastHeaderSegment) return lastHeader;
   let header = headerCache.get(segment);
   if (header === undefined) {
     header = Object.freeze(decodeJsonSegment(segment, 'header', maxDepth));
