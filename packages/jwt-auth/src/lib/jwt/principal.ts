@@ -33,39 +33,23 @@ export interface AuthPrincipal {
   readonly header: PrincipalHeader;
 }
 
-/** Deep-freeze a parsed JSON value in place (objects from the strict parser are already null-prototype). */
-export function deepFreeze<T extends JsonValue>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    if (Array.isArray(value)) {
-      for (const member of value) if (typeof member === 'object' && member !== null) deepFreeze(member);
-    } else {
-      const record = value as JsonObject;
-      for (const key in record) {
-        const member = record[key];
-        if (typeof member === 'object' && member !== null) deepFreeze(member);
-      }
-    }
-  }
-  return value;
-}
-
 /**
- * Build the frozen principal. `claims` must come from the strict parser (null-prototype objects); `audience` and
- * `scopes` are frozen in place (callers hand over fresh arrays or arrays from `claims`), `header` is used as given
- * when already frozen (the verifier shares one per header segment).
+ * Build the frozen principal from parts that are frozen already: `claims` from the strict parser (which freezes every
+ * object and array as it builds it), `audience` and `scopes` as frozen arrays, `header` from {@link freezeHeader}.
+ * Freezing them here again would be a call into the engine per part and token for nothing (decision 010); the
+ * verifier's tests check that every part of every principal is frozen.
  */
 export function createPrincipal(fields: Omit<AuthPrincipal, 'claims'> & { claims: JsonObject }): AuthPrincipal {
   const principal = createNullProtoObject<{ -readonly [K in keyof AuthPrincipal]: AuthPrincipal[K] }>();
   // Always the same members in the same order, so every principal shares one hidden class (decision 009).
   principal.issuer = fields.issuer;
   principal.subject = fields.subject;
-  principal.audience = Object.freeze(fields.audience);
-  principal.scopes = Object.freeze(fields.scopes);
+  principal.audience = fields.audience;
+  principal.scopes = fields.scopes;
   principal.clientId = fields.clientId;
   principal.expiresAt = fields.expiresAt;
-  principal.claims = deepFreeze(fields.claims);
-  principal.header = Object.isFrozen(fields.header) ? fields.header : freezeHeader(fields.header);
+  principal.claims = fields.claims;
+  principal.header = fields.header;
   return Object.freeze(principal);
 }
 

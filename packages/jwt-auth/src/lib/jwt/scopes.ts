@@ -4,6 +4,8 @@ import type { JsonObject } from '../jws/strict-json';
 /** Where an issuer puts granted scopes: `scope` (RFC 8693/9068, space-separated) or `scp` (string or array). */
 export type ScopeClaim = 'scope' | 'scp';
 
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
 // RFC 6749 section 3.3: scopes are separated by U+0020 only; tabs, NBSP and other spaces stay part of a scope.
 const SPACE = ' ';
 
@@ -15,7 +17,7 @@ const splitCache = new Map<string, readonly string[]>();
 // The last scope string and its split: compared with ===, which for a fresh string of another token is a length
 // check and a memcmp, where a Map lookup would first hash it.
 let lastValue = '';
-let lastScopes: readonly string[] = Object.freeze([]);
+let lastScopes: readonly string[] = NO_SCOPES;
 
 function splitScopes(value: string): readonly string[] {
   if (value === lastValue) return lastScopes;
@@ -33,15 +35,15 @@ function splitScopes(value: string): readonly string[] {
 }
 
 /**
- * Read granted scopes from the configured claim. An absent claim grants nothing; a claim of the wrong type is a
+ * Read granted scopes, as a frozen list, from the configured claim. An absent claim grants nothing; a claim of the wrong type is a
  * `claim_invalid` error, not an empty grant, so a misissued token is noticed.
  */
 export function extractScopes(claims: JsonObject, claim: ScopeClaim): readonly string[] {
   const value = claims[claim];
-  if (value === undefined) return [];
+  if (value === undefined) return NO_SCOPES;
   if (typeof value === 'string') return splitScopes(value);
   if (claim === 'scp' && Array.isArray(value) && value.every((s) => typeof s === 'string')) {
-    return (value as string[]).filter((scope) => scope.length > 0);
+    return Object.freeze((value as string[]).filter((scope) => scope.length > 0));
   }
   throw new AuthError(AuthErrorCode.CLAIM_INVALID, `"${claim}" has the wrong type`);
 }

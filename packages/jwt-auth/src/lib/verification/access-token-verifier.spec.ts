@@ -45,6 +45,13 @@ function verifier(extra: Partial<IssuerOptions> = {}, more: IssuerOptions[] = []
   });
 }
 
+// Every object and array reachable from the principal is frozen (SECURITY.md "Claims").
+function expectDeepFrozen(value: unknown, path = 'principal'): void {
+  if (typeof value !== 'object' || value === null) return;
+  expect({ path, frozen: Object.isFrozen(value) }).toEqual({ path, frozen: true });
+  for (const [key, member] of Object.entries(value)) expectDeepFrozen(member, `${path}.${key}`);
+}
+
 describe('AccessTokenVerifier', () => {
   const v = verifier({}, [{ issuer: ISS_B, audience: 'api', keys: [{ key: keyB.publicKey, kid: 'b' }] }]);
 
@@ -55,8 +62,19 @@ describe('AccessTokenVerifier', () => {
     expect(principal.header).toEqual({ alg, kid: alg, typ: 'at+jwt' });
     expect(Object.getPrototypeOf(principal)).toBeNull();
     expect(Object.getPrototypeOf(principal.claims)).toBeNull();
-    expect(Object.isFrozen(principal) && Object.isFrozen(principal.claims) && Object.isFrozen(principal.scopes)).toBe(true);
-    expect(Object.isFrozen((principal.claims['nested'] as { a: number[] }).a)).toBe(true);
+    expectDeepFrozen(principal);
+  });
+
+  it('freezes every part of the principal whatever shape aud and the scope claim take', async () => {
+    const scp = new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', keys: pairs.ES256.publicKey, scopeClaim: 'scp' }] });
+    const withScp = await scp.verify(signToken(pairs.ES256, { aud: ['other', 'api'], scp: ['a', '', 'b'], roles: [{ r: ['x'] }] }));
+    expect(withScp.scopes).toEqual(['a', 'b']);
+    expect(withScp.audience).toEqual(['other', 'api']);
+    expectDeepFrozen(withScp);
+    const none = await scp.verify(signToken(pairs.ES256, { scp: undefined }));
+    expect(none.scopes).toEqual([]);
+    expectDeepFrozen(none);
+    expectDeepFrozen(await v.verify(signToken(pairs.ES256, { scope: undefined }, { kid: 'ES256' })));
   });
 
   it('accepts HS256 only with a locally configured secret', async () => {
