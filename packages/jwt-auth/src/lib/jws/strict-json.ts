@@ -71,16 +71,19 @@ class StrictJsonParser {
 
   /** A member name: {@link string}, served from the name cache when the same name was seen before. */
   private memberName(): string {
-    const text = this.text;
+    const { text, n } = this;
+    // text[i] is the opening quote. One pass finds the closing quote, refuses nothing (escapes and control characters
+    // go to escapedString, which decides) and hashes the name for the cache.
     const begin = this.i + 1;
-    const close = this.closingQuote(begin);
-    let j = begin;
+    let close = begin;
     let hash = 0;
-    while (j < close) {
-      const c = text.charCodeAt(j);
+    for (;;) {
+      if (close >= n) this.unterminated();
+      const c = text.charCodeAt(close);
+      if (c === 0x22) break;
       if (c < 0x20 || c === 0x5c) return this.escapedString(begin);
       hash = (Math.imul(hash, 31) + c) | 0;
-      j++;
+      close++;
     }
     this.i = close + 1;
     const length = close - begin;
@@ -93,32 +96,26 @@ class StrictJsonParser {
     return name;
   }
 
-  // The next quote from `begin` on: the closing quote when the string has no escapes (callers check for them).
-  private closingQuote(begin: number): number {
-    const close = this.text.indexOf('"', begin);
-    if (close < 0) {
-      this.i = this.n;
-      this.fail('unterminated string');
-    }
-    return close;
+  private unterminated(): never {
+    this.i = this.n;
+    return this.fail('unterminated string');
   }
 
   private string(): string {
-    const text = this.text;
-    // text[i] is the opening quote. Fast path: no escapes or control characters before the closing quote.
+    const { text, n } = this;
+    // text[i] is the opening quote. Fast path: no escapes or control characters before the closing quote. Strings in
+    // tokens are short, so one character loop beats an indexOf call followed by the same loop.
     const begin = this.i + 1;
-    const close = this.closingQuote(begin);
-    let j = begin;
-    while (j < close) {
-      const c = text.charCodeAt(j);
-      if (c < 0x20 || c === 0x5c) break;
-      j++;
+    let close = begin;
+    for (;;) {
+      if (close >= n) this.unterminated();
+      const c = text.charCodeAt(close);
+      if (c === 0x22) break;
+      if (c < 0x20 || c === 0x5c) return this.escapedString(begin);
+      close++;
     }
-    if (j === close) {
-      this.i = close + 1;
-      return text.slice(begin, close);
-    }
-    return this.escapedString(begin);
+    this.i = close + 1;
+    return text.slice(begin, close);
   }
 
   private escapedString(begin: number): string {
