@@ -156,6 +156,22 @@ describe('parseCompactJws', () => {
     expect(code(() => parseCompactJws(token))).toBe(AuthErrorCode.TOKEN_MALFORMED);
   });
 
+  it('tells apart header segments of equal length that differ in any one byte', () => {
+    const kids = ['k0000', 'k0001', 'j0000', 'k1000', 'k0100', 'k0010'];
+    for (let round = 0; round < 3; round++) {
+      for (const kid of kids) {
+        for (const typ of ['at+jwt', 'at+JWT']) {
+          const h = b64u({ alg: 'ES256', typ, kid });
+          expect(parseCompactJws(`${h}.${payload}.${signature}`).header).toEqual({ alg: 'ES256', typ, kid });
+        }
+      }
+    }
+    // Lengths around the four-byte steps of the comparison.
+    for (const kid of ['a', 'ab', 'abc', 'abcd', 'abce', 'abc']) {
+      expect(parseCompactJws(`${b64u({ alg: 'ES256', kid })}.${payload}.${signature}`).header['kid']).toBe(kid);
+    }
+  });
+
   it('grows the scratch buffer for a long token and keeps every byte of it', () => {
     const longPayload = b64u({ iss: 'https://issuer.test', pad: 'p'.repeat(60_000) });
     const longSignature = randomBytes(513);
