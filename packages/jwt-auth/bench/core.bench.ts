@@ -2,7 +2,7 @@ import { constants, createHmac, generateKeyPairSync, randomBytes, sign, timingSa
 import { AccessTokenVerifier, type IssuerOptions } from '../src/index';
 import { compare, type BenchResult } from './measure';
 
-type Alg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256';
+export type Alg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256';
 const ISSUER = 'https://issuer.bench';
 const TOKENS = 256;
 
@@ -53,43 +53,57 @@ function signer(alg: Alg, key: KeyObject): (data: Buffer) => Buffer {
   }
 }
 
+/** Tokens of one algorithm for the benchmarks: compact strings, and the same signing inputs and signatures as bytes. */
+export interface TokenSet {
+  readonly alg: Alg;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly verifyKey: KeyObject;
+  readonly tokens: readonly string[];
+  /** Bare node:crypto verification of raw[i], the baseline every row is measured against. */
+  readonly baseline: () => void;
+}
+
+export function tokenSet(alg: Alg): TokenSet {
+  const { signKey, verifyKey } = keysFor(alg);
+  const header = Buffer.from(JSON.stringify({ alg, typ: 'at+jwt', kid: 'bench-key' })).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const sigFn = signer(alg, signKey);
+  const tokens: string[] = [];
+  const raw: { data: Buffer; sig: Buffer }[] = [];
+  for (let i = 0; i < TOKENS; i++) {
+    const payload = Buffer.from(
+      JSON.stringify({ iss: ISSUER, sub: `user-${i}`, aud: 'bench-api', iat: now, exp: now + 3600, jti: randomBytes(8).toString('hex'), client_id: 'bench', scope: 'orders:read orders:write' }),
+    ).toString('base64url');
+    const data = Buffer.from(`${header}.${payload}`);
+    const sig = sigFn(data);
+    tokens.push(`${header}.${payload}.${sig.toString('base64url')}`);
+    raw.push({ data, sig });
+  }
+  const check = rawVerifier(alg, verifyKey);
+  let j = 0;
+  const baseline = (): void => {
+    const r = raw[j++ % TOKENS];
+    if (!check(r.data, r.sig)) throw new Error('baseline failed');
+  };
+  return { alg, issuer: ISSUER, audience: 'bench-api', verifyKey, tokens, baseline };
+}
+
 /** Verify throughput of the core against bare node:crypto on the same tokens and the same KeyObject. */
 export async function benchCore(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   for (const alg of ['RS256', 'PS256', 'ES256', 'EdDSA', 'HS256'] as Alg[]) {
-    const { signKey, verifyKey } = keysFor(alg);
+    const set = tokenSet(alg);
     const issuer: IssuerOptions =
       alg === 'HS256'
-        ? { issuer: ISSUER, audience: 'bench-api', algorithms: ['HS256'], secret: verifyKey }
-        : { issuer: ISSUER, audience: 'bench-api', algorithms: [alg], keys: { key: verifyKey, kid: 'bench-key' } };
+        ? { issuer: ISSUER, audience: set.audience, algorithms: ['HS256'], secret: set.verifyKey }
+        : { issuer: ISSUER, audience: set.audience, algorithms: [alg], keys: { key: set.verifyKey, kid: 'bench-key' } };
     // The verified-token cache is off: this measures the full verification path on every call.
     const verifier = new AccessTokenVerifier({ issuers: [issuer], verifiedTokenCacheSize: 0 });
-    const header = Buffer.from(JSON.stringify({ alg, typ: 'at+jwt', kid: 'bench-key' })).toString('base64url');
-    const now = Math.floor(Date.now() / 1000);
-    const sigFn = signer(alg, signKey);
-    const tokens: string[] = [];
-    const raw: { data: Buffer; sig: Buffer }[] = [];
-    for (let i = 0; i < TOKENS; i++) {
-      const payload = Buffer.from(
-        JSON.stringify({ iss: ISSUER, sub: `user-${i}`, aud: 'bench-api', iat: now, exp: now + 3600, jti: randomBytes(8).toString('hex'), client_id: 'bench', scope: 'orders:read orders:write' }),
-      ).toString('base64url');
-      const data = Buffer.from(`${header}.${payload}`);
-      const sig = sigFn(data);
-      tokens.push(`${header}.${payload}.${sig.toString('base64url')}`);
-      raw.push({ data, sig });
-    }
-    const check = rawVerifier(alg, verifyKey);
-    for (const token of tokens.slice(0, 3)) await verifier.verify(token); // sanity: valid tokens verify
+    for (const token of set.tokens.slice(0, 3)) await verifier.verify(token); // sanity: valid tokens verify
     let i = 0;
-    let j = 0;
     results.push(
-      await compare(
-        `verify ${alg}`,
-        () => verifier.verify(tokens[i++ % TOKENS]),
-        () => {
-          const r = raw[j++ % TOKENS];
-          if (!check(r.data, r.sig)) throw new Error('baseline failed');
-        },
+      await compare(`verify ${alg}`, () => verifier.verify(set.tokens[i++ % TOKENS]), set.baseline,
         // Rounds alternate between subject and baseline; 11 medians keep one disturbed round (2 shared cores) out.
         { rounds: 11 },
       ),

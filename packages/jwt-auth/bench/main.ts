@@ -1,5 +1,6 @@
 import { benchCore } from './core.bench';
 import { benchHttp } from './http.bench';
+import { benchReference } from './reference.bench';
 import type { BenchResult } from './measure';
 
 async function main(): Promise<void> {
@@ -7,14 +8,15 @@ async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   const results: BenchResult[] = [];
   if (!only || only === 'core') results.push(...(await benchCore()));
+  if (!only || only === 'reference') results.push(...(await benchReference()));
   if (!only || only === 'http') results.push(...(await benchHttp()));
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
   }
-  console.log('case'.padEnd(36), 'ops/s'.padStart(10), 'baseline'.padStart(10), 'ratio'.padStart(7));
+  console.log('case'.padEnd(48), 'ops/s'.padStart(10), 'baseline'.padStart(10), 'ratio'.padStart(7));
   for (const r of results) {
-    console.log(r.case.padEnd(36), String(r.ops_per_sec).padStart(10), String(r.baseline_ops_per_sec).padStart(10), r.ratio.toFixed(3).padStart(7));
+    console.log(r.case.padEnd(48), String(r.ops_per_sec).padStart(10), String(r.baseline_ops_per_sec).padStart(10), r.ratio.toFixed(3).padStart(7));
   }
 }
 
