@@ -1,4 +1,5 @@
-import { parseStrictJson, StrictJsonError } from './strict-json';
+import * as fc from 'fast-check';
+import { parseFlatObject, parseStrictJson, parseStrictJsonSlowPath, StrictJsonError, type JsonValue } from './strict-json';
 
 describe('parseStrictJson', () => {
   it.each([
@@ -115,5 +116,114 @@ describe('parseStrictJson', () => {
 
   it('never echoes the input in its message', () => {
     expect(() => parseStrictJson('{"secret-value":1,"secret-value":2}')).toThrow(/^((?!secret-value).)*$/);
+  });
+});
+
+describe('parseFlatObject (the fast path of parseStrictJson)', () => {
+  const payload = {
+    iss: 'https://issuer.test',
+    sub: 'user-1',
+    aud: ['orders-api', 'billing'],
+    iat: 1_800_000_000,
+    exp: 1_800_000_300,
+    jti: 'a1b2c3',
+    client_id: 'web',
+    scope: 'orders:read orders:write',
+    admin: false,
+    mfa: true,
+    roles: [],
+    n: [1, 22, 333],
+    '\u00e9t\u00e9': 'caf\u00e9 \u{1f600}',
+  };
+
+  // Every object and array is frozen and every object has a null prototype.
+  function expectFrozenNullProto(value: JsonValue): void {
+    if (typeof value !== 'object' || value === null) return;
+    expect(Object.isFrozen(value)).toBe(true);
+    if (Array.isArray(value)) value.forEach(expectFrozenNullProto);
+    else {
+      expect(Object.getPrototypeOf(value)).toBeNull();
+      Object.values(value).forEach(expectFrozenNullProto);
+    }
+  }
+
+  // The fast path either gives up or returns what the slow path returns; it never refuses what the slow path takes.
+  function agrees(text: string): boolean {
+    const fast = parseFlatObject(text);
+    let slow: JsonValue | 'refused';
+    try {
+      slow = parseStrictJsonSlowPath(text);
+    } catch {
+      slow = 'refused';
+    }
+    if (fast === undefined) return true;
+    expect(slow).not.toBe('refused');
+    expect(JSON.stringify(fast)).toBe(JSON.stringify(slow));
+    expect(Object.keys(fast)).toEqual(Object.keys(slow as object));
+    expectFrozenNullProto(fast);
+    return true;
+  }
+
+  it('takes typical access-token payloads (so the hot path really is the fast one)', () => {
+    const text = JSON.stringify({ ...payload, roles: undefined }); // no empty array: the fast path leaves those out
+    const fast = parseFlatObject(text);
+    expect(fast).toBeDefined();
+    expect(JSON.stringify(fast)).toBe(text);
+    expectFrozenNullProto(fast as JsonValue);
+  });
+
+  it.each([
+    ['whitespace', '{ "a":1}'],
+    ['an escape', '{"a":"\\n"}'],
+    ['a control character', '{"a":"\u0001"}'],
+    ['a negative number', '{"a":-1}'],
+    ['zero', '{"a":0}'],
+    ['a fraction', '{"a":1.5}'],
+    ['an exponent', '{"a":1e3}'],
+    ['16 digits', '{"a":1234567890123456}'],
+    ['null', '{"a":null}'],
+    ['a nested object', '{"a":{"b":1}}'],
+    ['a nested array', '{"a":[[1]]}'],
+    ['an empty array', '{"a":[]}'],
+    ['an empty object', '{}'],
+    ['a duplicate name', '{"a":1,"a":2}'],
+    ['trailing data', '{"a":1}x'],
+    ['a trailing comma', '{"a":1,}'],
+    ['a top-level array', '[1]'],
+    ['an unterminated string', '{"a":"b'],
+    ['a truncated literal', '{"a":tru}'],
+    ['a number running into a name', '{"a":12b}'],
+  ])('gives up on %s and leaves the verdict to the full parser', (_what, text) => {
+    expect(parseFlatObject(text)).toBeUndefined();
+    expect(agrees(text)).toBe(true);
+  });
+
+  it('still refuses duplicates and trailing data through parseStrictJson', () => {
+    expect(() => parseStrictJson('{"alg":"none","alg":"ES256"}')).toThrow(/duplicate/);
+    expect(() => parseStrictJson('{"a":1}}')).toThrow(/trailing/);
+    expect(() => parseStrictJson('{"a":[1]}', 1)).toThrow(/too deep/);
+  });
+
+  it('agrees with the full parser on every single-character edit of a payload', () => {
+    const text = JSON.stringify(payload);
+    const inserts = ['"', ',', ':', '{', '}', '[', ']', ' ', '\\', '0', '1', '-', '.', 'e', 't', 'n', '\u0000'];
+    for (let i = 0; i <= text.length; i++) {
+      agrees(text.slice(0, i) + text.slice(i + 1));
+      for (const c of inserts) agrees(text.slice(0, i) + c + text.slice(i));
+    }
+  });
+
+  it('agrees with the full parser on generated flat documents', () => {
+    const scalar = fc.oneof(fc.string(), fc.integer({ min: -5, max: 2 ** 53 }), fc.boolean(), fc.constant(null), fc.double());
+    const member = fc.oneof(scalar, fc.array(scalar, { maxLength: 4 }), fc.dictionary(fc.string(), scalar, { maxKeys: 2 }));
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), member, { maxKeys: 8 }), fc.string({ maxLength: 3 }), fc.nat(), (doc, noise, at) => {
+        const text = JSON.stringify(doc);
+        agrees(text);
+        const cut = at % (text.length + 1);
+        agrees(text.slice(0, cut) + noise + text.slice(cut));
+      }),
+      { seed: 20261207, numRuns: 3000 },
+    );
   });
 });
