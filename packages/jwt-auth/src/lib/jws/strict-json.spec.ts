@@ -164,6 +164,11 @@ describe('parseFlatObject (the fast path of parseStrictJson)', () => {
     return true;
   }
 
+  it('takes many members, long names among them', () => {
+    const doc = Object.fromEntries(Array.from({ length: 32 }, (_, k) => [`${'x'.repeat(k * 3)}m${k}`, k + 1]));
+    expect(JSON.stringify(parseFlatObject(JSON.stringify(doc)))).toBe(JSON.stringify(doc));
+  });
+
   it('takes typical access-token payloads (so the hot path really is the fast one)', () => {
     const text = JSON.stringify({ ...payload, roles: undefined }); // no empty array: the fast path leaves those out
     const fast = parseFlatObject(text);
@@ -187,6 +192,7 @@ describe('parseFlatObject (the fast path of parseStrictJson)', () => {
     ['an empty array', '{"a":[]}'],
     ['an empty object', '{}'],
     ['a duplicate name', '{"a":1,"a":2}'],
+    ['a duplicate long name', `{"${'n'.repeat(70)}":1,"${'n'.repeat(70)}":2}`],
     ['trailing data', '{"a":1}x'],
     ['a trailing comma', '{"a":1,}'],
     ['a top-level array', '[1]'],
