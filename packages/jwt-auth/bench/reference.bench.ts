@@ -40,6 +40,27 @@ function noChecksVerifier(set: TokenSet): (token: string) => void {
   };
 }
 
+/**
+ * The same no-checks floor with Node's native base64url decoding (`Buffer.from(segment, 'base64url')`), as
+ * jsonwebtoken and most libraries do it. Next to the row above it shows, on the machine at hand, what the native
+ * decoder costs the signature check that follows it (decision 010).
+ */
+function noChecksNativeBase64Verifier(set: TokenSet): (token: string) => void {
+  const options: Parameters<typeof cryptoVerify>[2] =
+    set.alg === 'PS256' ? { key: set.verifyKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : set.verifyKey;
+  return (token) => {
+    const first = token.indexOf('.');
+    const second = token.indexOf('.', first + 1);
+    const header = JSON.parse(Buffer.from(token.slice(0, first), 'base64url').toString('latin1')) as { alg?: string };
+    const payload = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8')) as { exp?: number };
+    if (header.alg !== set.alg) throw new Error('bad token');
+    if (!cryptoVerify('sha256', Buffer.from(token.slice(0, second), 'latin1'), options, Buffer.from(token.slice(second + 1), 'base64url'))) {
+      throw new Error('bad signature');
+    }
+    if (!(typeof payload.exp === 'number' && payload.exp > Date.now() / 1000)) throw new Error('expired');
+  };
+}
+
 export async function benchReference(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   for (const alg of ['RS256', 'PS256'] as Alg[]) {
@@ -48,6 +69,7 @@ export async function benchReference(): Promise<BenchResult[]> {
     const floor = noChecksVerifier(set);
     const subjects: [string, (token: string) => unknown][] = [
       ['no-checks floor', floor],
+      ['no-checks floor, native base64url', noChecksNativeBase64Verifier(set)],
       ['jsonwebtoken 9 with a KeyObject', (token) => jsonwebtoken.verify(token, set.verifyKey, options as jsonwebtoken.VerifyOptions)],
       ['jose 6 jwtVerify', (token) => jwtVerify(token, set.verifyKey, options)],
     ];
