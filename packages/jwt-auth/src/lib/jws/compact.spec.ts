@@ -192,8 +192,18 @@ describe('parseCompactJws', () => {
     }
   });
 
-  it('refuses five-segment (JWE) tokens as unsupported', () => {
+  it('refuses five-segment (JWE) tokens as unsupported, whatever their segments hold', () => {
     expect(code(() => parseCompactJws(`${header}.a.b.c.d`))).toBe(AuthErrorCode.TOKEN_UNSUPPORTED);
+    // Direct encryption leaves the second segment empty; every segment may also be valid base64url.
+    expect(code(() => parseCompactJws(`${header}..${payload}.${payload}.${signature}`))).toBe(AuthErrorCode.TOKEN_UNSUPPORTED);
+    expect(code(() => parseCompactJws(`${header}.${payload}.${payload}.${payload}.${signature}`))).toBe(AuthErrorCode.TOKEN_UNSUPPORTED);
+    expect(code(() => parseCompactJws(`${header}.${payload}.${payload}.\u0141.${signature}`))).toBe(AuthErrorCode.TOKEN_UNSUPPORTED);
+  });
+
+  it('names the segment count before any decoding fault', () => {
+    for (const token of [`${header}.${payload}.${signature}.${signature}`, `${header}.${payload}=.${signature}.x`, `${header}.\u0141.${signature}.x`]) {
+      expect(() => parseCompactJws(token)).toThrow(/three segments/);
+    }
   });
 
   it('checks the length before decoding anything', () => {

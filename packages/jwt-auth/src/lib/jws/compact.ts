@@ -170,6 +170,13 @@ function parseHeader(token: string, end: number, maxDepth: number): JsonObject {
   return header;
 }
 
+// The error for a token with more than three segments (five: JWE), or undefined for three.
+function segmentCountError(token: string, second: number): AuthError | undefined {
+  if (token.indexOf('.', second + 1) < 0) return undefined;
+  if (token.split('.').length === 5) return new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'encrypted tokens (JWE) are not accepted');
+  return malformed('token is not a compact JWS (three segments)');
+}
+
 /**
  * Split a JWS in compact serialization (RFC 7515 section 7.1) and decode its header and signature.
  * Exactly three non-empty canonical base64url segments; five segments (JWE) are refused as unsupported.
@@ -182,21 +189,19 @@ export function parseCompactJws(token: unknown, options: CompactParseOptions = {
   const first = token.indexOf('.');
   const second = first < 0 ? -1 : token.indexOf('.', first + 1);
   if (second < 0) throw malformed('token is not a compact JWS (three segments)');
-  if (token.indexOf('.', second + 1) >= 0) {
-    if (token.split('.').length === 5) throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'encrypted tokens (JWE) are not accepted');
-    throw malformed('token is not a compact JWS (three segments)');
-  }
+  // A further '.' would sit in the signature segment, which then fails to decode: the segment count is only looked at
+  // when something fails, and it is reported first (decision 010).
   // An ASCII token is its own latin1 bytes: both segments are decoded from one copy of them in the scratch buffer,
   // instead of one native decode each (decision 010).
-  if (!isAscii(token)) throw malformed('token is not a compact JWS (non-ASCII characters)');
+  if (!isAscii(token)) throw segmentCountError(token, second) ?? malformed('token is not a compact JWS (non-ASCII characters)');
   const length = token.length;
   const signatureLength = base64UrlDecodedLength(length - second - 1);
   const bytes = scratchOf(length + signatureLength + base64UrlDecodedLength(second - first - 1));
   bytes.write(token, 0, length, 'latin1');
   const payloadText = decodeCanonicalText(first + 1, second, length + signatureLength);
-  if (payloadText === undefined) throw malformed('JWS payload is not canonical base64url');
+  if (payloadText === undefined) throw segmentCountError(token, second) ?? malformed('JWS payload is not canonical base64url');
   if (decodeBase64UrlBytes(bytes, second + 1, length, scratchView, length) !== signatureLength) {
-    throw malformed('JWS signature is missing or not canonical base64url');
+    throw segmentCountError(token, second) ?? malformed('JWS signature is missing or not canonical base64url');
   }
   const header = parseHeader(token, first, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
   const parsed: ParsedCompactJws = { token, header, payloadStart: first + 1, payloadText, signingInputLength: second, signatureLength };
