@@ -77,6 +77,33 @@ describe('AccessTokenVerifier', () => {
     expectDeepFrozen(await v.verify(signToken(pairs.ES256, { scope: undefined }, { kid: 'ES256' })));
   });
 
+  it('applies each issuer\'s header rules to a header segment the issuers share', async () => {
+    // Both issuers get the very same header segment, so the same parsed header object: what one issuer accepted must
+    // not carry over to the other, in either order.
+    const both = new AccessTokenVerifier({
+      issuers: [
+        { issuer: ISS_A, audience: 'api', algorithms: ['ES256'], keys: [{ key: pairs.ES256.publicKey, kid: 'shared' }] },
+        { issuer: ISS_B, audience: 'api', algorithms: ['ES384'], keys: [{ key: pairs.ES384.publicKey, kid: 'shared' }] },
+      ],
+    });
+    const forA = signToken(pairs.ES256, {}, { kid: 'shared', typ: 'JWT' });
+    const forB = signToken(pairs.ES256, { iss: ISS_B }, { kid: 'shared', typ: 'JWT' });
+    for (let round = 0; round < 2; round++) {
+      expect((await both.verify(forA)).issuer).toBe(ISS_A);
+      expect((await rejection(both.verify(forB))).code).toBe(AuthErrorCode.ALGORITHM_NOT_ALLOWED);
+    }
+    const strictB = new AccessTokenVerifier({
+      issuers: [
+        { issuer: ISS_A, audience: 'api', algorithms: ['ES256'], keys: [{ key: pairs.ES256.publicKey, kid: 'shared' }] },
+        { issuer: ISS_B, audience: 'api', algorithms: ['ES256'], keys: [{ key: pairs.ES256.publicKey, kid: 'shared' }], tokenType: 'strict' },
+      ],
+    });
+    for (let round = 0; round < 2; round++) {
+      expect((await strictB.verify(forA)).issuer).toBe(ISS_A);
+      expect((await rejection(strictB.verify(forB))).code).toBe(AuthErrorCode.TYPE_INVALID);
+    }
+  });
+
   it('accepts HS256 only with a locally configured secret', async () => {
     const secret = randomBytes(32);
     const hs = new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', algorithms: ['HS256'], secret }] });

@@ -1,12 +1,13 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
 import { parseCompactJws, parseJsonPayload, type CompactParseOptions } from '../jws/compact';
+import type { JsonObject } from '../jws/strict-json';
 import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
 import { verifyWithCandidates } from '../jws/verify-jws';
 import { validateClaims } from '../jwt/claims';
 import { createPrincipal, freezeHeader, type AuthPrincipal, type PrincipalHeader } from '../jwt/principal';
 import { extractScopes } from '../jwt/scopes';
 import { checkTokenType } from '../jwt/token-type';
-import type { KeySourceState } from '../keys/key-source.interface';
+import type { KeyLookup, KeySourceState } from '../keys/key-source.interface';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
 import { VerifiedTokenCache } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
@@ -16,6 +17,15 @@ const LOGGABLE = /^[\x21-\x7e]{1,128}$/;
 
 function loggable(value: unknown): string | undefined {
   return typeof value === 'string' && LOGGABLE.test(value) ? value : undefined;
+}
+
+/** A protected header that passed the header rules and typ policy of an issuer. */
+interface AcceptedHeader {
+  readonly raw: JsonObject;
+  readonly issuer: IssuerRuntime;
+  readonly checked: CheckedHeader;
+  readonly lookup: KeyLookup;
+  readonly principalHeader: PrincipalHeader;
 }
 
 /**
@@ -93,9 +103,9 @@ export class AccessTokenVerifier {
       const iss = claims['iss'];
       issuer = typeof iss !== 'string' ? undefined : this.onlyIssuer !== undefined ? (iss === this.onlyIssuer.issuer ? this.onlyIssuer : undefined) : this.issuers.get(iss);
       if (!issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
-      header = checkProtectedHeader(parsed.header, issuer.algorithms);
-      checkTokenType(header.typ, issuer.tokenType);
-      const lookup = { kid: header.kid, alg: header.alg.name };
+      const accepted = this.acceptHeader(parsed.header, issuer);
+      header = accepted.checked;
+      const lookup = accepted.lookup;
       // Keys at hand need no await: a verification with cached keys runs start to end without a suspension.
       const candidates = issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup));
       const key = verifyWithCandidates(parsed, header, candidates);
@@ -111,13 +121,34 @@ export class AccessTokenVerifier {
         clientId: typeof clientId === 'string' ? clientId : undefined,
         expiresAt: exp,
         claims,
-        header: this.principalHeader(parsed.header, header),
+        header: accepted.principalHeader,
       });
       this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, kid: header.kid, alg: header.alg.name });
       return principal;
     } catch (error) {
       throw this.withContext(AuthError.from(error), issuer, header);
     }
+  }
+
+  // Tokens of one issuer share a protected-header object (parsed once per segment, see compact.ts). The header rules
+  // and the typ policy are a function of that object and the issuer, so the last accepted pair is kept with its
+  // checked header, key lookup and principal header, and the next token with the same pair skips them.
+  private lastAccepted: AcceptedHeader | undefined;
+
+  private acceptHeader(raw: JsonObject, issuer: IssuerRuntime): AcceptedHeader {
+    const last = this.lastAccepted;
+    if (last !== undefined && last.raw === raw && last.issuer === issuer) return last;
+    const checked = checkProtectedHeader(raw, issuer.algorithms);
+    checkTokenType(checked.typ, issuer.tokenType);
+    const accepted: AcceptedHeader = Object.freeze({
+      raw,
+      issuer,
+      checked,
+      lookup: Object.freeze({ kid: checked.kid, alg: checked.alg.name }),
+      principalHeader: this.principalHeader(raw, checked),
+    });
+    this.lastAccepted = accepted;
+    return accepted;
   }
 
   // One frozen principal header per parsed (and cached) protected header, instead of one per request.
