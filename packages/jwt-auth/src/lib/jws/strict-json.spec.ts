@@ -164,6 +164,30 @@ describe('parseFlatObject (the fast path of parseStrictJson)', () => {
     return true;
   }
 
+  it('keeps two names that share a name-cache slot apart, and still finds a duplicate of either', () => {
+    // The name cache's hash and slot (strict-json.ts): a collision within one object must cost a lookup, not a miss.
+    const slotOf = (name: string): number => {
+      let hash = 0;
+      for (let k = 0; k < name.length; k++) hash = (Math.imul(hash, 31) + name.charCodeAt(k)) | 0;
+      return (hash ^ (hash >>> 10)) & 1023;
+    };
+    const bySlot = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let k = 0; !pair; k++) {
+      const name = `n${k}`;
+      const other = bySlot.get(slotOf(name));
+      if (other !== undefined) pair = [other, name];
+      else bySlot.set(slotOf(name), name);
+    }
+    const [a, b] = pair;
+    for (let round = 0; round < 2; round++) {
+      expect(JSON.stringify(parseFlatObject(`{"${a}":1,"x":2,"${b}":3}`))).toBe(`{"${a}":1,"x":2,"${b}":3}`);
+      expect(parseFlatObject(`{"${a}":1,"${b}":2,"${a}":3}`)).toBeUndefined();
+      expect(parseFlatObject(`{"${a}":1,"${b}":2,"${b}":3}`)).toBeUndefined();
+      expect(() => parseStrictJson(`{"${b}":1,"${a}":2,"${b}":3}`)).toThrow(/duplicate/);
+    }
+  });
+
   it('takes many members, long names among them', () => {
     const doc = Object.fromEntries(Array.from({ length: 32 }, (_, k) => [`${'x'.repeat(k * 3)}m${k}`, k + 1]));
     expect(JSON.stringify(parseFlatObject(JSON.stringify(doc)))).toBe(JSON.stringify(doc));

@@ -34,11 +34,16 @@ function internalize(name: string): string {
   return Object.keys({ [name]: 0 })[0];
 }
 
+// The name cache slot of a name whose characters hash to `hash`.
+function nameSlot(hash: number): number {
+  return (hash ^ (hash >>> 10)) & (NAME_CACHE_SLOTS - 1);
+}
+
 // The member name text[begin, close), whose characters hash to `hash`, from the cache or freshly cached.
 function cachedName(text: string, begin: number, close: number, hash: number): string {
   const length = close - begin;
   if (length > MAX_CACHED_NAME_LENGTH) return text.slice(begin, close);
-  const slot = (hash ^ (hash >>> 10)) & (NAME_CACHE_SLOTS - 1);
+  const slot = nameSlot(hash);
   const cached = nameCache[slot];
   if (cached !== undefined && cached.length === length && text.startsWith(cached, begin)) return cached;
   const name = internalize(text.slice(begin, close));
@@ -344,10 +349,21 @@ function flatScalar(text: string, i: number, n: number): string | number | boole
   return undefined;
 }
 
+// Duplicate names, found without a property lookup per member: equal names hash alike, so a name whose slot no
+// earlier member of this object stamped cannot be a duplicate. Only a stamped slot (a duplicate, or another name with
+// the same slot) costs a lookup. Each call of parseFlatObject stamps with a number of its own.
+const slotStamps = new Uint32Array(NAME_CACHE_SLOTS);
+let stamp = 0;
+
 /** The fast path of {@link parseStrictJson} for flat objects; `undefined` means "not in its subset". */
 export function parseFlatObject(text: string): JsonObject | undefined {
   const n = text.length;
   if (text.charCodeAt(0) !== 0x7b) return undefined;
+  stamp = (stamp + 1) >>> 0;
+  if (stamp === 0) {
+    slotStamps.fill(0);
+    stamp = 1;
+  }
   const obj = createNullProtoObject<JsonObject>();
   let i = 1;
   for (;;) {
@@ -364,7 +380,14 @@ export function parseFlatObject(text: string): JsonObject | undefined {
       close++;
     }
     const name = cachedName(text, begin, close, hash);
-    if (Object.hasOwn(obj, name) || text.charCodeAt(close + 1) !== 0x3a) return undefined;
+    if (close - begin > MAX_CACHED_NAME_LENGTH) {
+      if (Object.hasOwn(obj, name)) return undefined;
+    } else {
+      const slot = nameSlot(hash);
+      if (slotStamps[slot] !== stamp) slotStamps[slot] = stamp;
+      else if (Object.hasOwn(obj, name)) return undefined;
+    }
+    if (text.charCodeAt(close + 1) !== 0x3a) return undefined;
     i = close + 2;
     let value: JsonValue;
     if (text.charCodeAt(i) === 0x5b) {
