@@ -60,12 +60,21 @@ export function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** Bytes past the text that {@link writeAscii} needs in its target. */
+export const ASCII_WRITE_SLACK = 4;
+
 /**
- * True when `text` is all ASCII: then, and only then, its UTF-8 encoding has one byte per UTF-16 code unit, so its
- * `latin1` bytes are exactly its characters (a code unit above 0xff would otherwise be truncated to one that is not).
+ * Write `text` into `target` at `offset`, one byte per character, and return true when it is all ASCII; return false
+ * otherwise (the bytes written are then meaningless). `target` needs `text.length + ASCII_WRITE_SLACK` bytes from
+ * `offset`.
+ *
+ * UTF-8 takes one byte per UTF-16 code unit exactly when every unit is ASCII, and node:buffer never writes part of a
+ * character. So with 4 bytes to spare (the longest encoding of one or two units), a non-ASCII unit always makes the
+ * write longer than the text. A latin1 copy alone would truncate a unit above 0xff into one that may be a valid
+ * base64url character. (Buffer.byteLength would tell too, but runs AVX-512 code here, see decision 010.)
  */
-export function isAscii(text: string): boolean {
-  return Buffer.byteLength(text, 'utf8') === text.length;
+export function writeAscii(text: string, target: Buffer, offset: number): boolean {
+  return target.write(text, offset, text.length + ASCII_WRITE_SLACK, 'utf8') === text.length;
 }
 
 let scratch = Buffer.allocUnsafe(1024);
@@ -75,9 +84,8 @@ let scratch = Buffer.allocUnsafe(1024);
  * decodes to a given byte sequence: re-encoding the result gives `segment` back.
  */
 export function decodeCanonicalBase64Url(segment: string): Buffer | undefined {
-  if (!isAscii(segment)) return undefined;
-  if (scratch.length < segment.length) scratch = Buffer.allocUnsafe(segment.length);
-  scratch.write(segment, 0, segment.length, 'latin1');
+  if (scratch.length < segment.length + ASCII_WRITE_SLACK) scratch = Buffer.allocUnsafe(segment.length + ASCII_WRITE_SLACK);
+  if (!writeAscii(segment, scratch, 0)) return undefined;
   return decodeCanonicalBytes(scratch, 0, segment.length);
 }
 

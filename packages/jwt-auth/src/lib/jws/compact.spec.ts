@@ -1,7 +1,7 @@
 import { AuthErrorCode } from '../errors/auth.errors';
 import { b64u } from '../__fixtures__/tokens';
 import { randomBytes } from 'node:crypto';
-import { decodeBase64UrlBytes, decodeCanonicalBase64Url, isAscii, isCanonicalBase64Url, viewOf } from './base64url';
+import { ASCII_WRITE_SLACK, decodeBase64UrlBytes, decodeCanonicalBase64Url, isCanonicalBase64Url, viewOf, writeAscii } from './base64url';
 import { decodeJsonSegment, parseCompactJws, parseJsonPayload, payloadOf, signatureOf, signingInputOf } from './compact';
 
 const header = b64u({ alg: 'ES256', typ: 'at+jwt' });
@@ -97,13 +97,22 @@ describe('decodeBase64UrlBytes', () => {
   });
 });
 
-describe('isAscii', () => {
-  it('is true only when every code unit is below 0x80', () => {
-    expect(isAscii('abc.-_')).toBe(true);
+describe('writeAscii', () => {
+  const isAscii = (text: string): boolean => writeAscii(text, Buffer.alloc(text.length + ASCII_WRITE_SLACK), 0);
+
+  it('writes ASCII text one byte per character', () => {
+    const target = Buffer.alloc(16, 0xee);
+    expect(writeAscii('abc.-_', target, 2)).toBe(true);
+    expect(target.subarray(2, 8).toString('latin1')).toBe('abc.-_');
     expect(isAscii('')).toBe(true);
-    for (const odd of ['\u0080', '\u00ff', '\u0141', '\ud83d', '\udc00', '\ud83d\ude00', '\uffff']) {
-      expect(isAscii(`ab${odd}`)).toBe(false);
-      expect(isAscii(`${odd}ab`)).toBe(false);
+  });
+
+  it('is false for any code unit from 0x80 up, at every position, with exactly the slack it asks for', () => {
+    const odd = ['\u0080', '\u00ff', '\u0141', '\u07ff', '\u0800', '\ud83d', '\udc00', '\ud83d\ude00', '\uffff'];
+    for (const unit of odd) {
+      for (const text of [`${unit}`, `a${unit}`, `${unit}a`, `ab${unit}cd`, `${'x'.repeat(40)}${unit}`, `${unit}${'x'.repeat(40)}`]) {
+        expect({ text, ascii: isAscii(text) }).toEqual({ text, ascii: false });
+      }
     }
   });
 });

@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
-import { base64UrlDecodedLength, decodeBase64Url, decodeBase64UrlBytes, decodeCanonicalBase64Url, isAscii, viewOf } from './base64url';
+import { ASCII_WRITE_SLACK, base64UrlDecodedLength, decodeBase64Url, decodeBase64UrlBytes, decodeCanonicalBase64Url, viewOf, writeAscii } from './base64url';
 import { DEFAULT_MAX_JSON_DEPTH, isJsonObject, parseStrictJson, type JsonObject } from './strict-json';
 
 /** Default longest accepted token, in characters (checked before any decoding). */
@@ -193,11 +193,10 @@ export function parseCompactJws(token: unknown, options: CompactParseOptions = {
   // when something fails, and it is reported first (decision 010).
   // An ASCII token is its own latin1 bytes: both segments are decoded from one copy of them in the scratch buffer,
   // instead of one native decode each (decision 010).
-  if (!isAscii(token)) throw segmentCountError(token, second) ?? malformed('token is not a compact JWS (non-ASCII characters)');
   const length = token.length;
   const signatureLength = base64UrlDecodedLength(length - second - 1);
-  const bytes = scratchOf(length + signatureLength + base64UrlDecodedLength(second - first - 1));
-  bytes.write(token, 0, length, 'latin1');
+  const bytes = scratchOf(length + Math.max(ASCII_WRITE_SLACK, signatureLength + base64UrlDecodedLength(second - first - 1)));
+  if (!writeAscii(token, bytes, 0)) throw segmentCountError(token, second) ?? malformed('token is not a compact JWS (non-ASCII characters)');
   const payloadText = decodeCanonicalText(first + 1, second, length + signatureLength);
   if (payloadText === undefined) throw segmentCountError(token, second) ?? malformed('JWS payload is not canonical base64url');
   if (decodeBase64UrlBytes(bytes, second + 1, length, scratchView, length) !== signatureLength) {
