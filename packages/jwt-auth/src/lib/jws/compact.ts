@@ -43,7 +43,7 @@ function decodeUtf8Fatal(bytes: Buffer): string {
 
 // Bytes that live only within one synchronous stretch of code (no await between writing and last reading them) are
 // written into one process-wide buffer instead of fresh Buffers per token (decision 009): a parse leaves there the
-// token's latin1 bytes, its decoded signature right after them, and its decoded payload, which becomes a string at
+// token's ASCII bytes, its decoded signature right after them, and its decoded payload, which becomes a string at
 // once. While no other parse has run since, the signing input and signature are handed to node:crypto as views of
 // those bytes; otherwise they are written again (decision 010).
 // allocUnsafeSlow gives the scratch buffer an ArrayBuffer of its own, starting at offset 0; views are made on it
@@ -94,8 +94,8 @@ export function payloadOf(parsed: ParsedCompactJws): Buffer {
   return decodeBase64Url(parsed.token.slice(parsed.payloadStart, parsed.signingInputLength));
 }
 
-// Decode the canonical base64url bytes source[start, end) into the scratch buffer past `at`, as UTF-8 text with
-// U+FFFD replacements; or return undefined when they are not canonical.
+// Decode the canonical base64url bytes scratch[start, end) into the scratch buffer at `at`, and return them as UTF-8
+// text with U+FFFD replacements; or return undefined when they are not canonical.
 function decodeCanonicalText(start: number, end: number, at: number): string | undefined {
   const length = decodeBase64UrlBytes(scratch, start, end, scratchView, at);
   return length < 0 ? undefined : scratch.toString('utf8', at, at + length);
@@ -191,8 +191,8 @@ export function parseCompactJws(token: unknown, options: CompactParseOptions = {
   if (second < 0) throw malformed('token is not a compact JWS (three segments)');
   // A further '.' would sit in the signature segment, which then fails to decode: the segment count is only looked at
   // when something fails, and it is reported first (decision 010).
-  // An ASCII token is its own latin1 bytes: both segments are decoded from one copy of them in the scratch buffer,
-  // instead of one native decode each (decision 010).
+  // An ASCII token is its own bytes: both segments are decoded from one copy of them in the scratch buffer, instead of
+  // one native decode each (decision 010).
   const length = token.length;
   const signatureLength = base64UrlDecodedLength(length - second - 1);
   const bytes = scratchOf(length + Math.max(ASCII_WRITE_SLACK, signatureLength + base64UrlDecodedLength(second - first - 1)));
