@@ -40,12 +40,12 @@ function optionalString(claims: JsonObject, name: string, issuer: string): void 
 }
 
 /**
- * The `aud` claim as a frozen list (an array from the strict parser is frozen already), or a thrown `claim_invalid`
+ * The `aud` claim as a list (a fresh one for a string, the claim itself for an array), or a thrown `claim_invalid`
  * when it is neither a string nor an array of strings.
  */
 export function audienceList(claims: JsonObject, issuer: string): readonly string[] {
   const aud = claims['aud'];
-  if (typeof aud === 'string') return Object.freeze([aud]);
+  if (typeof aud === 'string') return [aud];
   if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) return aud as string[];
   if (aud === undefined) throw new AuthError(AuthErrorCode.AUDIENCE_INVALID, 'token has no "aud"', { issuer });
   throw new AuthError(AuthErrorCode.AUDIENCE_INVALID, '"aud" must be a string or a non-empty array of strings', { issuer });

@@ -116,7 +116,8 @@ export class AccessTokenVerifier {
       const principal = createPrincipal({
         issuer: issuer.issuer,
         subject: typeof sub === 'string' ? sub : undefined,
-        audience,
+        // A string aud came back as a fresh list; an array aud is the parser's, frozen already.
+        audience: typeof claims['aud'] === 'string' ? Object.freeze(audience) : audience,
         scopes,
         clientId: typeof clientId === 'string' ? clientId : undefined,
         expiresAt: exp,
