@@ -80,36 +80,19 @@ export function writeAscii(text: string, target: Buffer, offset: number): boolea
 let scratch = Buffer.allocUnsafe(1024);
 
 /**
- * Decode `segment` when it is non-empty canonical unpadded base64url, else return `undefined`. Exactly one string
- * decodes to a given byte sequence: re-encoding the result gives `segment` back.
+ * Decode `segment` when it is non-empty canonical unpadded base64url (RFC 7515 section 2), else return `undefined`:
+ * only the 64 URL-safe characters, no `=`, no whitespace, no length that cannot occur, and zero unused low bits in the
+ * last character. Exactly one string decodes to a given byte sequence: re-encoding the result gives `segment` back.
  */
 export function decodeCanonicalBase64Url(segment: string): Buffer | undefined {
   if (scratch.length < segment.length + ASCII_WRITE_SLACK) scratch = Buffer.allocUnsafe(segment.length + ASCII_WRITE_SLACK);
   if (!writeAscii(segment, scratch, 0)) return undefined;
-  return decodeCanonicalBytes(scratch, 0, segment.length);
-}
-
-/**
- * Decode the ASCII bytes `source[start, end)` into a new Buffer when they are non-empty canonical unpadded base64url,
- * else return `undefined`.
- */
-export function decodeCanonicalBytes(source: Uint8Array, start: number, end: number): Buffer | undefined {
-  const decoded = base64UrlDecodedLength(end - start);
-  const bytes = Buffer.allocUnsafe(decoded + 1);
-  const length = decodeBase64UrlBytes(source, start, end, viewOf(bytes), 0);
+  const bytes = Buffer.allocUnsafe(base64UrlDecodedLength(segment.length) + 1);
+  const length = decodeBase64UrlBytes(scratch, 0, segment.length, viewOf(bytes), 0);
   return length < 0 ? undefined : bytes.subarray(0, length);
 }
 
-/**
- * True when `segment` is non-empty canonical unpadded base64url (RFC 7515 section 2): only the 64 URL-safe
- * characters, no `=`, no whitespace, no length that cannot occur, and zero bits in the unused low bits of the last
- * character, so that exactly one string encodes a given byte sequence (re-encoding gives the input back).
- */
-export function isCanonicalBase64Url(segment: string): boolean {
-  return decodeCanonicalBase64Url(segment) !== undefined;
-}
-
-/** Decode a segment already checked by {@link isCanonicalBase64Url}. */
+/** Decode a segment known to be canonical base64url. */
 export function decodeBase64Url(segment: string): Buffer {
   const bytes = decodeCanonicalBase64Url(segment);
   if (bytes === undefined) throw new TypeError('segment is not canonical base64url');

@@ -34,6 +34,36 @@ function internalize(name: string): string {
   return Object.keys({ [name]: 0 })[0];
 }
 
+// Scanning a string from `begin` (just past its opening quote): the index of its closing quote when no escape or
+// control character comes first; ESCAPED when one does (the caller decides what that means); UNTERMINATED when the
+// text ends first. scanName does the same and leaves the hash of the name's characters in scannedHash, for the cache.
+const ESCAPED = -1;
+const UNTERMINATED = -2;
+let scannedHash = 0;
+
+function scanString(text: string, begin: number, n: number): number {
+  for (let close = begin; close < n; close++) {
+    const c = text.charCodeAt(close);
+    if (c === 0x22) return close;
+    if (c < 0x20 || c === 0x5c) return ESCAPED;
+  }
+  return UNTERMINATED;
+}
+
+function scanName(text: string, begin: number, n: number): number {
+  let hash = 0;
+  for (let close = begin; close < n; close++) {
+    const c = text.charCodeAt(close);
+    if (c === 0x22) {
+      scannedHash = hash;
+      return close;
+    }
+    if (c < 0x20 || c === 0x5c) return ESCAPED;
+    hash = (Math.imul(hash, 31) + c) | 0;
+  }
+  return UNTERMINATED;
+}
+
 // The name cache slot of a name whose characters hash to `hash`.
 function nameSlot(hash: number): number {
   return (hash ^ (hash >>> 10)) & (NAME_CACHE_SLOTS - 1);
@@ -88,22 +118,13 @@ class StrictJsonParser {
 
   /** A member name: {@link string}, served from the name cache when the same name was seen before. */
   private memberName(): string {
-    const { text, n } = this;
-    // text[i] is the opening quote. One pass finds the closing quote, refuses nothing (escapes and control characters
-    // go to escapedString, which decides) and hashes the name for the cache.
+    // text[i] is the opening quote; escapes and control characters go to escapedString, which decides.
     const begin = this.i + 1;
-    let close = begin;
-    let hash = 0;
-    for (;;) {
-      if (close >= n) this.unterminated();
-      const c = text.charCodeAt(close);
-      if (c === 0x22) break;
-      if (c < 0x20 || c === 0x5c) return this.escapedString(begin);
-      hash = (Math.imul(hash, 31) + c) | 0;
-      close++;
-    }
+    const close = scanName(this.text, begin, this.n);
+    if (close === ESCAPED) return this.escapedString(begin);
+    if (close === UNTERMINATED) this.unterminated();
     this.i = close + 1;
-    return cachedName(text, begin, close, hash);
+    return cachedName(this.text, begin, close, scannedHash);
   }
 
   private unterminated(): never {
@@ -112,20 +133,14 @@ class StrictJsonParser {
   }
 
   private string(): string {
-    const { text, n } = this;
-    // text[i] is the opening quote. Fast path: no escapes or control characters before the closing quote. Strings in
-    // tokens are short, so one character loop beats an indexOf call followed by the same loop.
+    // text[i] is the opening quote. Strings in tokens are short, so one character loop beats an indexOf call followed
+    // by the same loop.
     const begin = this.i + 1;
-    let close = begin;
-    for (;;) {
-      if (close >= n) this.unterminated();
-      const c = text.charCodeAt(close);
-      if (c === 0x22) break;
-      if (c < 0x20 || c === 0x5c) return this.escapedString(begin);
-      close++;
-    }
+    const close = scanString(this.text, begin, this.n);
+    if (close === ESCAPED) return this.escapedString(begin);
+    if (close === UNTERMINATED) this.unterminated();
     this.i = close + 1;
-    return text.slice(begin, close);
+    return this.text.slice(begin, close);
   }
 
   private escapedString(begin: number): string {
@@ -313,14 +328,8 @@ let flatEnd = 0;
 function flatScalar(text: string, i: number, n: number): string | number | boolean | undefined {
   const c = text.charCodeAt(i);
   if (c === 0x22) {
-    let close = i + 1;
-    for (;;) {
-      if (close >= n) return undefined;
-      const d = text.charCodeAt(close);
-      if (d === 0x22) break;
-      if (d < 0x20 || d === 0x5c) return undefined;
-      close++;
-    }
+    const close = scanString(text, i + 1, n);
+    if (close < 0) return undefined;
     flatEnd = close + 1;
     return text.slice(i + 1, close);
   }
@@ -369,16 +378,9 @@ export function parseFlatObject(text: string): JsonObject | undefined {
   for (;;) {
     if (text.charCodeAt(i) !== 0x22) return undefined;
     const begin = i + 1;
-    let close = begin;
-    let hash = 0;
-    for (;;) {
-      if (close >= n) return undefined;
-      const c = text.charCodeAt(close);
-      if (c === 0x22) break;
-      if (c < 0x20 || c === 0x5c) return undefined;
-      hash = (Math.imul(hash, 31) + c) | 0;
-      close++;
-    }
+    const close = scanName(text, begin, n);
+    if (close < 0) return undefined;
+    const hash = scannedHash;
     const name = cachedName(text, begin, close, hash);
     if (close - begin > MAX_CACHED_NAME_LENGTH) {
       if (Object.hasOwn(obj, name)) return undefined;

@@ -101,7 +101,7 @@ export class AccessTokenVerifier {
       // The payload is read before the signature only to pick the issuer; nothing in it is trusted until verified.
       const claims = parseJsonPayload(parsed);
       const iss = claims['iss'];
-      issuer = typeof iss !== 'string' ? undefined : this.onlyIssuer !== undefined ? (iss === this.onlyIssuer.issuer ? this.onlyIssuer : undefined) : this.issuers.get(iss);
+      issuer = this.issuerFor(iss);
       if (!issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
       const accepted = this.acceptHeader(parsed.header, issuer);
       header = accepted.checked;
@@ -129,6 +129,14 @@ export class AccessTokenVerifier {
     } catch (error) {
       throw this.withContext(AuthError.from(error), issuer, header);
     }
+  }
+
+  // The configured issuer whose name the unverified `iss` is exactly, if any.
+  private issuerFor(iss: unknown): IssuerRuntime | undefined {
+    if (typeof iss !== 'string') return undefined;
+    const only = this.onlyIssuer;
+    if (only !== undefined) return iss === only.issuer ? only : undefined;
+    return this.issuers.get(iss);
   }
 
   // Tokens of one issuer share a protected-header object (parsed once per segment, see compact.ts). The header rules
