@@ -11,34 +11,20 @@ import { fileURLToPath } from 'node:url';
 
 const rootDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = new Set(process.argv.slice(2));
-const unknown = [...args].filter(
-  (arg) => !['--serve', '--verbose', '--no-build'].includes(arg),
-);
+const unknown = [...args].filter((arg) => !['--serve', '--verbose', '--no-build'].includes(arg));
 if (unknown.length > 0) {
-  console.error(
-    `unknown option(s): ${unknown.join(' ')} (use --serve, --verbose, --no-build)`,
-  );
+  console.error(`unknown option(s): ${unknown.join(' ')} (use --serve, --verbose, --no-build)`);
   process.exit(2);
 }
 
-const PROJECTS =
-  'identity,orders-api,inventory-service,billing-worker,sso-demo';
+const PROJECTS = 'identity,orders-api,inventory-service,billing-worker,sso-demo';
 
 if (!args.has('--no-build')) {
   console.log(`… building ${PROJECTS}`);
   const started = Date.now();
   const build = spawnSync(
     'npx',
-    [
-      'nx',
-      'run-many',
-      '-t',
-      'build',
-      '-p',
-      PROJECTS,
-      '--skip-nx-cache',
-      '--output-style=static',
-    ],
+    ['nx', 'run-many', '-t', 'build', '-p', PROJECTS, '--skip-nx-cache', '--output-style=static'],
     {
       cwd: rootDir,
       env: {
@@ -62,9 +48,7 @@ if (!args.has('--no-build')) {
 
 // The scenario is a TypeScript library shared with the e2e tests; its CommonJS build is loaded here.
 const require = createRequire(import.meta.url);
-const { runDemo } = require(
-  join(rootDir, 'dist', 'libs', 'sso-demo', 'src', 'index.js'),
-);
+const { runDemo } = require(join(rootDir, 'dist', 'libs', 'sso-demo', 'src', 'index.js'));
 process.exitCode = await runDemo({
   rootDir,
   serve: args.has('--serve'),

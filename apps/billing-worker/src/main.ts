@@ -18,11 +18,7 @@ function describeFailure(error: unknown): {
   code?: unknown;
   message: string;
 } {
-  const {
-    status,
-    code,
-    error: oauthError,
-  } = (error ?? {}) as Record<string, unknown>;
+  const { status, code, error: oauthError } = (error ?? {}) as Record<string, unknown>;
   return {
     status,
     code: code ?? oauthError,
@@ -33,11 +29,7 @@ function describeFailure(error: unknown): {
 async function runOnce(worker: BillingWorker, json: boolean): Promise<number> {
   try {
     const result = await worker.runOnce();
-    console.log(
-      json
-        ? JSON.stringify({ ok: true, ...result })
-        : describeResult(result).join('\n'),
-    );
+    console.log(json ? JSON.stringify({ ok: true, ...result }) : describeResult(result).join('\n'));
     return 0;
   } catch (error) {
     const failure = describeFailure(error);
@@ -54,10 +46,7 @@ async function main(argv: readonly string[]): Promise<void> {
   let config;
   try {
     config = billingConfigFromEnv(process.env);
-    worker = await createBillingWorker(
-      config,
-      once ? ['warn', 'error'] : ['log', 'warn', 'error'],
-    );
+    worker = await createBillingWorker(config, once ? ['warn', 'error'] : ['log', 'warn', 'error']);
   } catch (error) {
     console.error(describeStartupFailure(NAME, error));
     process.exit(1);
@@ -67,9 +56,7 @@ async function main(argv: readonly string[]): Promise<void> {
     await worker.close();
     process.exit(code);
   }
-  console.log(
-    `${NAME} running every ${config.intervalSeconds}s (token endpoint ${worker.tokenEndpoint})`,
-  );
+  console.log(`${NAME} running every ${config.intervalSeconds}s (token endpoint ${worker.tokenEndpoint})`);
   const tick = () => void runOnce(worker, json);
   tick();
   const timer = setInterval(tick, config.intervalSeconds * 1000);

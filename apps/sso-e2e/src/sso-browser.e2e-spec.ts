@@ -25,10 +25,7 @@ interface Traffic {
  * redirect, so identity's answers are fetched without following redirects and the one pointing at the callback is
  * replaced by a page (its Set-Cookie kept, so the browser holds the SSO session as it would).
  */
-async function routeLoopbackOnly(
-  context: BrowserContext,
-  identityUrl: string,
-): Promise<Traffic> {
+async function routeLoopbackOnly(context: BrowserContext, identityUrl: string): Promise<Traffic> {
   const traffic: Traffic = { callbacks: [], outside: [] };
   const identityOrigin = new URL(identityUrl).origin;
   await context.route('**/*', async (route) => {
@@ -41,10 +38,7 @@ async function routeLoopbackOnly(
     const response = await route.fetch({ maxRedirects: 0 });
     const { location, ...headers } = response.headers();
     const target = location ? new URL(location, url) : undefined;
-    if (
-      target &&
-      `${target.origin}${target.pathname}` === WEB_APP.redirectUri
-    ) {
+    if (target && `${target.origin}${target.pathname}` === WEB_APP.redirectUri) {
       traffic.callbacks.push(target);
       return route.fulfill({
         status: 200,
@@ -88,53 +82,28 @@ describe('SSO login in a real browser (Chromium)', () => {
 
     const { verifier, challenge } = pkcePair();
     const state = randomBytes(8).toString('hex');
-    await page.goto(
-      authorizationUrl(system.identityUrl, WEB_APP, challenge, state),
-    );
+    await page.goto(authorizationUrl(system.identityUrl, WEB_APP, challenge, state));
     expect(new URL(page.url()).pathname).toBe('/login');
     await expect(page.locator('h1').textContent()).resolves.toBe('Sign in');
     await page.fill('#username', 'alice');
     await page.fill('#password', 'alice-password');
     const [login] = await Promise.all([
-      page.waitForResponse(
-        (r) => r.url().endsWith('/login') && r.request().method() === 'POST',
-      ),
+      page.waitForResponse((r) => r.url().endsWith('/login') && r.request().method() === 'POST'),
       page.click('button[type=submit]'),
     ]);
     expect(login.status()).toBe(200);
-    await expect(page.locator('body').textContent()).resolves.toBe(
-      'callback received',
-    );
+    await expect(page.locator('body').textContent()).resolves.toBe('callback received');
 
     expect(traffic.callbacks).toHaveLength(1);
-    const code = codeFromRedirect(
-      traffic.callbacks[0],
-      WEB_APP,
-      state,
-      system.issuer,
-    );
-    const tokens = await exchangeCode(
-      system.identityUrl,
-      WEB_APP,
-      code,
-      verifier,
-    );
-    await expect(
-      call('GET', `${system.ordersUrl}/me`, tokens.access_token),
-    ).resolves.toMatchObject({
+    const code = codeFromRedirect(traffic.callbacks[0], WEB_APP, state, system.issuer);
+    const tokens = await exchangeCode(system.identityUrl, WEB_APP, code, verifier);
+    await expect(call('GET', `${system.ordersUrl}/me`, tokens.access_token)).resolves.toMatchObject({
       status: 200,
       body: { sub: 'alice', clientId: 'web-app' },
     });
 
     // The browser now holds the SSO session: a second authorization request skips the form.
-    await page.goto(
-      authorizationUrl(
-        system.identityUrl,
-        WEB_APP,
-        pkcePair().challenge,
-        'second',
-      ),
-    );
+    await page.goto(authorizationUrl(system.identityUrl, WEB_APP, pkcePair().challenge, 'second'));
     expect(traffic.callbacks).toHaveLength(2);
     expect(traffic.callbacks[1].searchParams.get('state')).toBe('second');
     expect(traffic.callbacks[1].searchParams.get('code')).toMatch(/^\S+$/);
@@ -146,21 +115,15 @@ describe('SSO login in a real browser (Chromium)', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const traffic = await routeLoopbackOnly(context, system.identityUrl);
-    await page.goto(
-      authorizationUrl(system.identityUrl, WEB_APP, pkcePair().challenge, 'x'),
-    );
+    await page.goto(authorizationUrl(system.identityUrl, WEB_APP, pkcePair().challenge, 'x'));
     await page.fill('#username', 'alice');
     await page.fill('#password', 'wrong-password');
     const [response] = await Promise.all([
-      page.waitForResponse(
-        (r) => r.url().endsWith('/login') && r.request().method() === 'POST',
-      ),
+      page.waitForResponse((r) => r.url().endsWith('/login') && r.request().method() === 'POST'),
       page.click('button[type=submit]'),
     ]);
     expect(response.status()).toBe(401);
-    await expect(page.locator('[role=alert]').textContent()).resolves.toBe(
-      'Invalid username or password.',
-    );
+    await expect(page.locator('[role=alert]').textContent()).resolves.toBe('Invalid username or password.');
     expect(traffic.callbacks).toEqual([]);
     expect(traffic.outside).toEqual([]);
     await context.close();

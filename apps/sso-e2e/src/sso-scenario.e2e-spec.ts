@@ -1,9 +1,4 @@
-import {
-  runScenario,
-  scenarioStepTitles,
-  type SsoSystem,
-  type StepResult,
-} from '@nest-sso/sso-demo';
+import { runScenario, scenarioStepTitles, type SsoSystem, type StepResult } from '@nest-sso/sso-demo';
 import { startSystem } from './support/system';
 
 // The same scenario `npm start` runs, against the same built apps: one module, asserted here step by step.
@@ -23,27 +18,22 @@ describe('SSO scenario (npm start)', () => {
     expect(steps).toHaveLength(11);
   });
 
-  it.each(scenarioStepTitles(true).map((title, index) => [index + 1, title]))(
-    'step %i succeeds: %s',
-    (index) => {
-      const step = steps[Number(index) - 1];
-      expect({ title: step.title, ok: step.ok, outcome: step.outcome }).toEqual(
-        { title: step.title, ok: true, outcome: step.outcome },
-      );
-    },
-  );
+  it.each(scenarioStepTitles(true).map((title, index) => [index + 1, title]))('step %i succeeds: %s', (index) => {
+    const step = steps[Number(index) - 1];
+    expect({ title: step.title, ok: step.ok, outcome: step.outcome }).toEqual({
+      title: step.title,
+      ok: true,
+      outcome: step.outcome,
+    });
+  });
 
   it('ends with the identity service stopped while the resource services run on', async () => {
     expect(system.isIdentityRunning).toBe(false);
-    await expect(
-      fetch(`${system.ordersUrl}/health`).then((r) => r.status),
-    ).resolves.toBe(200);
+    await expect(fetch(`${system.ordersUrl}/health`).then((r) => r.status)).resolves.toBe(200);
   });
 
   it('reports the outcomes without ever printing a token', () => {
-    const text = steps
-      .map((step) => `${step.title} ${step.outcome}`)
-      .join('\n');
+    const text = steps.map((step) => `${step.title} ${step.outcome}`).join('\n');
     // A compact JWS is three base64url segments; the outcome text may name kids but never a whole token.
     expect(text).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
   });

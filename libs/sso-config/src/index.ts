@@ -14,10 +14,6 @@ export {
   readUrl,
   type Env,
 } from './lib/env';
-export {
-  describeStartupFailure,
-  runService,
-  type RunningService,
-} from './lib/run-service';
+export { describeStartupFailure, runService, type RunningService } from './lib/run-service';
 export { ProblemList, ServiceConfigError } from './lib/service-config.error';
 export { keyHealth, type KeyHealth } from './lib/key-health';

@@ -17,11 +17,7 @@ export {
   type PublicClient,
   type TokenResponse,
 } from './lib/oauth-client';
-export {
-  ChildService,
-  childEnv,
-  type ChildServiceOptions,
-} from './lib/child-service';
+export { ChildService, childEnv, type ChildServiceOptions } from './lib/child-service';
 export {
   SsoSystem,
   SYSTEM_SCRIPTS,

@@ -1,4 +1,13 @@
-import { constants, createHmac, generateKeyPairSync, randomBytes, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createHmac,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  timingSafeEqual,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { AccessTokenVerifier, type IssuerOptions } from '../src/index';
 import { compare, type BenchResult } from './measure';
 
@@ -73,7 +82,16 @@ export function tokenSet(alg: Alg): TokenSet {
   const raw: { data: Buffer; sig: Buffer }[] = [];
   for (let i = 0; i < TOKENS; i++) {
     const payload = Buffer.from(
-      JSON.stringify({ iss: ISSUER, sub: `user-${i}`, aud: 'bench-api', iat: now, exp: now + 3600, jti: randomBytes(8).toString('hex'), client_id: 'bench', scope: 'orders:read orders:write' }),
+      JSON.stringify({
+        iss: ISSUER,
+        sub: `user-${i}`,
+        aud: 'bench-api',
+        iat: now,
+        exp: now + 3600,
+        jti: randomBytes(8).toString('hex'),
+        client_id: 'bench',
+        scope: 'orders:read orders:write',
+      }),
     ).toString('base64url');
     const data = Buffer.from(`${header}.${payload}`);
     const sig = sigFn(data);
@@ -103,7 +121,10 @@ export async function benchCore(): Promise<BenchResult[]> {
     for (const token of set.tokens.slice(0, 3)) await verifier.verify(token); // sanity: valid tokens verify
     let i = 0;
     results.push(
-      await compare(`verify ${alg}`, () => verifier.verify(set.tokens[i++ % TOKENS]), set.baseline,
+      await compare(
+        `verify ${alg}`,
+        () => verifier.verify(set.tokens[i++ % TOKENS]),
+        set.baseline,
         // Rounds alternate between subject and baseline; 11 medians keep one disturbed round (2 shared cores) out.
         { rounds: 11 },
       ),

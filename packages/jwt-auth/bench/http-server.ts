@@ -9,16 +9,30 @@ import { JwtAuthModule, Public } from '../src/index';
 const alg = (process.argv[2] ?? 'RS256') as 'RS256' | 'ES256';
 const verifiedTokenCacheSize = Number(process.argv[3] ?? 1000);
 const ISSUER = 'https://issuer.bench';
-const pair = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+const pair =
+  alg === 'ES256'
+    ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : generateKeyPairSync('rsa', { modulusLength: 2048 });
 
 function mint(): string {
   const now = Math.floor(Date.now() / 1000);
   const header = Buffer.from(JSON.stringify({ alg, typ: 'at+jwt', kid: 'bench' })).toString('base64url');
   const payload = Buffer.from(
-    JSON.stringify({ iss: ISSUER, sub: 'bench-user', aud: 'bench-api', iat: now, exp: now + 3600, jti: randomBytes(8).toString('hex'), scope: 'orders:read' }),
+    JSON.stringify({
+      iss: ISSUER,
+      sub: 'bench-user',
+      aud: 'bench-api',
+      iat: now,
+      exp: now + 3600,
+      jti: randomBytes(8).toString('hex'),
+      scope: 'orders:read',
+    }),
   ).toString('base64url');
   const data = Buffer.from(`${header}.${payload}`);
-  const sig = alg === 'ES256' ? sign('sha256', data, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' }) : sign('sha256', data, { key: pair.privateKey, padding: constants.RSA_PKCS1_PADDING });
+  const sig =
+    alg === 'ES256'
+      ? sign('sha256', data, { key: pair.privateKey, dsaEncoding: 'ieee-p1363' })
+      : sign('sha256', data, { key: pair.privateKey, padding: constants.RSA_PKCS1_PADDING });
   return `${header}.${payload}.${sig.toString('base64url')}`;
 }
 

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import type { BenchResult } from './measure';
 
 async function startServer(alg: string, cacheSize: number): Promise<{ port: number; token: string; stop: () => void }> {
-  const child = spawn(process.execPath, [join(__dirname, 'http-server.js'), alg, String(cacheSize)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, 'http-server.js'), alg, String(cacheSize)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
@@ -16,7 +18,8 @@ async function startServer(alg: string, cacheSize: number): Promise<{ port: numb
 
 async function rps(url: string, headers: Record<string, string>, seconds: number): Promise<number> {
   const result = await autocannon({ url, headers, connections: 16, pipelining: 1, duration: seconds });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return result.requests.average;
 }
 
@@ -50,7 +53,12 @@ export async function benchHttp(rounds = 5, seconds = 3): Promise<BenchResult[]>
       const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
       const g = median(guarded);
       const o = median(open);
-      results.push({ case: name, ops_per_sec: Math.round(g), baseline_ops_per_sec: Math.round(o), ratio: Number((g / o).toFixed(3)) });
+      results.push({
+        case: name,
+        ops_per_sec: Math.round(g),
+        baseline_ops_per_sec: Math.round(o),
+        ratio: Number((g / o).toFixed(3)),
+      });
     } finally {
       server.stop();
     }

@@ -16,7 +16,12 @@ async function main(): Promise<void> {
   }
   console.log('case'.padEnd(48), 'ops/s'.padStart(10), 'baseline'.padStart(10), 'ratio'.padStart(7));
   for (const r of results) {
-    console.log(r.case.padEnd(48), String(r.ops_per_sec).padStart(10), String(r.baseline_ops_per_sec).padStart(10), r.ratio.toFixed(3).padStart(7));
+    console.log(
+      r.case.padEnd(48),
+      String(r.ops_per_sec).padStart(10),
+      String(r.baseline_ops_per_sec).padStart(10),
+      r.ratio.toFixed(3).padStart(7),
+    );
   }
 }
 

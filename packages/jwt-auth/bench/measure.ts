@@ -48,5 +48,10 @@ export async function compare(
   }
   const ops = median(s);
   const base = median(b);
-  return { case: name, ops_per_sec: Math.round(ops), baseline_ops_per_sec: Math.round(base), ratio: Number((ops / base).toFixed(3)) };
+  return {
+    case: name,
+    ops_per_sec: Math.round(ops),
+    baseline_ops_per_sec: Math.round(base),
+    ratio: Number((ops / base).toFixed(3)),
+  };
 }

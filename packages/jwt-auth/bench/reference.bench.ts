@@ -10,7 +10,9 @@ import { tokenSet, type Alg, type TokenSet } from './core.bench';
 
 // The key as node:crypto takes it for the set's algorithm (PSS padding for PS256).
 function verifyKeyInput(set: TokenSet): Parameters<typeof cryptoVerify>[2] {
-  return set.alg === 'PS256' ? { key: set.verifyKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : set.verifyKey;
+  return set.alg === 'PS256'
+    ? { key: set.verifyKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+    : set.verifyKey;
 }
 
 /**
@@ -36,7 +38,8 @@ function noChecksVerifier(set: TokenSet): (token: string) => void {
     const payloadLength = decodeBase64UrlBytes(scratch, first + 1, second, view, n);
     const payload = JSON.parse(scratch.toString('utf8', n, n + payloadLength)) as { exp?: number };
     const signatureLength = decodeBase64UrlBytes(scratch, second + 1, n, view, n);
-    if (header.alg !== set.alg || signatureLength !== base64UrlDecodedLength(n - second - 1)) throw new Error('bad token');
+    if (header.alg !== set.alg || signatureLength !== base64UrlDecodedLength(n - second - 1))
+      throw new Error('bad token');
     const data = new Uint8Array(scratch.buffer, scratch.byteOffset, second);
     const signature = new Uint8Array(scratch.buffer, scratch.byteOffset + n, signatureLength);
     if (!cryptoVerify('sha256', data, options, signature)) throw new Error('bad signature');
@@ -55,9 +58,18 @@ function noChecksNativeBase64Verifier(set: TokenSet): (token: string) => void {
     const first = token.indexOf('.');
     const second = token.indexOf('.', first + 1);
     const header = JSON.parse(Buffer.from(token.slice(0, first), 'base64url').toString('latin1')) as { alg?: string };
-    const payload = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8')) as { exp?: number };
+    const payload = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8')) as {
+      exp?: number;
+    };
     if (header.alg !== set.alg) throw new Error('bad token');
-    if (!cryptoVerify('sha256', Buffer.from(token.slice(0, second), 'latin1'), options, Buffer.from(token.slice(second + 1), 'base64url'))) {
+    if (
+      !cryptoVerify(
+        'sha256',
+        Buffer.from(token.slice(0, second), 'latin1'),
+        options,
+        Buffer.from(token.slice(second + 1), 'base64url'),
+      )
+    ) {
       throw new Error('bad signature');
     }
     if (!(typeof payload.exp === 'number' && payload.exp > Date.now() / 1000)) throw new Error('expired');
@@ -73,13 +85,20 @@ export async function benchReference(): Promise<BenchResult[]> {
     const subjects: [string, (token: string) => unknown][] = [
       ['no-checks floor', floor],
       ['no-checks floor, native base64url', noChecksNativeBase64Verifier(set)],
-      ['jsonwebtoken 9 with a KeyObject', (token) => jsonwebtoken.verify(token, set.verifyKey, options as jsonwebtoken.VerifyOptions)],
+      [
+        'jsonwebtoken 9 with a KeyObject',
+        (token) => jsonwebtoken.verify(token, set.verifyKey, options as jsonwebtoken.VerifyOptions),
+      ],
       ['jose 6 jwtVerify', (token) => jwtVerify(token, set.verifyKey, options)],
     ];
     for (const [name, verify] of subjects) {
       for (const token of set.tokens.slice(0, 3)) await verify(token); // sanity: valid tokens verify
       let i = 0;
-      results.push(await compare(`reference ${alg}: ${name}`, () => verify(set.tokens[i++ % set.tokens.length]), set.baseline, { rounds: 11 }));
+      results.push(
+        await compare(`reference ${alg}: ${name}`, () => verify(set.tokens[i++ % set.tokens.length]), set.baseline, {
+          rounds: 11,
+        }),
+      );
     }
   }
   return results;

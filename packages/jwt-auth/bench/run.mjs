@@ -5,5 +5,13 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(here, 'tsconfig.json')], { stdio: 'inherit' });
-execFileSync(process.execPath, [join(root, 'tmp', 'bench-build', 'packages', 'jwt-auth', 'bench', 'main.js'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(here, 'tsconfig.json')],
+  { stdio: 'inherit' },
+);
+execFileSync(
+  process.execPath,
+  [join(root, 'tmp', 'bench-build', 'packages', 'jwt-auth', 'bench', 'main.js'), ...process.argv.slice(2)],
+  { stdio: 'inherit', cwd: root },
+);

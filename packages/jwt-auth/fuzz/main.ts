@@ -40,7 +40,8 @@ function parseArgs(argv: readonly string[]): CliOptions {
   const known = FUZZ_TARGETS.map((t) => t.name);
   if (target !== undefined && !known.includes(target)) throw new Error(`--target must be one of ${known.join(', ')}`);
   const path = value('path');
-  if (path !== undefined && target === undefined) throw new Error('--path replays one input of one target: give --target too');
+  if (path !== undefined && target === undefined)
+    throw new Error('--path replays one input of one target: give --target too');
   return {
     seconds: number('seconds', 60),
     seed: Math.trunc(number('seed', Math.floor(Math.random() * 0x7fffffff))),
@@ -65,8 +66,14 @@ async function work(options: CliOptions, shared: Int32Array): Promise<void> {
     Atomics.store(shared, RUN, 0);
     Atomics.add(shared, SLICE, 1);
     // Short budgets still visit every target: a slice is at most an equal share of the whole run.
-    const timeLimitMs = Math.max(1000, Math.min(options.sliceSeconds * 1000, (options.seconds * 1000) / targets.length, deadline - Date.now()));
-    const report = await runFuzzTarget(target, options.path !== undefined ? { seed, path: options.path, probe } : { seed, timeLimitMs, probe });
+    const timeLimitMs = Math.max(
+      1000,
+      Math.min(options.sliceSeconds * 1000, (options.seconds * 1000) / targets.length, deadline - Date.now()),
+    );
+    const report = await runFuzzTarget(
+      target,
+      options.path !== undefined ? { seed, path: options.path, probe } : { seed, timeLimitMs, probe },
+    );
     port.postMessage({ type: 'slice', report } satisfies WorkerMessage);
   }
 }
@@ -76,7 +83,9 @@ function supervise(options: CliOptions): Promise<number> {
   const worker = new Worker(__filename, { workerData: { options, shared } });
   const started = Date.now();
   const reports: FuzzTargetReport[] = [];
-  console.log(`fuzz: seed ${options.seed}, ${options.seconds} s, targets ${options.targets.join(', ')}${options.path ? `, replaying path ${options.path}` : ''}`);
+  console.log(
+    `fuzz: seed ${options.seed}, ${options.seconds} s, targets ${options.targets.join(', ')}${options.path ? `, replaying path ${options.path}` : ''}`,
+  );
   return new Promise((resolve) => {
     let last = { slice: -1, run: -1, at: Date.now() };
     let hung: string | undefined;
@@ -95,10 +104,12 @@ function supervise(options: CliOptions): Promise<number> {
       void worker.terminate();
     }, 1000);
     worker.on('message', (message: WorkerMessage) => {
-        const { report } = message;
+      const { report } = message;
       reports.push(report);
       const status = report.failure ? `FAILED at path ${report.failure.path}: ${report.failure.error}` : 'ok';
-      console.log(`  ${report.target.padEnd(26)} seed ${String(report.seed).padStart(11)} ${String(report.runs).padStart(9)} runs ${String(report.ms).padStart(7)} ms  slowest call ${report.slowestCallMs} ms  ${status}`);
+      console.log(
+        `  ${report.target.padEnd(26)} seed ${String(report.seed).padStart(11)} ${String(report.runs).padStart(9)} runs ${String(report.ms).padStart(7)} ms  slowest call ${report.slowestCallMs} ms  ${status}`,
+      );
     });
     let finished = false;
     const finish = (code: number) => {
@@ -107,17 +118,27 @@ function supervise(options: CliOptions): Promise<number> {
       clearInterval(watchdog);
       const failures = reports.filter((r) => r.failure);
       const runs = reports.reduce((sum, r) => sum + r.runs, 0);
-      console.log(`\nfuzz summary: ${runs} iterations in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${options.seed})`);
+      console.log(
+        `\nfuzz summary: ${runs} iterations in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${options.seed})`,
+      );
       for (const name of options.targets) {
         const mine = reports.filter((r) => r.target === name);
         const outcomes: Record<string, number> = {};
-        for (const r of mine) for (const [outcome, n] of Object.entries(r.outcomes)) outcomes[outcome] = (outcomes[outcome] ?? 0) + n;
-        console.log(`  ${name.padEnd(26)} ${String(mine.reduce((s, r) => s + r.runs, 0)).padStart(10)} runs  ${(mine.reduce((s, r) => s + r.ms, 0) / 1000).toFixed(1).padStart(7)} s  slowest call ${Math.max(0, ...mine.map((r) => r.slowestCallMs))} ms`);
+        for (const r of mine)
+          for (const [outcome, n] of Object.entries(r.outcomes)) outcomes[outcome] = (outcomes[outcome] ?? 0) + n;
+        console.log(
+          `  ${name.padEnd(26)} ${String(mine.reduce((s, r) => s + r.runs, 0)).padStart(10)} runs  ${(mine.reduce((s, r) => s + r.ms, 0) / 1000).toFixed(1).padStart(7)} s  slowest call ${Math.max(0, ...mine.map((r) => r.slowestCallMs))} ms`,
+        );
         console.log(`  ${''.padEnd(26)} outcomes ${JSON.stringify(outcomes)}`);
       }
-      for (const f of failures) console.log(`FAILURE ${f.target}: ${f.failure?.error}\n  replay: npm run fuzz -- --target ${f.target} --seed ${f.seed} --path ${f.failure?.path}`);
+      for (const f of failures)
+        console.log(
+          `FAILURE ${f.target}: ${f.failure?.error}\n  replay: npm run fuzz -- --target ${f.target} --seed ${f.seed} --path ${f.failure?.path}`,
+        );
       if (hung) console.log(hung);
-      console.log(failures.length === 0 && !hung && code === 0 ? 'no failures' : `${failures.length + (hung ? 1 : 0)} failure(s)`);
+      console.log(
+        failures.length === 0 && !hung && code === 0 ? 'no failures' : `${failures.length + (hung ? 1 : 0)} failure(s)`,
+      );
       resolve(failures.length === 0 && !hung && code === 0 ? 0 : 1);
     };
     worker.on('error', (error) => {

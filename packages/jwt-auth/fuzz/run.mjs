@@ -5,9 +5,17 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(here, 'tsconfig.json')], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(here, 'tsconfig.json')],
+  { stdio: 'inherit' },
+);
 try {
-  execFileSync(process.execPath, [join(root, 'tmp', 'fuzz-build', 'packages', 'jwt-auth', 'fuzz', 'main.js'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
+  execFileSync(
+    process.execPath,
+    [join(root, 'tmp', 'fuzz-build', 'packages', 'jwt-auth', 'fuzz', 'main.js'), ...process.argv.slice(2)],
+    { stdio: 'inherit', cwd: root },
+  );
 } catch (error) {
   process.exit(typeof error.status === 'number' ? error.status : 1);
 }

@@ -1,7 +1,15 @@
 import { createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as fc from 'fast-check';
-import { AccessTokenVerifier, AuthError, AuthErrorCode, toVerificationKey, verifyCompactJws, type AuthPrincipal, type VerificationKey } from '../src';
+import {
+  AccessTokenVerifier,
+  AuthError,
+  AuthErrorCode,
+  toVerificationKey,
+  verifyCompactJws,
+  type AuthPrincipal,
+  type VerificationKey,
+} from '../src';
 // Internal on purpose: the strict JSON parser is not public API, but it is the first thing hostile input meets.
 import { parseStrictJson, StrictJsonError } from '../src/lib/jws/strict-json';
 import { hasDuplicateMembers, jsonDepth, sameJson } from './json-oracle';
@@ -50,13 +58,24 @@ export function fuzzEnvironment(): FuzzEnvironment {
   const verifier = new AccessTokenVerifier({
     now: () => NOW * 1000,
     clockTolerance: SKEW,
-    issuers: [{ issuer: ISSUER, audience: AUDIENCE, algorithms: [...FUZZ_ALGS], keys: [keyed(ec.publicKey, 'ES256'), keyed(ed.publicKey, 'EdDSA')], secret }],
+    issuers: [
+      {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: [...FUZZ_ALGS],
+        keys: [keyed(ec.publicKey, 'ES256'), keyed(ed.publicKey, 'EdDSA')],
+        secret,
+      },
+    ],
   });
   const validTokens = FUZZ_ALGS.map((alg) => {
     const input = `${b64u(JSON.stringify({ alg, typ: 'at+jwt', kid: KIDS[alg] }))}.${b64u(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'fuzz', exp: NOW + 300, scope: 'a b' }))}`;
     return `${input}.${signers[alg](input).toString('base64url')}`;
   });
-  const jwsKeys = [toVerificationKey(ec.publicKey, KIDS.ES256, 'ES256', undefined), toVerificationKey(ed.publicKey, KIDS.EdDSA, 'EdDSA', undefined)];
+  const jwsKeys = [
+    toVerificationKey(ec.publicKey, KIDS.ES256, 'ES256', undefined),
+    toVerificationKey(ed.publicKey, KIDS.EdDSA, 'EdDSA', undefined),
+  ];
   environment = { verifier, jwsKeys, signers, validTokens };
   return environment;
 }
@@ -76,7 +95,8 @@ function describeThrown(error: unknown): string {
 }
 
 function checkAuthError(error: unknown, where: string): AuthError {
-  if (!(error instanceof AuthError)) throw new FuzzFailure(`${where} rejected with ${describeThrown(error)} instead of an AuthError`);
+  if (!(error instanceof AuthError))
+    throw new FuzzFailure(`${where} rejected with ${describeThrown(error)} instead of an AuthError`);
   if (!CODES.has(error.code)) throw new FuzzFailure(`${where} rejected with unknown code ${String(error.code)}`);
   if (!STATUSES.has(error.status)) throw new FuzzFailure(`${where} rejected with status ${error.status}`);
   return error;
@@ -84,7 +104,8 @@ function checkAuthError(error: unknown, where: string): AuthError {
 
 function checkNoPollution(): void {
   const probe: Record<string, unknown> = {};
-  for (const name of POLLUTION_PROBES) if (probe[name] !== undefined) throw new FuzzFailure(`Object.prototype was polluted with "${name}"`);
+  for (const name of POLLUTION_PROBES)
+    if (probe[name] !== undefined) throw new FuzzFailure(`Object.prototype was polluted with "${name}"`);
 }
 
 type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
@@ -126,12 +147,26 @@ export class CallStats {
  * `verify` must reject the token. `verifyCompactJws` (any payload, not only JWTs) must reject it too, unless the
  * generator signed it with a configured asymmetric key: random payload bytes under a valid signature are a valid JWS.
  */
-async function expectRejected(env: FuzzEnvironment, token: string, maxMs: number, stats: CallStats, validJws = false): Promise<void> {
+async function expectRejected(
+  env: FuzzEnvironment,
+  token: string,
+  maxMs: number,
+  stats: CallStats,
+  validJws = false,
+): Promise<void> {
   const verified = await settle(() => env.verifier.verify(token), maxMs, 'verify', stats);
   if (verified.ok) throw new FuzzFailure('verify accepted a token the generator knows is invalid');
   stats.count(checkAuthError(verified.error, 'verify').code);
-  const jws = await settle(() => verifyCompactJws(token, env.jwsKeys, { algorithms: FUZZ_ALGS }), maxMs, 'verifyCompactJws', stats);
-  if (jws.ok !== validJws) throw new FuzzFailure(`verifyCompactJws ${jws.ok ? 'accepted' : 'rejected'} a JWS the generator knows is ${validJws ? 'valid' : 'invalid'}`);
+  const jws = await settle(
+    () => verifyCompactJws(token, env.jwsKeys, { algorithms: FUZZ_ALGS }),
+    maxMs,
+    'verifyCompactJws',
+    stats,
+  );
+  if (jws.ok !== validJws)
+    throw new FuzzFailure(
+      `verifyCompactJws ${jws.ok ? 'accepted' : 'rejected'} a JWS the generator knows is ${validJws ? 'valid' : 'invalid'}`,
+    );
   if (!jws.ok) checkAuthError(jws.error, 'verifyCompactJws');
   checkNoPollution();
 }
@@ -144,7 +179,11 @@ const b64urlChar = fc.constantFrom(...B64URL.split(''));
 const tokenChar = fc.constantFrom(...`${B64URL}.=+/ \t\n%\u0000\u00e9\ufeff`.split(''));
 
 const nestedText = fc
-  .tuple(fc.integer({ min: 1, max: 40 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.constantFrom('1', '"x"', 'null', '{}', '[]'))
+  .tuple(
+    fc.integer({ min: 1, max: 40 }),
+    fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+    fc.constantFrom('1', '"x"', 'null', '{}', '[]'),
+  )
   .map(([depth, kinds, leaf]) => {
     let open = '';
     let close = '';
@@ -156,19 +195,60 @@ const nestedText = fc
   });
 
 const numberText = fc.constantFrom(
-  '1e400', '-1e400', '-0', '0', '01', '1.', '.5', '1e', '1e+', '-', '--1', '1.5e-7', '123456789012345678901234567890',
-  '0x10', 'Infinity', 'NaN', '1_000', '+1', '2.', '1E5', '-0.0e-0', '9007199254740993', '1e-400',
+  '1e400',
+  '-1e400',
+  '-0',
+  '0',
+  '01',
+  '1.',
+  '.5',
+  '1e',
+  '1e+',
+  '-',
+  '--1',
+  '1.5e-7',
+  '123456789012345678901234567890',
+  '0x10',
+  'Infinity',
+  'NaN',
+  '1_000',
+  '+1',
+  '2.',
+  '1E5',
+  '-0.0e-0',
+  '9007199254740993',
+  '1e-400',
 );
 
 const escapeText = fc.constantFrom(
-  '"\\u12"', '"\\ud800"', '"\\udc00\\ud800"', '"\\x41"', '"\\/"', '"\u0001"', '"\\u0000"', '"a\\"', '"\\uD83D\\uDE00"',
-  '"\\U0041"', '"\\u00e9"', '"\t"', '"\\\'"', '"\u2028"', '"\ud800"', '"\\', '"',
+  '"\\u12"',
+  '"\\ud800"',
+  '"\\udc00\\ud800"',
+  '"\\x41"',
+  '"\\/"',
+  '"\u0001"',
+  '"\\u0000"',
+  '"a\\"',
+  '"\\uD83D\\uDE00"',
+  '"\\U0041"',
+  '"\\u00e9"',
+  '"\t"',
+  '"\\\'"',
+  '"\u2028"',
+  '"\ud800"',
+  '"\\',
+  '"',
 );
 
 const jsonText = fc.json({ maxDepth: 6, stringUnit: 'binary' });
 
 const mutatedJson = fc
-  .tuple(jsonText, fc.nat(), fc.constantFrom('insert', 'delete', 'replace'), fc.constantFrom(...'{}[]:,"\\ 0-.eE\ufeff\u00a0\u0000tfn'.split('')))
+  .tuple(
+    jsonText,
+    fc.nat(),
+    fc.constantFrom('insert', 'delete', 'replace'),
+    fc.constantFrom(...'{}[]:,"\\ 0-.eE\ufeff\u00a0\u0000tfn'.split('')),
+  )
   .map(([text, position, op, char]) => {
     const at = text.length === 0 ? 0 : position % text.length;
     if (op === 'insert') return text.slice(0, at) + char + text.slice(at);
@@ -177,24 +257,51 @@ const mutatedJson = fc
   });
 
 const duplicateJson = fc
-  .tuple(fc.dictionary(fc.string({ maxLength: 4, unit: 'binary' }), fc.jsonValue({ maxDepth: 2 }), { minKeys: 1, maxKeys: 4 }), fc.nat(), fc.jsonValue({ maxDepth: 1 }), fc.boolean())
+  .tuple(
+    fc.dictionary(fc.string({ maxLength: 4, unit: 'binary' }), fc.jsonValue({ maxDepth: 2 }), {
+      minKeys: 1,
+      maxKeys: 4,
+    }),
+    fc.nat(),
+    fc.jsonValue({ maxDepth: 1 }),
+    fc.boolean(),
+  )
   .map(([object, index, value, escapeFirst]) => {
     const keys = Object.keys(object);
     const name = keys[index % keys.length];
     // The same name spelled with an escape is still the same name.
-    const spelled = escapeFirst && name.length > 0 ? `"\\u${name.charCodeAt(0).toString(16).padStart(4, '0')}${json(name.slice(1)).slice(1)}` : json(name);
+    const spelled =
+      escapeFirst && name.length > 0
+        ? `"\\u${name.charCodeAt(0).toString(16).padStart(4, '0')}${json(name.slice(1)).slice(1)}`
+        : json(name);
     return json(object).replace(/\}$/, `,${spelled}:${json(value) ?? 'null'}}`);
   });
 
 const strictJsonInput = fc.oneof(
   { weight: 3, arbitrary: jsonText },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 64 }) },
-  { weight: 3, arbitrary: fc.string({ unit: fc.constantFrom(...'{}[]:,"\\ 0123456789.eE+-tfnrulasx\t\n\u00e9\ufeff'.split('')), maxLength: 40 }) },
+  {
+    weight: 3,
+    arbitrary: fc.string({
+      unit: fc.constantFrom(...'{}[]:,"\\ 0123456789.eE+-tfnrulasx\t\n\u00e9\ufeff'.split('')),
+      maxLength: 40,
+    }),
+  },
   { weight: 3, arbitrary: mutatedJson },
   { weight: 2, arbitrary: duplicateJson },
   { weight: 2, arbitrary: nestedText },
-  { weight: 1, arbitrary: fc.tuple(numberText, fc.constantFrom('%', '[%]', '{"n":%}', ' % ')).map(([n, frame]) => frame.replace('%', n)) },
-  { weight: 1, arbitrary: fc.tuple(escapeText, fc.constantFrom('%', '[%]', '{"s":%}', '{%:1}')).map(([s, frame]) => frame.replace('%', s)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(numberText, fc.constantFrom('%', '[%]', '{"n":%}', ' % '))
+      .map(([n, frame]) => frame.replace('%', n)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(escapeText, fc.constantFrom('%', '[%]', '{"s":%}', '{%:1}'))
+      .map(([s, frame]) => frame.replace('%', s)),
+  },
 );
 
 /** One JSON member of a generated header or payload: raw JSON text, and whether the verifier must accept it. */
@@ -208,18 +315,37 @@ const judged = (name: string, values: fc.Arbitrary<unknown>, ok: (value: unknown
   values.map((value) => ({ name, raw: json(value) ?? 'null', ok: ok(JSON.parse(json(value) ?? 'null')) }));
 const rawJudged = (name: string, raws: fc.Arbitrary<string>, ok: (value: unknown) => boolean): fc.Arbitrary<Member> =>
   raws.map((raw) => ({ name, raw, ok: ok(JSON.parse(raw)) }));
-const missing = (name: string, ok: boolean): fc.Arbitrary<Member | undefined> => fc.constant(ok ? undefined : { name, raw: '', ok: false });
-const maybe = (member: fc.Arbitrary<Member>): fc.Arbitrary<Member | undefined> => fc.option(member, { nil: undefined, freq: 2 });
+const missing = (name: string, ok: boolean): fc.Arbitrary<Member | undefined> =>
+  fc.constant(ok ? undefined : { name, raw: '', ok: false });
+const maybe = (member: fc.Arbitrary<Member>): fc.Arbitrary<Member | undefined> =>
+  fc.option(member, { nil: undefined, freq: 2 });
 /** Mostly `usual`, sometimes `unusual`: each member is hostile only now and then, so many tokens stay fully valid. */
 const mostly = <T>(usual: fc.Arbitrary<T>, unusual: fc.Arbitrary<T>, ratio = 15): fc.Arbitrary<T> =>
   fc.oneof({ weight: ratio, arbitrary: usual }, { weight: 1, arbitrary: unusual });
 
-const isFiniteDate = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_NUMERIC_DATE;
+const isFiniteDate = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_NUMERIC_DATE;
 const dateRaw = fc.oneof(
   fc.integer({ min: NOW - 200, max: NOW + 200 }).map(String),
   fc.integer({ min: 0, max: MAX_NUMERIC_DATE + 1000 }).map(String),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => json(d)),
-  fc.constantFrom('1e400', '-1e400', '9007199254740993', '1e308', '-0', '-1', '0.5', '1e-7', '"1750000300"', 'null', 'true', '[1]', '{}', String(MAX_NUMERIC_DATE), String(MAX_NUMERIC_DATE + 1)),
+  fc.constantFrom(
+    '1e400',
+    '-1e400',
+    '9007199254740993',
+    '1e308',
+    '-0',
+    '-1',
+    '0.5',
+    '1e-7',
+    '"1750000300"',
+    'null',
+    'true',
+    '[1]',
+    '{}',
+    String(MAX_NUMERIC_DATE),
+    String(MAX_NUMERIC_DATE + 1),
+  ),
 );
 const stringish = mostly<unknown>(
   fc.string({ unit: 'binary', maxLength: 40 }),
@@ -229,96 +355,219 @@ const goodDate = (min: number, max: number) => fc.integer({ min, max }).map(Stri
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
 const hostileValue = fc.oneof(
   { weight: 30, arbitrary: jsonValue.map((v) => json(v) ?? 'null') },
-  { weight: 4, arbitrary: fc.constantFrom('1e400', '-0', '123456789012345678901234567890', '1E-400', '{"polluted":true,"admin":true}', '{"__proto__":{"polluted":true}}') },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      '1e400',
+      '-0',
+      '123456789012345678901234567890',
+      '1E-400',
+      '{"polluted":true,"admin":true}',
+      '{"__proto__":{"polluted":true}}',
+    ),
+  },
   { weight: 3, arbitrary: nestedText },
   { weight: 1, arbitrary: fc.integer({ min: 100, max: 9000 }).map((n) => json('\u00e9'.repeat(n))) },
 );
 const extraName = (reserved: readonly string[]) =>
-  fc.oneof(fc.string({ unit: 'binary', maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'polluted', 'x5c')).filter((n) => !reserved.includes(n));
+  fc
+    .oneof(
+      fc.string({ unit: 'binary', maxLength: 10 }),
+      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'polluted', 'x5c'),
+    )
+    .filter((n) => !reserved.includes(n));
 
 const HEADER_RESERVED = ['alg', 'typ', 'kid', 'crit', 'b64', 'zip', 'cty'];
 const PAYLOAD_RESERVED = ['iss', 'aud', 'exp', 'nbf', 'iat', 'sub', 'client_id', 'jti', 'scope'];
 
 function headerMembers(alg: FuzzAlg): fc.Arbitrary<(Member | undefined)[]> {
-  const otherAlgs = ['none', 'NONE', 'ES384', 'RS256', 'PS256', alg.toLowerCase(), `${alg} `, '', ...FUZZ_ALGS.filter((a) => a !== alg)];
+  const otherAlgs = [
+    'none',
+    'NONE',
+    'ES384',
+    'RS256',
+    'PS256',
+    alg.toLowerCase(),
+    `${alg} `,
+    '',
+    ...FUZZ_ALGS.filter((a) => a !== alg),
+  ];
   const kidOk = (v: unknown) =>
-    alg === 'HS256' ? typeof v === 'string' && v.length >= 1 && v.length <= 256 && v !== KIDS.ES256 && v !== KIDS.EdDSA : v === KIDS[alg];
-  return fc.tuple(
-    mostly<Member | undefined>(
-      fc.constant({ name: 'alg', raw: json(alg), ok: true }),
-      fc.oneof(judged('alg', fc.oneof(fc.constantFrom(...otherAlgs), fc.integer(), fc.constant(null), fc.constant([alg])), () => false), missing('alg', false)),
-      25,
-    ),
-    maybe(
-      judged(
-        'typ',
-        mostly<unknown>(fc.constantFrom('at+jwt', 'JWT', 'application/at+jwt', 'AT+JWT'), fc.oneof(fc.constantFrom('id_token+jwt', 'dpop+jwt', '', 'application/', 'JWT '), fc.string({ maxLength: 8 }), fc.integer(), fc.constant(null))),
-        (v) => typeof v === 'string' && ['jwt', 'at+jwt'].includes(mediaType(v)),
-      ),
-    ),
-    maybe(
-      judged(
-        'kid',
+    alg === 'HS256'
+      ? typeof v === 'string' && v.length >= 1 && v.length <= 256 && v !== KIDS.ES256 && v !== KIDS.EdDSA
+      : v === KIDS[alg];
+  return fc
+    .tuple(
+      mostly<Member | undefined>(
+        fc.constant({ name: 'alg', raw: json(alg), ok: true }),
         fc.oneof(
-          { weight: 24, arbitrary: fc.constant(KIDS[alg]) },
-          // For HS256 most of these still reach the kid-less secret; for the others they name no key.
-          { weight: 2, arbitrary: fc.constantFrom('es', 'ed', '__proto__', 'constructor', '../../etc/passwd', '', "' OR 1=1--", '\u0000', '$(id)') },
-          { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
-          { weight: 1, arbitrary: fc.integer({ min: 200, max: 70000 }).map((n) => 'k'.repeat(n)) },
-          { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.constant(null), fc.constant({ $ne: null }), fc.array(fc.string({ maxLength: 3 }))) },
+          judged(
+            'alg',
+            fc.oneof(fc.constantFrom(...otherAlgs), fc.integer(), fc.constant(null), fc.constant([alg])),
+            () => false,
+          ),
+          missing('alg', false),
         ),
-        kidOk,
+        25,
       ),
-    ),
-    mostly<Member | undefined>(
-      fc.constant(undefined),
-      fc.oneof(
-        judged('crit', fc.constantFrom(['exp'], [], ['b64'], 'b64'), () => false),
-        judged('b64', fc.constantFrom(true, false, 'false'), () => false),
-        judged('zip', fc.constantFrom('DEF', ''), () => false),
-        judged('cty', fc.constantFrom('JWT', 'jwt', 'application/jwt', 'application/JWT', 5, null, 'application/json', 'text/plain'), (v) => typeof v === 'string' && v.toUpperCase() !== 'JWT' && v.toLowerCase() !== 'application/jwt'),
+      maybe(
+        judged(
+          'typ',
+          mostly<unknown>(
+            fc.constantFrom('at+jwt', 'JWT', 'application/at+jwt', 'AT+JWT'),
+            fc.oneof(
+              fc.constantFrom('id_token+jwt', 'dpop+jwt', '', 'application/', 'JWT '),
+              fc.string({ maxLength: 8 }),
+              fc.integer(),
+              fc.constant(null),
+            ),
+          ),
+          (v) => typeof v === 'string' && ['jwt', 'at+jwt'].includes(mediaType(v)),
+        ),
       ),
-    ),
-    maybe(
-      fc.oneof(
-        judged('jku', fc.constant('http://127.0.0.1:9/jwks.json'), () => true),
-        judged('x5u', fc.constant('http://127.0.0.1:9/cert.pem'), () => true),
-        judged('jwk', fc.constant({ kty: 'oct', k: 'AAAA' }), () => true),
-        judged('x5c', fc.constant(['MIIBIjANBgkq']), () => true),
+      maybe(
+        judged(
+          'kid',
+          fc.oneof(
+            { weight: 24, arbitrary: fc.constant(KIDS[alg]) },
+            // For HS256 most of these still reach the kid-less secret; for the others they name no key.
+            {
+              weight: 2,
+              arbitrary: fc.constantFrom(
+                'es',
+                'ed',
+                '__proto__',
+                'constructor',
+                '../../etc/passwd',
+                '',
+                "' OR 1=1--",
+                '\u0000',
+                '$(id)',
+              ),
+            },
+            { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
+            { weight: 1, arbitrary: fc.integer({ min: 200, max: 70000 }).map((n) => 'k'.repeat(n)) },
+            {
+              weight: 1,
+              arbitrary: fc.oneof(
+                fc.integer(),
+                fc.constant(null),
+                fc.constant({ $ne: null }),
+                fc.array(fc.string({ maxLength: 3 })),
+              ),
+            },
+          ),
+          kidOk,
+        ),
       ),
-    ),
-    fc.array(fc.record({ name: extraName(HEADER_RESERVED), raw: hostileValue, ok: fc.constant(true) }), { maxLength: 2 }),
-  ).map(([algMember, typ, kid, unsupported, ignored, extra]) => [algMember, typ, kid, unsupported, ignored, ...extra]);
+      mostly<Member | undefined>(
+        fc.constant(undefined),
+        fc.oneof(
+          judged('crit', fc.constantFrom(['exp'], [], ['b64'], 'b64'), () => false),
+          judged('b64', fc.constantFrom(true, false, 'false'), () => false),
+          judged('zip', fc.constantFrom('DEF', ''), () => false),
+          judged(
+            'cty',
+            fc.constantFrom(
+              'JWT',
+              'jwt',
+              'application/jwt',
+              'application/JWT',
+              5,
+              null,
+              'application/json',
+              'text/plain',
+            ),
+            (v) => typeof v === 'string' && v.toUpperCase() !== 'JWT' && v.toLowerCase() !== 'application/jwt',
+          ),
+        ),
+      ),
+      maybe(
+        fc.oneof(
+          judged('jku', fc.constant('http://127.0.0.1:9/jwks.json'), () => true),
+          judged('x5u', fc.constant('http://127.0.0.1:9/cert.pem'), () => true),
+          judged('jwk', fc.constant({ kty: 'oct', k: 'AAAA' }), () => true),
+          judged('x5c', fc.constant(['MIIBIjANBgkq']), () => true),
+        ),
+      ),
+      fc.array(fc.record({ name: extraName(HEADER_RESERVED), raw: hostileValue, ok: fc.constant(true) }), {
+        maxLength: 2,
+      }),
+    )
+    .map(([algMember, typ, kid, unsupported, ignored, extra]) => [algMember, typ, kid, unsupported, ignored, ...extra]);
 }
 
 function payloadMembers(): fc.Arbitrary<(Member | undefined)[]> {
-  const audOk = (v: unknown) => v === AUDIENCE || (Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string') && v.includes(AUDIENCE));
-  return fc.tuple(
-    mostly<Member | undefined>(
-      fc.constant({ name: 'iss', raw: json(ISSUER), ok: true }),
-      fc.oneof(judged('iss', fc.constantFrom(`${ISSUER}/`, ISSUER.toUpperCase(), 'https://evil.test', [ISSUER], null, 5, ''), () => false), missing('iss', false)),
-      25,
-    ),
-    mostly<Member | undefined>(
-      judged('aud', fc.oneof(fc.constant(AUDIENCE), fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }).map((a) => [...a, AUDIENCE])), audOk),
-      fc.oneof(
-        judged('aud', fc.oneof(fc.constantFrom('other', `${AUDIENCE}/`, AUDIENCE.toUpperCase(), [], null, 5), fc.array(fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.constant(null), fc.constant(AUDIENCE)), { maxLength: 3 })), audOk),
-        missing('aud', false),
+  const audOk = (v: unknown) =>
+    v === AUDIENCE ||
+    (Array.isArray(v) && v.length > 0 && v.every((a) => typeof a === 'string') && v.includes(AUDIENCE));
+  return fc
+    .tuple(
+      mostly<Member | undefined>(
+        fc.constant({ name: 'iss', raw: json(ISSUER), ok: true }),
+        fc.oneof(
+          judged(
+            'iss',
+            fc.constantFrom(`${ISSUER}/`, ISSUER.toUpperCase(), 'https://evil.test', [ISSUER], null, 5, ''),
+            () => false,
+          ),
+          missing('iss', false),
+        ),
+        25,
       ),
-    ),
-    mostly<Member | undefined>(
-      goodDate(NOW - SKEW + 1, NOW + 10_000_000).map((raw) => ({ name: 'exp', raw, ok: true })),
-      fc.oneof(rawJudged('exp', dateRaw, (v) => isFiniteDate(v) && v > NOW - SKEW), missing('exp', false)),
-      8,
-    ),
-    maybe(rawJudged('nbf', mostly(goodDate(0, NOW + SKEW), dateRaw, 8), (v) => isFiniteDate(v) && v <= NOW + SKEW)),
-    maybe(rawJudged('iat', mostly(goodDate(0, NOW + SKEW), dateRaw, 8), (v) => isFiniteDate(v) && v <= NOW + SKEW)),
-    maybe(judged('sub', stringish, (v) => typeof v === 'string')),
-    maybe(judged('client_id', stringish, (v) => typeof v === 'string')),
-    maybe(judged('jti', stringish, (v) => typeof v === 'string')),
-    maybe(judged('scope', stringish, (v) => typeof v === 'string')),
-    fc.array(fc.record({ name: extraName(PAYLOAD_RESERVED), raw: hostileValue, ok: fc.constant(true) }), { maxLength: 4 }),
-  ).map(([iss, aud, exp, nbf, iat, sub, clientId, jti, scope, extra]) => [iss, aud, exp, nbf, iat, sub, clientId, jti, scope, ...extra]);
+      mostly<Member | undefined>(
+        judged(
+          'aud',
+          fc.oneof(
+            fc.constant(AUDIENCE),
+            fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }).map((a) => [...a, AUDIENCE]),
+          ),
+          audOk,
+        ),
+        fc.oneof(
+          judged(
+            'aud',
+            fc.oneof(
+              fc.constantFrom('other', `${AUDIENCE}/`, AUDIENCE.toUpperCase(), [], null, 5),
+              fc.array(fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.constant(null), fc.constant(AUDIENCE)), {
+                maxLength: 3,
+              }),
+            ),
+            audOk,
+          ),
+          missing('aud', false),
+        ),
+      ),
+      mostly<Member | undefined>(
+        goodDate(NOW - SKEW + 1, NOW + 10_000_000).map((raw) => ({ name: 'exp', raw, ok: true })),
+        fc.oneof(
+          rawJudged('exp', dateRaw, (v) => isFiniteDate(v) && v > NOW - SKEW),
+          missing('exp', false),
+        ),
+        8,
+      ),
+      maybe(rawJudged('nbf', mostly(goodDate(0, NOW + SKEW), dateRaw, 8), (v) => isFiniteDate(v) && v <= NOW + SKEW)),
+      maybe(rawJudged('iat', mostly(goodDate(0, NOW + SKEW), dateRaw, 8), (v) => isFiniteDate(v) && v <= NOW + SKEW)),
+      maybe(judged('sub', stringish, (v) => typeof v === 'string')),
+      maybe(judged('client_id', stringish, (v) => typeof v === 'string')),
+      maybe(judged('jti', stringish, (v) => typeof v === 'string')),
+      maybe(judged('scope', stringish, (v) => typeof v === 'string')),
+      fc.array(fc.record({ name: extraName(PAYLOAD_RESERVED), raw: hostileValue, ok: fc.constant(true) }), {
+        maxLength: 4,
+      }),
+    )
+    .map(([iss, aud, exp, nbf, iat, sub, clientId, jti, scope, extra]) => [
+      iss,
+      aud,
+      exp,
+      nbf,
+      iat,
+      sub,
+      clientId,
+      jti,
+      scope,
+      ...extra,
+    ]);
 }
 
 interface JsonObjectText {
@@ -335,7 +584,10 @@ function objectText(members: fc.Arbitrary<(Member | undefined)[]>): fc.Arbitrary
     .map(([list, ws, duplicateOf, bom, shift]) => {
       const present = list.filter((m): m is Member => m !== undefined && m.raw !== '');
       // Occasionally rotate the members, so a member's position does not decide anything.
-      const ordered = present.length > 1 ? [...present.slice(shift % present.length), ...present.slice(0, shift % present.length)] : present;
+      const ordered =
+        present.length > 1
+          ? [...present.slice(shift % present.length), ...present.slice(0, shift % present.length)]
+          : present;
       const problems = list.filter((m): m is Member => m !== undefined && !m.ok).map((m) => m.name);
       const repeated = duplicateOf !== undefined && ordered.length > 0 ? [ordered[duplicateOf % ordered.length]] : [];
       const text = `{${ws}${[...ordered, ...repeated].map((m) => `${json(m.name)}${ws}:${ws}${m.raw}`).join(`,${ws}`)}${ws}}`;
@@ -355,7 +607,9 @@ interface HostileToken {
 
 const hostileToken: fc.Arbitrary<HostileToken> = fc
   .constantFrom(...FUZZ_ALGS)
-  .chain((alg) => fc.record({ alg: fc.constant(alg), header: objectText(headerMembers(alg)), payload: objectText(payloadMembers()) }));
+  .chain((alg) =>
+    fc.record({ alg: fc.constant(alg), header: objectText(headerMembers(alg)), payload: objectText(payloadMembers()) }),
+  );
 
 interface TokenEdit {
   readonly op: 'insert' | 'delete' | 'replace';
@@ -365,7 +619,14 @@ interface TokenEdit {
 
 const tokenEdits = fc.tuple(
   fc.nat({ max: FUZZ_ALGS.length - 1 }),
-  fc.array(fc.record({ op: fc.constantFrom<TokenEdit['op']>('insert', 'delete', 'replace'), at: fc.nat(), char: fc.oneof({ weight: 4, arbitrary: b64urlChar }, { weight: 1, arbitrary: tokenChar }) }), { minLength: 1, maxLength: 3 }),
+  fc.array(
+    fc.record({
+      op: fc.constantFrom<TokenEdit['op']>('insert', 'delete', 'replace'),
+      at: fc.nat(),
+      char: fc.oneof({ weight: 4, arbitrary: b64urlChar }, { weight: 1, arbitrary: tokenChar }),
+    }),
+    { minLength: 1, maxLength: 3 },
+  ),
 );
 
 function applyEdits(token: string, edits: readonly TokenEdit[]): string {
@@ -419,27 +680,38 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
         try {
           actual = { ok: true, value: parseStrictJson(text) };
         } catch (error) {
-          if (!(error instanceof StrictJsonError)) throw new FuzzFailure(`parseStrictJson threw ${describeThrown(error)}`);
+          if (!(error instanceof StrictJsonError))
+            throw new FuzzFailure(`parseStrictJson threw ${describeThrown(error)}`);
           actual = { ok: false, error };
         }
         stats.record(performance.now() - started, maxCallMs, 'parseStrictJson');
         checkNoPollution();
-        if (mustReject && actual.ok) throw new FuzzFailure('parseStrictJson accepted input that is invalid JSON, has a duplicate name, or nests too deep');
+        if (mustReject && actual.ok)
+          throw new FuzzFailure(
+            'parseStrictJson accepted input that is invalid JSON, has a duplicate name, or nests too deep',
+          );
         stats.count(actual.ok ? 'parsed' : 'rejected');
-        if (!mustReject && !actual.ok) throw new FuzzFailure(`parseStrictJson rejected JSON that JSON.parse accepts (${describeThrown(actual.error)})`);
-        if (expected.ok && actual.ok && !sameJson(actual.value, expected.value)) throw new FuzzFailure('parseStrictJson returned a different value than JSON.parse');
+        if (!mustReject && !actual.ok)
+          throw new FuzzFailure(
+            `parseStrictJson rejected JSON that JSON.parse accepts (${describeThrown(actual.error)})`,
+          );
+        if (expected.ok && actual.ok && !sameJson(actual.value, expected.value))
+          throw new FuzzFailure('parseStrictJson returned a different value than JSON.parse');
         return true;
       }) as unknown as fc.IRawProperty<never>,
   },
   {
     name: 'verify-arbitrary-strings',
-    property: 'verify and verifyCompactJws reject arbitrary strings with an AuthError (known code, status 400/401/403), in bounded time',
+    property:
+      'verify and verifyCompactJws reject arbitrary strings with an AuthError (known code, status 400/401/403), in bounded time',
     build: ({ env, stats, maxCallMs, probe }) =>
       fc.asyncProperty(
         fc.oneof(
           fc.string({ unit: 'binary', maxLength: 200 }),
           fc.string({ unit: tokenChar, maxLength: 160 }),
-          fc.array(fc.string({ unit: b64urlChar, maxLength: 60 }), { minLength: 1, maxLength: 7 }).map((parts) => parts.join('.')),
+          fc
+            .array(fc.string({ unit: b64urlChar, maxLength: 60 }), { minLength: 1, maxLength: 7 })
+            .map((parts) => parts.join('.')),
           fc.constantFrom('', '.', '..', '...', '....', 'a.b.c', 'Bearer a.b.c', 'e30.e30.e30', 'e30.e30.'),
         ),
         async (token) => {
@@ -465,7 +737,10 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
           const segments = parts.map((bytes) => b64u(bytes));
           if (header !== 'random') segments[0] = b64u(json({ alg: header === 'hs256' ? 'HS256' : 'ES256' }));
           const sign = signed && segments.length === 3;
-          if (sign) segments[2] = env.signers[header === 'es256' ? 'ES256' : 'HS256'](`${segments[0]}.${segments[1]}`).toString('base64url');
+          if (sign)
+            segments[2] = env.signers[header === 'es256' ? 'ES256' : 'HS256'](`${segments[0]}.${segments[1]}`).toString(
+              'base64url',
+            );
           // The JWS-level check holds only the ES256 key (HMAC secrets are not among its keys); a JWS needs a payload.
           const validJws = sign && header === 'es256' && segments[1].length > 0;
           await expectRejected(env, segments.join('.'), maxCallMs, stats, validJws);
@@ -488,9 +763,15 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
         checkNoPollution();
         stats.count(verified.ok ? 'accepted' : verified.error instanceof AuthError ? verified.error.code : 'other');
         if (verified.ok) {
-          if (problems.length > 0) throw new FuzzFailure(`verify accepted a ${alg} token with problems: ${problems.join(', ')}`);
+          if (problems.length > 0)
+            throw new FuzzFailure(`verify accepted a ${alg} token with problems: ${problems.join(', ')}`);
           const principal = verified.value;
-          if (principal.issuer !== ISSUER || Object.getPrototypeOf(principal) !== null || !Object.isFrozen(principal.claims) || Object.getPrototypeOf(principal.claims) !== null) {
+          if (
+            principal.issuer !== ISSUER ||
+            Object.getPrototypeOf(principal) !== null ||
+            !Object.isFrozen(principal.claims) ||
+            Object.getPrototypeOf(principal.claims) !== null
+          ) {
             throw new FuzzFailure('the principal is not a frozen null-prototype object of the configured issuer');
           }
           return true;
@@ -502,7 +783,8 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   },
   {
     name: 'verify-token-edits',
-    property: 'any edit of a valid token (insert, delete or replace up to 3 characters) is rejected: canonical base64url leaves no equivalent spelling',
+    property:
+      'any edit of a valid token (insert, delete or replace up to 3 characters) is rejected: canonical base64url leaves no equivalent spelling',
     build: ({ env, stats, maxCallMs, probe }) =>
       fc.asyncProperty(tokenEdits, async ([index, edits]) => {
         probe();
@@ -510,7 +792,8 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
         const token = applyEdits(original, edits);
         if (token === original) {
           const verified = await settle(() => env.verifier.verify(token), maxCallMs, 'verify', stats);
-          if (!verified.ok) throw new FuzzFailure(`verify rejected an unedited valid token with ${describeThrown(verified.error)}`);
+          if (!verified.ok)
+            throw new FuzzFailure(`verify rejected an unedited valid token with ${describeThrown(verified.error)}`);
           return true;
         }
         await expectRejected(env, token, maxCallMs, stats);
@@ -551,14 +834,29 @@ export interface FuzzTargetReport {
 export async function runFuzzTarget(target: FuzzTarget, options: FuzzRunOptions): Promise<FuzzTargetReport> {
   const stats = new CallStats();
   const started = performance.now();
-  const property = target.build({ env: fuzzEnvironment(), maxCallMs: options.maxCallMs ?? 5000, stats, probe: options.probe ?? (() => undefined) });
+  const property = target.build({
+    env: fuzzEnvironment(),
+    maxCallMs: options.maxCallMs ?? 5000,
+    stats,
+    probe: options.probe ?? (() => undefined),
+  });
   const details = await fc.check(property, {
     seed: options.seed,
     numRuns: options.numRuns ?? (options.timeLimitMs !== undefined ? Number.MAX_SAFE_INTEGER : 100),
     path: options.path,
     plugins: options.timeLimitMs !== undefined ? [fc.interruptAfterTimeLimit(options.timeLimitMs)] : [],
   });
-  const report = { target: target.name, seed: options.seed, runs: details.numRuns, ms: Math.round(performance.now() - started), slowestCallMs: Math.round(stats.maxMs), outcomes: stats.outcomes };
+  const report = {
+    target: target.name,
+    seed: options.seed,
+    runs: details.numRuns,
+    ms: Math.round(performance.now() - started),
+    slowestCallMs: Math.round(stats.maxMs),
+    outcomes: stats.outcomes,
+  };
   if (!details.failed) return report;
-  return { ...report, failure: { path: details.counterexamplePath ?? '', error: describeThrown(details.errorInstance) } };
+  return {
+    ...report,
+    failure: { path: details.counterexamplePath ?? '', error: describeThrown(details.errorInstance) },
+  };
 }

@@ -76,9 +76,23 @@ const FORBIDDEN: Expectation = { statuses: [403], error: 'insufficient_scope' };
 const OVERSIZED: Expectation = { statuses: [431, 413, 401], error: 'invalid_token' };
 
 const now = () => Math.floor(Date.now() / 1000);
-const claimsA = (ctx: Ctx, extra: Json = {}): Json => ({ iss: ctx.a.url, aud: AUDIENCE, sub: 'alice', iat: now(), exp: now() + 300, scope: 'orders:read', ...extra });
-const headerA = (ctx: Ctx, alg: ForgingAlg, extra: Json = {}): Json => ({ alg, typ: 'at+jwt', kid: ctx.a.keys[alg].kid, ...extra });
-const validA = (ctx: Ctx, alg: ForgingAlg = 'ES256', claims: Json = {}): string => ctx.a.forge(alg, headerA(ctx, alg), claimsA(ctx, claims));
+const claimsA = (ctx: Ctx, extra: Json = {}): Json => ({
+  iss: ctx.a.url,
+  aud: AUDIENCE,
+  sub: 'alice',
+  iat: now(),
+  exp: now() + 300,
+  scope: 'orders:read',
+  ...extra,
+});
+const headerA = (ctx: Ctx, alg: ForgingAlg, extra: Json = {}): Json => ({
+  alg,
+  typ: 'at+jwt',
+  kid: ctx.a.keys[alg].kid,
+  ...extra,
+});
+const validA = (ctx: Ctx, alg: ForgingAlg = 'ES256', claims: Json = {}): string =>
+  ctx.a.forge(alg, headerA(ctx, alg), claimsA(ctx, claims));
 const json = (value: unknown): string => JSON.stringify(value);
 /** The payload JSON with one member's value replaced by raw JSON text (or removed when `raw` is undefined). */
 const payloadWith = (ctx: Ctx, name: string, raw: string | undefined): string => {
@@ -90,7 +104,10 @@ const payloadWith = (ctx: Ctx, name: string, raw: string | undefined): string =>
   return b64u(json({ ...claims, [name]: '\u0000RAW\u0000' }).replace('"\\u0000RAW\\u0000"', raw));
 };
 const segments = (token: string): string[] => token.split('.');
-const withSegment = (token: string, index: number, value: string): string => segments(token).map((s, i) => (i === index ? value : s)).join('.');
+const withSegment = (token: string, index: number, value: string): string =>
+  segments(token)
+    .map((s, i) => (i === index ? value : s))
+    .join('.');
 const flipBit = (segment: string): string => {
   const bytes = Buffer.from(segment, 'base64url');
   bytes[bytes.length >> 1] ^= 0x10;
@@ -104,11 +121,16 @@ const nonCanonical = (segment: string): string => {
   return segment.slice(0, -1) + alphabet[alphabet.indexOf(segment[segment.length - 1]) | 1];
 };
 /** Every upper/lower-case spelling of "none". */
-const noneVariants = Array.from({ length: 16 }, (_, mask) => [...'none'].map((c, i) => (mask & (1 << i) ? c.toUpperCase() : c)).join(''));
+const noneVariants = Array.from({ length: 16 }, (_, mask) =>
+  [...'none'].map((c, i) => (mask & (1 << i) ? c.toUpperCase() : c)).join(''),
+);
 const CURVE_ORDERS: Readonly<Record<'ES256' | 'ES384' | 'ES512', [number, string]>> = {
   ES256: [32, 'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'],
   ES384: [48, 'ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973'],
-  ES512: [66, '01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409'],
+  ES512: [
+    66,
+    '01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409',
+  ],
 };
 const nested = (depth: number): string => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
 /** A payload segment whose base64url text satisfies `test` (found by varying a filler claim). */
@@ -157,7 +179,13 @@ const CASES: readonly AttackCase[] = [
           name: `${hs} keyed with the ${which.toUpperCase()} public key as ${form}`,
           path: '/orders',
           expect: UNAUTHORIZED,
-          token: (ctx: Ctx) => ctx.a.forge(hs, headerA(ctx, which === 'rsa' ? 'RS256' : 'ES256', { alg: hs }), claimsA(ctx), publicMaterial(ctx, which)[form]),
+          token: (ctx: Ctx) =>
+            ctx.a.forge(
+              hs,
+              headerA(ctx, which === 'rsa' ? 'RS256' : 'ES256', { alg: hs }),
+              claimsA(ctx),
+              publicMaterial(ctx, which)[form],
+            ),
         })),
     ),
   ),
@@ -166,7 +194,8 @@ const CASES: readonly AttackCase[] = [
     name: `HS256 keyed with the ${which.toUpperCase()} SPKI PEM, no kid`,
     path: '/orders',
     expect: UNAUTHORIZED,
-    token: (ctx: Ctx) => ctx.a.forge('HS256', { alg: 'HS256', typ: 'at+jwt' }, claimsA(ctx), publicMaterial(ctx, which)['SPKI PEM']),
+    token: (ctx: Ctx) =>
+      ctx.a.forge('HS256', { alg: 'HS256', typ: 'at+jwt' }, claimsA(ctx), publicMaterial(ctx, which)['SPKI PEM']),
   })),
   ...(['HS256', 'HS384', 'HS512'] as const).flatMap((hs) =>
     (['rsa', 'ec'] as const).flatMap((which) =>
@@ -189,16 +218,35 @@ const CASES: readonly AttackCase[] = [
   // Keys the token names: never dereferenced, never trusted.
   ...(['attacker kid', 'issuer kid'] as const).flatMap((kidOf) => {
     const kid = (ctx: Ctx) => (kidOf === 'attacker kid' ? 'attacker-key' : ctx.a.keys.ES256.kid);
-    const signed = (ctx: Ctx, extra: Json) => ctx.a.forge('ES256', { alg: 'ES256', typ: 'at+jwt', kid: kid(ctx), ...extra }, claimsA(ctx), ctx.attacker.privateKey);
+    const signed = (ctx: Ctx, extra: Json) =>
+      ctx.a.forge(
+        'ES256',
+        { alg: 'ES256', typ: 'at+jwt', kid: kid(ctx), ...extra },
+        claimsA(ctx),
+        ctx.attacker.privateKey,
+      );
     return [
-      { name: `embedded jwk (${kidOf})`, token: (ctx: Ctx) => signed(ctx, { jwk: { ...(ctx.attacker.publicKey.export({ format: 'jwk' }) as Json), kid: kid(ctx) } }) },
-      { name: `jku pointing at the canary (${kidOf})`, token: (ctx: Ctx) => signed(ctx, { jku: `${ctx.canary.url}/jwks.json` }) },
-      { name: `x5u pointing at the canary (${kidOf})`, token: (ctx: Ctx) => signed(ctx, { x5u: `${ctx.canary.url}/cert.pem` }) },
+      {
+        name: `embedded jwk (${kidOf})`,
+        token: (ctx: Ctx) =>
+          signed(ctx, { jwk: { ...(ctx.attacker.publicKey.export({ format: 'jwk' }) as Json), kid: kid(ctx) } }),
+      },
+      {
+        name: `jku pointing at the canary (${kidOf})`,
+        token: (ctx: Ctx) => signed(ctx, { jku: `${ctx.canary.url}/jwks.json` }),
+      },
+      {
+        name: `x5u pointing at the canary (${kidOf})`,
+        token: (ctx: Ctx) => signed(ctx, { x5u: `${ctx.canary.url}/cert.pem` }),
+      },
       {
         name: `self-signed x5c with x5t#S256 (${kidOf})`,
         token: (ctx: Ctx) => {
           const der = certDer(ctx.certs.attacker);
-          return signed(ctx, { x5c: [der], 'x5t#S256': createHash('sha256').update(Buffer.from(der, 'base64')).digest('base64url') });
+          return signed(ctx, {
+            x5c: [der],
+            'x5t#S256': createHash('sha256').update(Buffer.from(der, 'base64')).digest('base64url'),
+          });
         },
       },
     ].map((c) => ({ ...c, group: 'keys named by the token', path: '/orders', expect: UNAUTHORIZED }));
@@ -208,7 +256,13 @@ const CASES: readonly AttackCase[] = [
     name: 'self-signed x5c and no kid',
     path: '/orders',
     expect: UNAUTHORIZED,
-    token: (ctx: Ctx) => ctx.a.forge('ES256', { alg: 'ES256', typ: 'at+jwt', x5c: [certDer(ctx.certs.attacker)] }, claimsA(ctx), ctx.attacker.privateKey),
+    token: (ctx: Ctx) =>
+      ctx.a.forge(
+        'ES256',
+        { alg: 'ES256', typ: 'at+jwt', x5c: [certDer(ctx.certs.attacker)] },
+        claimsA(ctx),
+        ctx.attacker.privateKey,
+      ),
   },
   // kid as an injection vector, signed with the issuer's real key so that only the kid is wrong.
   ...(
@@ -230,7 +284,12 @@ const CASES: readonly AttackCase[] = [
     name: `kid as ${what}`,
     path: '/orders',
     expect: UNAUTHORIZED,
-    token: (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256', { kid: kid === 'CANARY' ? `${ctx.canary.url}/keys/1` : kid }), claimsA(ctx)),
+    token: (ctx: Ctx) =>
+      ctx.a.forge(
+        'ES256',
+        headerA(ctx, 'ES256', { kid: kid === 'CANARY' ? `${ctx.canary.url}/keys/1` : kid }),
+        claimsA(ctx),
+      ),
   })),
   {
     group: 'kid',
@@ -251,7 +310,8 @@ const CASES: readonly AttackCase[] = [
       name: `${alg} with ${what as string}`,
       path: '/orders',
       expect: UNAUTHORIZED,
-      token: (ctx: Ctx) => `${b64u(headerA(ctx, alg))}.${b64u(claimsA(ctx))}.${(signature as Buffer).toString('base64url')}`,
+      token: (ctx: Ctx) =>
+        `${b64u(headerA(ctx, alg))}.${b64u(claimsA(ctx))}.${(signature as Buffer).toString('base64url')}`,
     }));
   }),
   // Damaged signatures and tampered payloads.
@@ -270,45 +330,157 @@ const CASES: readonly AttackCase[] = [
   ),
   ...[
     ['payload swapped for sub admin', (ctx: Ctx) => withSegment(validA(ctx), 1, b64u(claimsA(ctx, { sub: 'admin' })))],
-    ['payload swapped for more scope', (ctx: Ctx) => withSegment(validA(ctx, 'ES256', { scope: 'orders:read' }), 1, b64u(claimsA(ctx, { scope: ADMIN_SCOPE })))],
+    [
+      'payload swapped for more scope',
+      (ctx: Ctx) =>
+        withSegment(validA(ctx, 'ES256', { scope: 'orders:read' }), 1, b64u(claimsA(ctx, { scope: ADMIN_SCOPE }))),
+    ],
     ['payload bit-flipped', (ctx: Ctx) => withSegment(validA(ctx), 1, flipBit(segments(validA(ctx))[1]))],
-  ].map(([name, token]) => ({ group: 'tampered payload', name: name as string, path: '/orders', expect: UNAUTHORIZED, token: token as (ctx: Ctx) => string })),
+  ].map(([name, token]) => ({
+    group: 'tampered payload',
+    name: name as string,
+    path: '/orders',
+    expect: UNAUTHORIZED,
+    token: token as (ctx: Ctx) => string,
+  })),
   // Duplicate members (JSON.parse would keep the last one), validly signed.
   ...[
-    ['header {"alg":"none","alg":"ES256"}', (ctx: Ctx) => ctx.a.forge('ES256', b64u(json(headerA(ctx, 'ES256')).replace('{', '{"alg":"none",')), claimsA(ctx))],
-    ['header kid twice', (ctx: Ctx) => ctx.a.forge('ES256', b64u(json(headerA(ctx, 'ES256')).replace('{', '{"kid":"attacker-key",')), claimsA(ctx))],
-    ['header kid spelled with an escape', (ctx: Ctx) => ctx.a.forge('ES256', b64u(json(headerA(ctx, 'ES256')).replace('{', '{"\\u006bid":"attacker-key",')), claimsA(ctx))],
-    ['payload iss twice', (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256'), b64u(json(claimsA(ctx)).replace('{', '{"iss":"https://evil.test",')))],
-    ['payload exp twice (past, then future)', (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256'), b64u(json(claimsA(ctx)).replace('{', `{"exp":${now() - 3600},`)))],
-    ['payload sub twice', (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256'), b64u(json(claimsA(ctx)).replace(/}$/, ',"sub":"admin"}')))],
-  ].map(([name, token]) => ({ group: 'duplicate members', name: name as string, path: '/orders', expect: UNAUTHORIZED, token: token as (ctx: Ctx) => string })),
+    [
+      'header {"alg":"none","alg":"ES256"}',
+      (ctx: Ctx) =>
+        ctx.a.forge('ES256', b64u(json(headerA(ctx, 'ES256')).replace('{', '{"alg":"none",')), claimsA(ctx)),
+    ],
+    [
+      'header kid twice',
+      (ctx: Ctx) =>
+        ctx.a.forge('ES256', b64u(json(headerA(ctx, 'ES256')).replace('{', '{"kid":"attacker-key",')), claimsA(ctx)),
+    ],
+    [
+      'header kid spelled with an escape',
+      (ctx: Ctx) =>
+        ctx.a.forge(
+          'ES256',
+          b64u(json(headerA(ctx, 'ES256')).replace('{', '{"\\u006bid":"attacker-key",')),
+          claimsA(ctx),
+        ),
+    ],
+    [
+      'payload iss twice',
+      (ctx: Ctx) =>
+        ctx.a.forge(
+          'ES256',
+          headerA(ctx, 'ES256'),
+          b64u(json(claimsA(ctx)).replace('{', '{"iss":"https://evil.test",')),
+        ),
+    ],
+    [
+      'payload exp twice (past, then future)',
+      (ctx: Ctx) =>
+        ctx.a.forge('ES256', headerA(ctx, 'ES256'), b64u(json(claimsA(ctx)).replace('{', `{"exp":${now() - 3600},`))),
+    ],
+    [
+      'payload sub twice',
+      (ctx: Ctx) =>
+        ctx.a.forge('ES256', headerA(ctx, 'ES256'), b64u(json(claimsA(ctx)).replace(/}$/, ',"sub":"admin"}'))),
+    ],
+  ].map(([name, token]) => ({
+    group: 'duplicate members',
+    name: name as string,
+    path: '/orders',
+    expect: UNAUTHORIZED,
+    token: token as (ctx: Ctx) => string,
+  })),
   // Base64url spelling: same bytes, other text.
   ...[
-    ['non-canonical signature (unused bits set)', (ctx: Ctx) => withSegment(validA(ctx), 2, nonCanonical(segments(validA(ctx))[2]))],
-    ['non-canonical header, re-signed', (ctx: Ctx) => ctx.a.forge('ES256', nonCanonical(b64u(headerA(ctx, 'ES256', { x: 'a' }))), claimsA(ctx))],
-    ['whitespace inside the signature', (ctx: Ctx) => withSegment(validA(ctx), 2, `${segments(validA(ctx))[2].slice(0, 20)} ${segments(validA(ctx))[2].slice(20)}`)],
-    ['tab inside the payload, re-signed', (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256'), `${b64u(claimsA(ctx)).slice(0, 10)}\t${b64u(claimsA(ctx)).slice(10)}`)],
+    [
+      'non-canonical signature (unused bits set)',
+      (ctx: Ctx) => withSegment(validA(ctx), 2, nonCanonical(segments(validA(ctx))[2])),
+    ],
+    [
+      'non-canonical header, re-signed',
+      (ctx: Ctx) => ctx.a.forge('ES256', nonCanonical(b64u(headerA(ctx, 'ES256', { x: 'a' }))), claimsA(ctx)),
+    ],
+    [
+      'whitespace inside the signature',
+      (ctx: Ctx) =>
+        withSegment(validA(ctx), 2, `${segments(validA(ctx))[2].slice(0, 20)} ${segments(validA(ctx))[2].slice(20)}`),
+    ],
+    [
+      'tab inside the payload, re-signed',
+      (ctx: Ctx) =>
+        ctx.a.forge(
+          'ES256',
+          headerA(ctx, 'ES256'),
+          `${b64u(claimsA(ctx)).slice(0, 10)}\t${b64u(claimsA(ctx)).slice(10)}`,
+        ),
+    ],
     ['"=" padding on the signature', (ctx: Ctx) => `${validA(ctx)}==`],
-    ['"=" padding on the payload, re-signed', (ctx: Ctx) => {
-      const segment = payloadSegmentWhere(ctx, (s) => s.length % 4 === 2);
-      return ctx.a.forge('ES256', headerA(ctx, 'ES256'), `${segment}==`);
-    }],
-    ['standard base64 alphabet in the payload, re-signed', (ctx: Ctx) => {
-      const segment = payloadSegmentWhere(ctx, (s) => /[-_]/.test(s));
-      return ctx.a.forge('ES256', headerA(ctx, 'ES256'), segment.replace(/-/g, '+').replace(/_/g, '/'));
-    }],
-    ['standard base64 alphabet in the signature', (ctx: Ctx) => {
-      let token = validA(ctx);
-      while (!/[-_]/.test(segments(token)[2])) token = validA(ctx);
-      return withSegment(token, 2, segments(token)[2].replace(/-/g, '+').replace(/_/g, '/'));
-    }],
-  ].map(([name, token]) => ({ group: 'base64url spelling', name: name as string, path: '/orders', expect: UNAUTHORIZED, token: token as (ctx: Ctx) => string })),
+    [
+      '"=" padding on the payload, re-signed',
+      (ctx: Ctx) => {
+        const segment = payloadSegmentWhere(ctx, (s) => s.length % 4 === 2);
+        return ctx.a.forge('ES256', headerA(ctx, 'ES256'), `${segment}==`);
+      },
+    ],
+    [
+      'standard base64 alphabet in the payload, re-signed',
+      (ctx: Ctx) => {
+        const segment = payloadSegmentWhere(ctx, (s) => /[-_]/.test(s));
+        return ctx.a.forge('ES256', headerA(ctx, 'ES256'), segment.replace(/-/g, '+').replace(/_/g, '/'));
+      },
+    ],
+    [
+      'standard base64 alphabet in the signature',
+      (ctx: Ctx) => {
+        let token = validA(ctx);
+        while (!/[-_]/.test(segments(token)[2])) token = validA(ctx);
+        return withSegment(token, 2, segments(token)[2].replace(/-/g, '+').replace(/_/g, '/'));
+      },
+    ],
+  ].map(([name, token]) => ({
+    group: 'base64url spelling',
+    name: name as string,
+    path: '/orders',
+    expect: UNAUTHORIZED,
+    token: token as (ctx: Ctx) => string,
+  })),
   // Size and depth.
-  { group: 'size and depth', name: 'a 1 MiB token', path: '/orders', expect: OVERSIZED, token: (ctx: Ctx) => validA(ctx, 'ES256', { pad: 'x'.repeat(786_432) }) },
-  { group: 'size and depth', name: 'a 9 KiB token (over maxTokenLength, under the header limit)', path: '/orders', expect: UNAUTHORIZED, token: (ctx: Ctx) => validA(ctx, 'ES256', { pad: 'x'.repeat(6800) }) },
-  { group: 'size and depth', name: 'payload nested 1000 deep', path: '/orders', expect: UNAUTHORIZED, token: (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256'), payloadWith(ctx, 'ctx', nested(1000))) },
-  { group: 'size and depth', name: 'payload nested 21 deep', path: '/orders', expect: UNAUTHORIZED, token: (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256'), payloadWith(ctx, 'ctx', nested(20))) },
-  { group: 'size and depth', name: 'header nested 21 deep', path: '/orders', expect: UNAUTHORIZED, token: (ctx: Ctx) => ctx.a.forge('ES256', b64u(json(headerA(ctx, 'ES256')).replace('{', `{"x":${nested(20)},`)), claimsA(ctx)) },
+  {
+    group: 'size and depth',
+    name: 'a 1 MiB token',
+    path: '/orders',
+    expect: OVERSIZED,
+    token: (ctx: Ctx) => validA(ctx, 'ES256', { pad: 'x'.repeat(786_432) }),
+  },
+  {
+    group: 'size and depth',
+    name: 'a 9 KiB token (over maxTokenLength, under the header limit)',
+    path: '/orders',
+    expect: UNAUTHORIZED,
+    token: (ctx: Ctx) => validA(ctx, 'ES256', { pad: 'x'.repeat(6800) }),
+  },
+  {
+    group: 'size and depth',
+    name: 'payload nested 1000 deep',
+    path: '/orders',
+    expect: UNAUTHORIZED,
+    token: (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256'), payloadWith(ctx, 'ctx', nested(1000))),
+  },
+  {
+    group: 'size and depth',
+    name: 'payload nested 21 deep',
+    path: '/orders',
+    expect: UNAUTHORIZED,
+    token: (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256'), payloadWith(ctx, 'ctx', nested(20))),
+  },
+  {
+    group: 'size and depth',
+    name: 'header nested 21 deep',
+    path: '/orders',
+    expect: UNAUTHORIZED,
+    token: (ctx: Ctx) =>
+      ctx.a.forge('ES256', b64u(json(headerA(ctx, 'ES256')).replace('{', `{"x":${nested(20)},`)), claimsA(ctx)),
+  },
   // JOSE features that are refused.
   ...[
     ['crit ["exp"]', { crit: ['exp'], exp: 1 }],
@@ -336,9 +508,22 @@ const CASES: readonly AttackCase[] = [
     name: 'a 5-part (JWE-shaped) token',
     path: '/orders',
     expect: UNAUTHORIZED,
-    token: (ctx: Ctx) => [b64u({ alg: 'RSA-OAEP', enc: 'A256GCM', kid: ctx.a.keys.RS256.kid }), 'AAAA', 'AAAAAAAAAAAAAAAA', b64u(claimsA(ctx)), 'AAAAAAAAAAAAAAAAAAAAAA'].join('.'),
+    token: (ctx: Ctx) =>
+      [
+        b64u({ alg: 'RSA-OAEP', enc: 'A256GCM', kid: ctx.a.keys.RS256.kid }),
+        'AAAA',
+        'AAAAAAAAAAAAAAAA',
+        b64u(claimsA(ctx)),
+        'AAAAAAAAAAAAAAAAAAAAAA',
+      ].join('.'),
   },
-  { group: 'refused JOSE features', name: 'a 4-part token', path: '/orders', expect: UNAUTHORIZED, token: (ctx: Ctx) => `${validA(ctx)}.${segments(validA(ctx))[2]}` },
+  {
+    group: 'refused JOSE features',
+    name: 'a 4-part token',
+    path: '/orders',
+    expect: UNAUTHORIZED,
+    token: (ctx: Ctx) => `${validA(ctx)}.${segments(validA(ctx))[2]}`,
+  },
   // Registered time claims of the wrong type or range.
   ...(
     [
@@ -423,7 +608,8 @@ const CASES: readonly AttackCase[] = [
     name: "issuer A's key naming issuer B (B's kid)",
     path: '/orders',
     expect: UNAUTHORIZED,
-    token: (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256', { kid: ctx.b.kid('ES256') }), claimsA(ctx, { iss: ctx.b.issuerUrl })),
+    token: (ctx: Ctx) =>
+      ctx.a.forge('ES256', headerA(ctx, 'ES256', { kid: ctx.b.kid('ES256') }), claimsA(ctx, { iss: ctx.b.issuerUrl })),
   },
   // Scope games against a route that requires orders:admin.
   ...(
@@ -472,25 +658,39 @@ interface Reply {
 /** A plain request on 127.0.0.1 (supertest would refuse some header values, and Node answers 431 to huge ones). */
 function send(port: number, path: string, authorization?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET', headers: authorization === undefined ? {} : { Authorization: authorization } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'GET',
+        headers: authorization === undefined ? {} : { Authorization: authorization },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
 }
 
-const challengeError = (reply: Reply): string | undefined => /\berror="([^"]*)"/.exec(String(reply.headers['www-authenticate'] ?? ''))?.[1];
+const challengeError = (reply: Reply): string | undefined =>
+  /\berror="([^"]*)"/.exec(String(reply.headers['www-authenticate'] ?? ''))?.[1];
 
 function selfSignedCertificate(dir: string, name: string, privateKey: KeyObject): string {
   const keyPath = join(dir, `${name}.key`);
   const certPath = join(dir, `${name}.crt`);
   // The private key lives in a private temp directory only for the openssl call.
   writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  execFileSync(OPENSSL, ['req', '-x509', '-new', '-key', keyPath, '-subj', `/CN=${name}`, '-days', '1', '-batch', '-out', certPath], { stdio: 'pipe' });
+  execFileSync(
+    OPENSSL,
+    ['req', '-x509', '-new', '-key', keyPath, '-subj', `/CN=${name}`, '-days', '1', '-batch', '-out', certPath],
+    { stdio: 'pipe' },
+  );
   rmSync(keyPath);
   return readFileSync(certPath, 'utf8');
 }
@@ -523,14 +723,23 @@ describe('attack corpus over HTTP (Express, global JwtAuthGuard, JWKS on 127.0.0
       imports: [
         JwtAuthModule.forRoot({
           issuers: [
-            { issuer: ctx.a.url, audience: AUDIENCE, algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'], jwksUri: ctx.a.jwksUri, allowInsecureHttp: true },
+            {
+              issuer: ctx.a.url,
+              audience: AUDIENCE,
+              algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+              jwksUri: ctx.a.jwksUri,
+              allowInsecureHttp: true,
+            },
             ctx.b.issuerOptions('jwks'),
             {
               issuer: ISSUER_C,
               audience: AUDIENCE,
               algorithms: ['RS256', 'ES256', 'HS256', 'HS384', 'HS512'],
               // The RSA key has no alg of its own: its type alone must keep it away from HMAC.
-              keys: [{ key: ctx.a.keys.RS256.publicKey, kid: C_KIDS.rsa }, { key: ctx.a.keys.ES256.publicKey, kid: C_KIDS.ec, alg: 'ES256' }],
+              keys: [
+                { key: ctx.a.keys.RS256.publicKey, kid: C_KIDS.rsa },
+                { key: ctx.a.keys.ES256.publicKey, kid: C_KIDS.ec, alg: 'ES256' },
+              ],
               secret: SECRET_C,
             },
           ],
@@ -554,15 +763,28 @@ describe('attack corpus over HTTP (Express, global JwtAuthGuard, JWKS on 127.0.0
     it('serves valid tokens of both issuers and the admin scope', async () => {
       for (const alg of ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const) {
         const reply = await send(port, '/orders', `Bearer ${validA(ctx, alg)}`);
-        expect({ alg, status: reply.status, body: reply.body }).toEqual({ alg, status: 200, body: json({ sub: 'alice' }) });
+        expect({ alg, status: reply.status, body: reply.body }).toEqual({
+          alg,
+          status: 200,
+          body: json({ sub: 'alice' }),
+        });
       }
-      expect((await send(port, '/orders', `Bearer ${ctx.b.sign({ sub: 'bob' }, { alg: 'ES256' })}`)).body).toBe(json({ sub: 'bob' }));
-      expect((await send(port, '/orders/admin', `Bearer ${validA(ctx, 'ES256', { scope: `orders:read ${ADMIN_SCOPE}` })}`)).status).toBe(200);
+      expect((await send(port, '/orders', `Bearer ${ctx.b.sign({ sub: 'bob' }, { alg: 'ES256' })}`)).body).toBe(
+        json({ sub: 'bob' }),
+      );
+      expect(
+        (await send(port, '/orders/admin', `Bearer ${validA(ctx, 'ES256', { scope: `orders:read ${ADMIN_SCOPE}` })}`))
+          .status,
+      ).toBe(200);
       for (const alg of ['HS256', 'HS384', 'HS512'] as const) {
         const token = ctx.a.forge(alg, { alg, typ: 'at+jwt' }, claimsA(ctx, { iss: ISSUER_C }), SECRET_C);
         expect({ alg, status: (await send(port, '/orders', `Bearer ${token}`)).status }).toEqual({ alg, status: 200 });
       }
-      const rsC = ctx.a.forge('RS256', { alg: 'RS256', typ: 'at+jwt', kid: C_KIDS.rsa }, claimsA(ctx, { iss: ISSUER_C }));
+      const rsC = ctx.a.forge(
+        'RS256',
+        { alg: 'RS256', typ: 'at+jwt', kid: C_KIDS.rsa },
+        claimsA(ctx, { iss: ISSUER_C }),
+      );
       expect((await send(port, '/orders', `Bearer ${rsC}`)).status).toBe(200);
       expect((await send(port, '/health')).status).toBe(200);
       jwksHitsBeforeCorpus = ctx.a.hits;
@@ -581,7 +803,8 @@ describe('attack corpus over HTTP (Express, global JwtAuthGuard, JWKS on 127.0.0
     expect(attack.expect.statuses).toContain(reply.status);
     if (reply.status === 401 || reply.status === 403) {
       expect(challengeError(reply)).toBe(attack.expect.error);
-      if (attack.expect.error === 'insufficient_scope') expect(reply.headers['www-authenticate']).toContain(`scope="${ADMIN_SCOPE}"`);
+      if (attack.expect.error === 'insufficient_scope')
+        expect(reply.headers['www-authenticate']).toContain(`scope="${ADMIN_SCOPE}"`);
     }
     // Never echo the token, nor any of its segments.
     for (const part of token.split('.').filter((s) => s.length >= 16)) expect(reply.body.includes(part)).toBe(false);
@@ -593,6 +816,8 @@ describe('attack corpus over HTTP (Express, global JwtAuthGuard, JWKS on 127.0.0
     expect(ctx.canary.hits).toBe(0);
     // Unknown kids may trigger at most one refetch per cooldown (SECURITY.md), not one per request.
     expect(ctx.a.hits - jwksHitsBeforeCorpus).toBeLessThanOrEqual(2);
-    console.log(`Attack corpus: ${CASES.length} cases in ${new Set(CASES.map((c) => c.group)).size} groups; JWKS fetches during the corpus: ${ctx.a.hits - jwksHitsBeforeCorpus}; canary hits: ${ctx.canary.hits}`);
+    console.log(
+      `Attack corpus: ${CASES.length} cases in ${new Set(CASES.map((c) => c.group)).size} groups; JWKS fetches during the corpus: ${ctx.a.hits - jwksHitsBeforeCorpus}; canary hits: ${ctx.canary.hits}`,
+    );
   });
 });

@@ -2,7 +2,14 @@ import { Controller, Get, type INestApplication, type LoggerService } from '@nes
 import { Test } from '@nestjs/testing';
 import { JwksClient } from 'jwks-rsa';
 import request from 'supertest';
-import { AccessTokenVerifier, CurrentUser, JwksRsaKeySource, JwtAuthModule, type JwtAuthModuleOptions, type KeySource } from '../src';
+import {
+  AccessTokenVerifier,
+  CurrentUser,
+  JwksRsaKeySource,
+  JwtAuthModule,
+  type JwtAuthModuleOptions,
+  type KeySource,
+} from '../src';
 import { TestIssuer } from '../src/testing';
 
 jest.setTimeout(30_000);
@@ -53,35 +60,53 @@ describe('boot-time validation', () => {
   });
 
   it('refuses to boot without an audience, naming the option', async () => {
-    const compile = Test.createTestingModule({ imports: [JwtAuthModule.forRoot({ issuer: 'https://id.example.com', audience: [] })] }).compile();
+    const compile = Test.createTestingModule({
+      imports: [JwtAuthModule.forRoot({ issuer: 'https://id.example.com', audience: [] })],
+    }).compile();
     await expect(compile).rejects.toThrow(/issuers\[0\]\.audience/);
   });
 
   it('refuses to boot without any issuer', async () => {
-    await expect(Test.createTestingModule({ imports: [JwtAuthModule.forRoot({})] }).compile()).rejects.toThrow(/Invalid option issuer: no issuer is configured/);
+    await expect(Test.createTestingModule({ imports: [JwtAuthModule.forRoot({})] }).compile()).rejects.toThrow(
+      /Invalid option issuer: no issuer is configured/,
+    );
   });
 
   it('refuses to boot with both the shorthand and issuers', async () => {
     const options = { ...issuer.issuerOptions('static'), issuers: [issuer.issuerOptions('static')] };
-    await expect(Test.createTestingModule({ imports: [JwtAuthModule.forRoot(options)] }).compile()).rejects.toThrow(/Invalid option issuers/);
+    await expect(Test.createTestingModule({ imports: [JwtAuthModule.forRoot(options)] }).compile()).rejects.toThrow(
+      /Invalid option issuers/,
+    );
   });
 
   it('refuses plain-http JWKS URLs unless allowed', async () => {
     const compile = Test.createTestingModule({
-      imports: [JwtAuthModule.forRoot({ issuer: 'https://id.example.com', audience: 'api', jwksUri: 'http://id.example.com/jwks' })],
+      imports: [
+        JwtAuthModule.forRoot({
+          issuer: 'https://id.example.com',
+          audience: 'api',
+          jwksUri: 'http://id.example.com/jwks',
+        }),
+      ],
     }).compile();
     await expect(compile).rejects.toThrow(/jwksUri/);
   });
 
   it('refuses globalGuard returned from an async factory (it could not take effect)', async () => {
     const compile = Test.createTestingModule({
-      imports: [JwtAuthModule.forRootAsync({ useFactory: () => ({ ...issuer.issuerOptions('static'), globalGuard: true }) as JwtAuthModuleOptions })],
+      imports: [
+        JwtAuthModule.forRootAsync({
+          useFactory: () => ({ ...issuer.issuerOptions('static'), globalGuard: true }) as JwtAuthModuleOptions,
+        }),
+      ],
     }).compile();
     await expect(compile).rejects.toThrow(/Invalid option globalGuard/);
   });
 
   it('refuses a realm that would break the challenge header', async () => {
-    const compile = Test.createTestingModule({ imports: [JwtAuthModule.forRoot({ ...issuer.issuerOptions('static'), realm: 'a"b' })] }).compile();
+    const compile = Test.createTestingModule({
+      imports: [JwtAuthModule.forRoot({ ...issuer.issuerOptions('static'), realm: 'a"b' })],
+    }).compile();
     await expect(compile).rejects.toThrow(/Invalid option realm/);
   });
 });
@@ -92,16 +117,26 @@ describe('key sources at run time', () => {
     await issuer.start();
     issuer.setAvailable(false);
     const logger = new RecordingLogger();
-    const app = await boot({ ...issuer.issuerOptions('jwks'), logger, fetch: { backoffInitialMs: 20, backoffMaxMs: 50, cooldownMs: 20 } });
+    const app = await boot({
+      ...issuer.issuerOptions('jwks'),
+      logger,
+      fetch: { backoffInitialMs: 20, backoffMaxMs: 50, cooldownMs: 20 },
+    });
     try {
       const token = issuer.sign({ sub: 'early' });
       await eventually(async () => issuer.hits.jwks > 0);
-      const refused = await request(app.getHttpServer()).get('/whoami').set('Authorization', `Bearer ${token}`).expect(401);
+      const refused = await request(app.getHttpServer())
+        .get('/whoami')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(401);
       expect(refused.body.error).toBe('keys_unavailable');
       expect(logger.lines).toContainEqual({ level: 'error', message: expect.stringContaining(issuer.issuerUrl) });
 
       issuer.setAvailable(true);
-      await eventually(async () => (await request(app.getHttpServer()).get('/whoami').set('Authorization', `Bearer ${token}`)).status === 200);
+      await eventually(
+        async () =>
+          (await request(app.getHttpServer()).get('/whoami').set('Authorization', `Bearer ${token}`)).status === 200,
+      );
       expect(logger.lines).toContainEqual({ level: 'log', message: expect.stringContaining('available again') });
       expect(app.get(AccessTokenVerifier).getKeySourceStates()[issuer.issuerUrl].status).toBe('fresh');
     } finally {
@@ -135,7 +170,10 @@ describe('key sources at run time', () => {
     const source = issuer.keySource();
     const closable: KeySource = { ...source, close: jest.fn() };
     const app = await boot({ ...issuer.issuerOptions('key-source'), keySource: closable });
-    await request(app.getHttpServer()).get('/whoami').set('Authorization', `Bearer ${issuer.sign({ sub: 'k' })}`).expect(200);
+    await request(app.getHttpServer())
+      .get('/whoami')
+      .set('Authorization', `Bearer ${issuer.sign({ sub: 'k' })}`)
+      .expect(200);
     expect(issuer.hits.keySource).toBe(1);
     await app.close();
     expect(closable.close).toHaveBeenCalledTimes(1);
@@ -153,13 +191,21 @@ describe('key sources at run time', () => {
     try {
       const server = app.getHttpServer();
       for (const alg of ['RS256', 'ES256'] as const) {
-        await request(server).get('/whoami').set('Authorization', `Bearer ${issuer.sign({ sub: alg }, { alg })}`).expect(200, { sub: alg });
+        await request(server)
+          .get('/whoami')
+          .set('Authorization', `Bearer ${issuer.sign({ sub: alg }, { alg })}`)
+          .expect(200, { sub: alg });
       }
       const unknownKid = issuer.sign({}, { alg: 'RS256', kid: 'no-such-kid' });
-      expect((await request(server).get('/whoami').set('Authorization', `Bearer ${unknownKid}`).expect(401)).body.error).toBe('key_not_found');
+      expect(
+        (await request(server).get('/whoami').set('Authorization', `Bearer ${unknownKid}`).expect(401)).body.error,
+      ).toBe('key_not_found');
       issuer.setAvailable(false);
       const stranger = await TestIssuer.create({ algorithms: ['RS256'], issuer: issuer.issuerUrl });
-      const res = await request(server).get('/whoami').set('Authorization', `Bearer ${stranger.sign({}, { alg: 'RS256' })}`).expect(401);
+      const res = await request(server)
+        .get('/whoami')
+        .set('Authorization', `Bearer ${stranger.sign({}, { alg: 'RS256' })}`)
+        .expect(401);
       expect(res.body.error).toBe('keys_unavailable');
     } finally {
       await app.close();
@@ -178,11 +224,18 @@ describe('key sources at run time', () => {
         issuer.sign({}, { kid: 'unknown-kid' }),
         `${issuer.sign({}).slice(0, -4)}AAAA`,
       ];
-      for (const token of tokens) await request(app.getHttpServer()).get('/whoami').set('Authorization', `Bearer ${token}`).expect(401);
+      for (const token of tokens)
+        await request(app.getHttpServer()).get('/whoami').set('Authorization', `Bearer ${token}`).expect(401);
       const debug = logger.lines.filter((line) => line.level === 'debug').map((line) => line.message);
-      expect(debug).toEqual(expect.arrayContaining([expect.stringMatching(/code=token_expired iss="[^"]+" kid="es256-[^"]+" alg="ES256"/), expect.stringContaining('code=key_not_found')]));
+      expect(debug).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/code=token_expired iss="[^"]+" kid="es256-[^"]+" alg="ES256"/),
+          expect.stringContaining('code=key_not_found'),
+        ]),
+      );
       for (const token of tokens) {
-        for (const segment of token.split('.')) expect(logger.lines.some((line) => line.message.includes(segment))).toBe(false);
+        for (const segment of token.split('.'))
+          expect(logger.lines.some((line) => line.message.includes(segment))).toBe(false);
       }
     } finally {
       await app.close();

@@ -47,7 +47,14 @@ export function garbageCredentials(validToken: string): string[] {
 export class OrdersController {
   @Get()
   list(@CurrentUser() user: AuthPrincipal, @CurrentUser('sub') sub: string, @CurrentUser('tenant') tenant: unknown) {
-    return { sub, subject: user.subject, issuer: user.issuer, scopes: user.scopes, tenant: tenant ?? null, alg: user.header.alg };
+    return {
+      sub,
+      subject: user.subject,
+      issuer: user.issuer,
+      scopes: user.scopes,
+      tenant: tenant ?? null,
+      alg: user.header.alg,
+    };
   }
 
   @Post()

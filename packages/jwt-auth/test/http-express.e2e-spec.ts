@@ -11,16 +11,23 @@ import { CatalogController, MeController, OrdersController, fingerprint, garbage
 jest.setTimeout(30_000);
 
 /** Send raw header lines (supertest cannot repeat Authorization). */
-function rawGet(app: INestApplication, path: string, authorization: string[]): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function rawGet(
+  app: INestApplication,
+  path: string,
+  authorization: string[],
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   const { port } = app.getHttpServer().address() as AddressInfo;
   return new Promise((resolve, reject) => {
     // An array value goes out as one header line per element.
-    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET', headers: { Authorization: authorization } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path, method: 'GET', headers: { Authorization: authorization } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -60,7 +67,14 @@ describe('JwtAuthModule on Express (forRoot, global guard, JWKS over http)', () 
   it('serves a valid token and hands the principal and claims to @CurrentUser', async () => {
     const token = issuer.sign({ sub: 'alice', scope: 'orders:read', tenant: 't-1' }, { alg: 'ES256' });
     const res = await request(server).get('/orders').set(bearer(token)).expect(200);
-    expect(res.body).toEqual({ sub: 'alice', subject: 'alice', issuer: issuer.issuerUrl, scopes: ['orders:read'], tenant: 't-1', alg: 'ES256' });
+    expect(res.body).toEqual({
+      sub: 'alice',
+      subject: 'alice',
+      issuer: issuer.issuerUrl,
+      scopes: ['orders:read'],
+      tenant: 't-1',
+      alg: 'ES256',
+    });
   });
 
   it.each(['RS256', 'PS256', 'ES384', 'EdDSA'] as const)('accepts %s tokens from the JWKS', async (alg) => {
@@ -82,7 +96,9 @@ describe('JwtAuthModule on Express (forRoot, global guard, JWKS over http)', () 
   it('answers 401 invalid_token with a description for an expired token', async () => {
     const token = issuer.sign({ scope: 'orders:read' }, { expiresIn: -3600 });
     const res = await request(server).get('/orders').set(bearer(token)).expect(401);
-    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="orders", error="invalid_token", error_description="[^"]+"$/);
+    expect(res.headers['www-authenticate']).toMatch(
+      /^Bearer realm="orders", error="invalid_token", error_description="[^"]+"$/,
+    );
     expect(res.body.error).toBe('token_expired');
   });
 
@@ -118,36 +134,60 @@ describe('JwtAuthModule on Express (forRoot, global guard, JWKS over http)', () 
   });
 
   it('applies @AnyScope on top of the class requirement', async () => {
-    await request(server).get('/orders/admin').set(bearer(issuer.sign({ scope: 'orders:read support' }))).expect(200);
-    await request(server).get('/orders/admin').set(bearer(issuer.sign({ scope: 'orders:read' }))).expect(403);
-    await request(server).get('/orders/admin').set(bearer(issuer.sign({ scope: 'support' }))).expect(403);
+    await request(server)
+      .get('/orders/admin')
+      .set(bearer(issuer.sign({ scope: 'orders:read support' })))
+      .expect(200);
+    await request(server)
+      .get('/orders/admin')
+      .set(bearer(issuer.sign({ scope: 'orders:read' })))
+      .expect(403);
+    await request(server)
+      .get('/orders/admin')
+      .set(bearer(issuer.sign({ scope: 'support' })))
+      .expect(403);
   });
 
   it('matches scopes exactly (no prefix or case games)', async () => {
-    await request(server).get('/orders').set(bearer(issuer.sign({ scope: 'orders:readx ORDERS:READ orders' }))).expect(403);
+    await request(server)
+      .get('/orders')
+      .set(bearer(issuer.sign({ scope: 'orders:readx ORDERS:READ orders' })))
+      .expect(403);
   });
 
   it('lets @Public routes and controllers through the global guard, even with a bad token', async () => {
     await request(server).get('/orders/health').expect(200, { status: 'ok' });
-    await request(server).get('/catalog').set('Authorization', 'Bearer not-a-jwt').expect(200, { items: ['a', 'b'], user: null });
+    await request(server)
+      .get('/catalog')
+      .set('Authorization', 'Bearer not-a-jwt')
+      .expect(200, { items: ['a', 'b'], user: null });
   });
 
   it('serves @OptionalAuth anonymously without a token but refuses an invalid one', async () => {
     await request(server).get('/me').expect(200, { anonymous: true, sub: null, hasToken: false });
     const token = issuer.sign({ sub: 'carol' });
     await request(server).get('/me').set(bearer(token)).expect(200, { anonymous: false, sub: 'carol', hasToken: true });
-    const res = await request(server).get('/me').set(bearer(issuer.sign({ sub: 'carol' }, { expiresIn: -600 }))).expect(401);
+    const res = await request(server)
+      .get('/me')
+      .set(bearer(issuer.sign({ sub: 'carol' }, { expiresIn: -600 })))
+      .expect(401);
     expect(res.body.error).toBe('token_expired');
   });
 
   it('protects handlers without any decorator under the global guard', async () => {
     await request(server).get('/me/strict').expect(401);
-    await request(server).get('/me/strict').set(bearer(issuer.sign({ sub: 'dave' }))).expect(200, { sub: 'dave' });
+    await request(server)
+      .get('/me/strict')
+      .set(bearer(issuer.sign({ sub: 'dave' })))
+      .expect(200, { sub: 'dave' });
   });
 
   it('hands the raw token to @AccessToken for relaying', async () => {
     const token = issuer.sign({ scope: 'orders:read' });
-    await request(server).get('/orders/relay').set(bearer(token)).expect(200, { fingerprint: fingerprint(token) });
+    await request(server)
+      .get('/orders/relay')
+      .set(bearer(token))
+      .expect(200, { fingerprint: fingerprint(token) });
   });
 
   it('reads a token through a passport-jwt extractor', async () => {
@@ -171,7 +211,10 @@ describe('JwtAuthModule on Express (forRoot, global guard, JWKS over http)', () 
 
   it('answers 400 for comma-joined credentials', async () => {
     const token = issuer.sign({ sub: 'frank' });
-    const res = await request(server).get('/me/strict').set('Authorization', `Bearer ${token}, Bearer ${token}`).expect(400);
+    const res = await request(server)
+      .get('/me/strict')
+      .set('Authorization', `Bearer ${token}, Bearer ${token}`)
+      .expect(400);
     expect(res.body.error).toBe('multiple_tokens');
   });
 

@@ -69,33 +69,53 @@ describe('JwtAuthModule on Fastify (forRootAsync with ConfigService, OIDC discov
     expect(missing.headers['www-authenticate']).toBe('Bearer realm="catalog"');
     expect(missing.body).toEqual({ statusCode: 401, error: 'token_missing', message: expect.any(String) });
 
-    const expired = await request(server).get('/orders').set(bearer(issuer.sign({ scope: 'orders:read' }, { expiresIn: -120 }))).expect(401);
-    expect(expired.headers['www-authenticate']).toMatch(/^Bearer realm="catalog", error="invalid_token", error_description="/);
+    const expired = await request(server)
+      .get('/orders')
+      .set(bearer(issuer.sign({ scope: 'orders:read' }, { expiresIn: -120 })))
+      .expect(401);
+    expect(expired.headers['www-authenticate']).toMatch(
+      /^Bearer realm="catalog", error="invalid_token", error_description="/,
+    );
   });
 
   it('answers 403 with the scope attribute', async () => {
-    const res = await request(server).post('/orders').set(bearer(issuer.sign({ scope: 'orders:read' }))).expect(403);
+    const res = await request(server)
+      .post('/orders')
+      .set(bearer(issuer.sign({ scope: 'orders:read' })))
+      .expect(403);
     expect(res.headers['www-authenticate']).toContain('error="insufficient_scope"');
     expect(res.headers['www-authenticate']).toContain('scope="orders:write orders:read"');
-    await request(server).post('/orders').set(bearer(issuer.sign({ sub: 'z', scope: 'orders:read orders:write' }))).expect(201, { created: true, by: 'z' });
+    await request(server)
+      .post('/orders')
+      .set(bearer(issuer.sign({ sub: 'z', scope: 'orders:read orders:write' })))
+      .expect(201, { created: true, by: 'z' });
   });
 
   it('keeps @Public and @OptionalAuth semantics', async () => {
     await request(server).get('/orders/health').expect(200);
     await request(server).get('/catalog').expect(200);
     await request(server).get('/me').expect(200, { anonymous: true, sub: null, hasToken: false });
-    await request(server).get('/me').set(bearer(issuer.sign({ sub: 'ann' }, { alg: 'ES256' }))).expect(200, { anonymous: false, sub: 'ann', hasToken: true });
+    await request(server)
+      .get('/me')
+      .set(bearer(issuer.sign({ sub: 'ann' }, { alg: 'ES256' })))
+      .expect(200, { anonymous: false, sub: 'ann', hasToken: true });
     await request(server).get('/me').set(bearer('garbage')).expect(401);
   });
 
   it('hands the raw token to @AccessToken', async () => {
     const token = issuer.sign({ scope: 'orders:read' });
-    await request(server).get('/orders/relay').set(bearer(token)).expect(200, { fingerprint: fingerprint(token) });
+    await request(server)
+      .get('/orders/relay')
+      .set(bearer(token))
+      .expect(200, { fingerprint: fingerprint(token) });
   });
 
   it('answers 400 for two Authorization headers on Fastify', async () => {
     const token = issuer.sign({ sub: 'x' });
-    const res = await request(server).get('/me/strict').set('Authorization', [`Bearer ${token}`, `Bearer ${token}`] as unknown as string).expect(400);
+    const res = await request(server)
+      .get('/me/strict')
+      .set('Authorization', [`Bearer ${token}`, `Bearer ${token}`] as unknown as string)
+      .expect(400);
     expect(res.body.error).toBe('multiple_tokens');
   });
 
@@ -104,7 +124,10 @@ describe('JwtAuthModule on Fastify (forRootAsync with ConfigService, OIDC discov
     const wrong: string[] = [];
     for (const credentials of garbageCredentials(valid)) {
       const res = await request(server).get('/orders').set('Authorization', credentials);
-      if (![400, 401].includes(res.status) || !String(res.headers['www-authenticate']).startsWith('Bearer realm="catalog"')) {
+      if (
+        ![400, 401].includes(res.status) ||
+        !String(res.headers['www-authenticate']).startsWith('Bearer realm="catalog"')
+      ) {
         wrong.push(`${res.status} for ${credentials.slice(0, 50)}`);
       }
     }
@@ -127,7 +150,14 @@ describe('JwtAuthModule.forRootAsync with useClass on Fastify (static keys)', ()
     @Module({ providers: [AuthConfig], exports: [AuthConfig] })
     class AuthConfigModule {}
 
-    app = await listen([JwtAuthModule.forRootAsync({ isGlobal: true, globalGuard: true, imports: [AuthConfigModule], useExisting: AuthConfig })]);
+    app = await listen([
+      JwtAuthModule.forRootAsync({
+        isGlobal: true,
+        globalGuard: true,
+        imports: [AuthConfigModule],
+        useExisting: AuthConfig,
+      }),
+    ]);
   });
 
   afterAll(async () => {

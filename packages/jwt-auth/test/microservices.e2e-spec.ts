@@ -51,7 +51,11 @@ function inventoryController(p: Patterns, useGuard: boolean): Type<unknown> {
   @Scopes('inventory:read')
   class InventoryController {
     @MessagePattern(p.get)
-    get(@Payload(RPC_ENVELOPE_DATA) data: { sku: string }, @CurrentUser() user: AuthPrincipal, @CurrentUser('sub') sub: string) {
+    get(
+      @Payload(RPC_ENVELOPE_DATA) data: { sku: string },
+      @CurrentUser() user: AuthPrincipal,
+      @CurrentUser('sub') sub: string,
+    ) {
       return { sku: data.sku, sub, subject: user.subject, scopes: user.scopes };
     }
 
@@ -69,7 +73,12 @@ function inventoryController(p: Patterns, useGuard: boolean): Type<unknown> {
 
     // Reads a plain payload: the token travels in transport headers (NATS).
     @MessagePattern(p.raw)
-    raw(@Payload() data: { sku: string }, @CurrentUser('sub') sub: string, @AccessToken() token: string, @Ctx() ctx: unknown) {
+    raw(
+      @Payload() data: { sku: string },
+      @CurrentUser('sub') sub: string,
+      @AccessToken() token: string,
+      @Ctx() ctx: unknown,
+    ) {
       return { sku: data.sku, sub, fingerprint: fingerprint(token), nats: ctx instanceof NatsContext };
     }
   }
@@ -92,7 +101,12 @@ async function failure(call: Promise<unknown>): Promise<RpcFailure> {
   throw new Error('expected the call to be refused');
 }
 
-async function startMicroservice(issuer: TestIssuer, options: MicroserviceOptions, controller: Type<unknown>, globalGuard: boolean): Promise<INestMicroservice> {
+async function startMicroservice(
+  issuer: TestIssuer,
+  options: MicroserviceOptions,
+  controller: Type<unknown>,
+  globalGuard: boolean,
+): Promise<INestMicroservice> {
   const moduleRef = await Test.createTestingModule({
     imports: [JwtAuthModule.forRoot({ ...issuer.issuerOptions('static'), globalGuard })],
     controllers: [controller],
@@ -104,7 +118,10 @@ async function startMicroservice(issuer: TestIssuer, options: MicroserviceOption
 }
 
 /** The shared contract every transport must meet with the envelope. */
-function describeEnvelopeContract(name: string, setup: () => { issuer: TestIssuer; client: ClientProxy; patterns: Patterns }): void {
+function describeEnvelopeContract(
+  name: string,
+  setup: () => { issuer: TestIssuer; client: ClientProxy; patterns: Patterns },
+): void {
   describe(`${name}: token in the message envelope`, () => {
     const send = <T>(pattern: string, payload: unknown) => firstValueFrom(setup().client.send<T>(pattern, payload));
 
@@ -121,34 +138,57 @@ function describeEnvelopeContract(name: string, setup: () => { issuer: TestIssue
 
     it('answers 401 token_missing to a caller without a token', async () => {
       const { patterns } = setup();
-      await expect(failure(send(patterns.get, { sku: 'A-1' }))).resolves.toEqual({ status: 401, code: 'token_missing', message: expect.any(String) });
+      await expect(failure(send(patterns.get, { sku: 'A-1' }))).resolves.toEqual({
+        status: 401,
+        code: 'token_missing',
+        message: expect.any(String),
+      });
     });
 
     it('answers 401 invalid-token codes to a caller with a bad token', async () => {
       const { issuer, patterns } = setup();
       const expired = issuer.sign({ scope: 'inventory:read' }, { expiresIn: -300 });
-      await expect(failure(send(patterns.get, createRpcAuthEnvelope(expired, { sku: 'A-1' })))).resolves.toMatchObject({ status: 401, code: 'token_expired' });
-      await expect(failure(send(patterns.get, createRpcAuthEnvelope('not.a.jwt', { sku: 'A-1' })))).resolves.toMatchObject({ status: 401 });
+      await expect(failure(send(patterns.get, createRpcAuthEnvelope(expired, { sku: 'A-1' })))).resolves.toMatchObject({
+        status: 401,
+        code: 'token_expired',
+      });
+      await expect(
+        failure(send(patterns.get, createRpcAuthEnvelope('not.a.jwt', { sku: 'A-1' }))),
+      ).resolves.toMatchObject({ status: 401 });
     });
 
     it('answers 403 insufficient_scope when the method scope is missing, and enforces the class scope too', async () => {
       const { issuer, patterns } = setup();
       const readOnly = issuer.sign({ sub: 'svc', scope: 'inventory:read' });
-      await expect(failure(send(patterns.adjust, createRpcAuthEnvelope(readOnly, { sku: 'A', delta: 1 })))).resolves.toMatchObject({
+      await expect(
+        failure(send(patterns.adjust, createRpcAuthEnvelope(readOnly, { sku: 'A', delta: 1 }))),
+      ).resolves.toMatchObject({
         status: 403,
         code: 'insufficient_scope',
       });
       const writeOnly = issuer.sign({ sub: 'svc', scope: 'inventory:write' });
-      await expect(failure(send(patterns.adjust, createRpcAuthEnvelope(writeOnly, { sku: 'A', delta: 1 })))).resolves.toMatchObject({ status: 403 });
+      await expect(
+        failure(send(patterns.adjust, createRpcAuthEnvelope(writeOnly, { sku: 'A', delta: 1 }))),
+      ).resolves.toMatchObject({ status: 403 });
       const both = issuer.sign({ sub: 'svc', scope: 'inventory:write inventory:read' });
-      await expect(send(patterns.adjust, createRpcAuthEnvelope(both, { sku: 'A', delta: 2 }))).resolves.toEqual({ sku: 'A', delta: 2, by: 'svc' });
+      await expect(send(patterns.adjust, createRpcAuthEnvelope(both, { sku: 'A', delta: 2 }))).resolves.toEqual({
+        sku: 'A',
+        delta: 2,
+        by: 'svc',
+      });
     });
 
     it('answers 400 multiple_tokens for an envelope with two tokens', async () => {
       const { issuer, patterns } = setup();
       const token = issuer.sign({ scope: 'inventory:read' });
-      const payload = { headers: { authorization: `Bearer ${token}`, Authorization: `Bearer ${token}` }, data: { sku: 'A' } };
-      await expect(failure(send(patterns.get, payload))).resolves.toMatchObject({ status: 400, code: 'multiple_tokens' });
+      const payload = {
+        headers: { authorization: `Bearer ${token}`, Authorization: `Bearer ${token}` },
+        data: { sku: 'A' },
+      };
+      await expect(failure(send(patterns.get, payload))).resolves.toMatchObject({
+        status: 400,
+        code: 'multiple_tokens',
+      });
     });
 
     it('lets @Public handlers through', async () => {
@@ -161,8 +201,11 @@ function describeEnvelopeContract(name: string, setup: () => { issuer: TestIssue
       const valid = issuer.sign({ scope: 'inventory:read' });
       const wrong: string[] = [];
       for (const credentials of garbageCredentials(valid)) {
-        const outcome = await failure(send(patterns.get, { headers: { authorization: credentials }, data: { sku: 'A' } })).catch(() => ({ status: 200 }) as RpcFailure);
-        if (outcome.status !== 401 && outcome.status !== 400) wrong.push(`${String(outcome.status)} ${outcome.message} for ${credentials.slice(0, 40)}`);
+        const outcome = await failure(
+          send(patterns.get, { headers: { authorization: credentials }, data: { sku: 'A' } }),
+        ).catch(() => ({ status: 200 }) as RpcFailure);
+        if (outcome.status !== 401 && outcome.status !== 400)
+          wrong.push(`${String(outcome.status)} ${outcome.message} for ${credentials.slice(0, 40)}`);
       }
       expect(wrong).toEqual([]);
     });
@@ -183,7 +226,10 @@ describe('hybrid app: HTTP and TCP with one global guard', () => {
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     // Without inheritAppConfig Nest gives the microservice its own config, and APP_GUARD would not reach it.
-    const microservice = app.connectMicroservice<MicroserviceOptions>({ transport: Transport.TCP, options: { host: '127.0.0.1', port: 0 } }, { inheritAppConfig: true });
+    const microservice = app.connectMicroservice<MicroserviceOptions>(
+      { transport: Transport.TCP, options: { host: '127.0.0.1', port: 0 } },
+      { inheritAppConfig: true },
+    );
     await app.startAllMicroservices();
     await app.init();
     const { port } = microservice.unwrap<Server>().address() as AddressInfo;
@@ -197,9 +243,14 @@ describe('hybrid app: HTTP and TCP with one global guard', () => {
   });
 
   it('guards message handlers of the connected microservice', async () => {
-    await expect(failure(firstValueFrom(client.send(patterns.get, { data: { sku: 'H' } })))).resolves.toMatchObject({ status: 401, code: 'token_missing' });
+    await expect(failure(firstValueFrom(client.send(patterns.get, { data: { sku: 'H' } })))).resolves.toMatchObject({
+      status: 401,
+      code: 'token_missing',
+    });
     const token = issuer.sign({ sub: 'hybrid', scope: 'inventory:read' });
-    await expect(firstValueFrom(client.send(patterns.get, createRpcAuthEnvelope(token, { sku: 'H' })))).resolves.toMatchObject({ sub: 'hybrid' });
+    await expect(
+      firstValueFrom(client.send(patterns.get, createRpcAuthEnvelope(token, { sku: 'H' }))),
+    ).resolves.toMatchObject({ sub: 'hybrid' });
   });
 });
 
@@ -216,7 +267,12 @@ describe('microservices with real ClientProxy callers', () => {
     let client: ClientProxy;
 
     beforeAll(async () => {
-      app = await startMicroservice(issuer, { transport: Transport.TCP, options: { host: '127.0.0.1', port: 0 } }, inventoryController(patterns, false), true);
+      app = await startMicroservice(
+        issuer,
+        { transport: Transport.TCP, options: { host: '127.0.0.1', port: 0 } },
+        inventoryController(patterns, false),
+        true,
+      );
       const { port } = app.unwrap<Server>().address() as AddressInfo;
       client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
       await client.connect();
@@ -237,7 +293,12 @@ describe('microservices with real ClientProxy callers', () => {
 
     beforeAll(async () => {
       const options = { host: '127.0.0.1', port: 6379 };
-      app = await startMicroservice(issuer, { transport: Transport.REDIS, options }, inventoryController(patterns, true), false);
+      app = await startMicroservice(
+        issuer,
+        { transport: Transport.REDIS, options },
+        inventoryController(patterns, true),
+        false,
+      );
       client = ClientProxyFactory.create({ transport: Transport.REDIS, options });
       await client.connect();
     });
@@ -257,7 +318,12 @@ describe('microservices with real ClientProxy callers', () => {
 
     beforeAll(async () => {
       const servers = ['nats://127.0.0.1:4222'];
-      app = await startMicroservice(issuer, { transport: Transport.NATS, options: { servers, queue: `jwt-auth-e2e-${RUN}` } }, inventoryController(patterns, false), true);
+      app = await startMicroservice(
+        issuer,
+        { transport: Transport.NATS, options: { servers, queue: `jwt-auth-e2e-${RUN}` } },
+        inventoryController(patterns, false),
+        true,
+      );
       client = ClientProxyFactory.create({ transport: Transport.NATS, options: { servers } });
       await client.connect();
     });
@@ -277,7 +343,9 @@ describe('microservices with real ClientProxy callers', () => {
 
     it('reads the token from NATS message headers and exposes it to @AccessToken', async () => {
       const token = issuer.sign({ sub: 'nats-caller', scope: 'inventory:read' }, { alg: 'EdDSA' });
-      await expect(firstValueFrom(client.send(patterns.raw, withHeaders({ sku: 'N-1' }, { authorization: [`Bearer ${token}`] })))).resolves.toEqual({
+      await expect(
+        firstValueFrom(client.send(patterns.raw, withHeaders({ sku: 'N-1' }, { authorization: [`Bearer ${token}`] }))),
+      ).resolves.toEqual({
         sku: 'N-1',
         sub: 'nats-caller',
         fingerprint: fingerprint(token),
@@ -287,11 +355,21 @@ describe('microservices with real ClientProxy callers', () => {
 
     it('answers 403 / 401 through NATS headers', async () => {
       const noScope = issuer.sign({ sub: 'nats-caller', scope: 'other' });
-      await expect(failure(firstValueFrom(client.send(patterns.raw, withHeaders({ sku: 'N' }, { Authorization: [`Bearer ${noScope}`] }))))).resolves.toMatchObject({
+      await expect(
+        failure(
+          firstValueFrom(
+            client.send(patterns.raw, withHeaders({ sku: 'N' }, { Authorization: [`Bearer ${noScope}`] })),
+          ),
+        ),
+      ).resolves.toMatchObject({
         status: 403,
         code: 'insufficient_scope',
       });
-      await expect(failure(firstValueFrom(client.send(patterns.raw, withHeaders({ sku: 'N' }, { authorization: ['Bearer x.y.z'] }))))).resolves.toMatchObject({
+      await expect(
+        failure(
+          firstValueFrom(client.send(patterns.raw, withHeaders({ sku: 'N' }, { authorization: ['Bearer x.y.z'] }))),
+        ),
+      ).resolves.toMatchObject({
         status: 401,
       });
     });
@@ -299,13 +377,19 @@ describe('microservices with real ClientProxy callers', () => {
     it('answers 400 when a token comes in the headers and in the envelope', async () => {
       const token = issuer.sign({ scope: 'inventory:read' });
       const record = withHeaders(createRpcAuthEnvelope(token, { sku: 'N' }), { authorization: [`Bearer ${token}`] });
-      await expect(failure(firstValueFrom(client.send(patterns.get, record)))).resolves.toMatchObject({ status: 400, code: 'multiple_tokens' });
+      await expect(failure(firstValueFrom(client.send(patterns.get, record)))).resolves.toMatchObject({
+        status: 400,
+        code: 'multiple_tokens',
+      });
     });
 
     it('answers 400 for a repeated NATS authorization header', async () => {
       const token = issuer.sign({ scope: 'inventory:read' });
       const record = withHeaders({ sku: 'N' }, { authorization: [`Bearer ${token}`, `Bearer ${token}`] });
-      await expect(failure(firstValueFrom(client.send(patterns.raw, record)))).resolves.toMatchObject({ status: 400, code: 'multiple_tokens' });
+      await expect(failure(firstValueFrom(client.send(patterns.raw, record)))).resolves.toMatchObject({
+        status: 400,
+        code: 'multiple_tokens',
+      });
     });
   });
 });

@@ -31,7 +31,10 @@ async function createApp(issuer: TestIssuer, platform: 'express' | 'fastify'): P
     controllers: [ReportsController],
     providers: [JwtPassportStrategy],
   }).compile();
-  const app = platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false }) : moduleRef.createNestApplication({ logger: false });
+  const app =
+    platform === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
   if (platform === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
   return app;
@@ -52,13 +55,16 @@ describe.each(['express', 'fastify'] as const)("passport AuthGuard('jwt') backed
     await issuer?.stop();
   });
 
-  it.each(['RS256', 'ES256', 'EdDSA'] as const)('accepts %s tokens and sets request.user to the principal', async (alg) => {
-    const token = issuer.sign({ sub: `user-${alg}` }, { alg });
-    await request(app.getHttpServer())
-      .get('/reports')
-      .set('Authorization', `Bearer ${token}`)
-      .expect(200, { sub: `user-${alg}`, alg, frozen: true });
-  });
+  it.each(['RS256', 'ES256', 'EdDSA'] as const)(
+    'accepts %s tokens and sets request.user to the principal',
+    async (alg) => {
+      const token = issuer.sign({ sub: `user-${alg}` }, { alg });
+      await request(app.getHttpServer())
+        .get('/reports')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200, { sub: `user-${alg}`, alg, frozen: true });
+    },
+  );
 
   it('answers 401 with the same challenge as JwtAuthGuard when no token is sent', async () => {
     const res = await request(app.getHttpServer()).get('/reports').expect(401);
@@ -72,7 +78,9 @@ describe.each(['express', 'fastify'] as const)("passport AuthGuard('jwt') backed
       .get('/reports')
       .set('Authorization', `Bearer ${stranger.sign({}, { alg: 'EdDSA', kid: issuer.kid('EdDSA') })}`)
       .expect(401);
-    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="reports", error="invalid_token", error_description="[^"]+"$/);
+    expect(res.headers['www-authenticate']).toMatch(
+      /^Bearer realm="reports", error="invalid_token", error_description="[^"]+"$/,
+    );
     expect(res.body.error).toBe('signature_invalid');
   });
 
@@ -81,7 +89,9 @@ describe.each(['express', 'fastify'] as const)("passport AuthGuard('jwt') backed
       .get('/reports/export')
       .set('Authorization', `Bearer ${issuer.sign({ scope: 'reports:read' }, { alg: 'ES256' })}`)
       .expect(403);
-    expect(res.headers['www-authenticate']).toBe(`Bearer realm="reports", error="insufficient_scope", error_description="${res.body.message}", scope="reports:export"`);
+    expect(res.headers['www-authenticate']).toBe(
+      `Bearer realm="reports", error="insufficient_scope", error_description="${res.body.message}", scope="reports:export"`,
+    );
     await request(app.getHttpServer())
       .get('/reports/export')
       .set('Authorization', `Bearer ${issuer.sign({ sub: 'exp', scope: 'reports:export' }, { alg: 'ES256' })}`)
@@ -90,7 +100,10 @@ describe.each(['express', 'fastify'] as const)("passport AuthGuard('jwt') backed
 
   it('answers 400 multiple_tokens for comma-joined credentials', async () => {
     const token = issuer.sign({});
-    const res = await request(app.getHttpServer()).get('/reports').set('Authorization', `Bearer ${token}, Bearer ${token}`).expect(400);
+    const res = await request(app.getHttpServer())
+      .get('/reports')
+      .set('Authorization', `Bearer ${token}, Bearer ${token}`)
+      .expect(400);
     expect(res.body.error).toBe('multiple_tokens');
   });
 
@@ -99,7 +112,10 @@ describe.each(['express', 'fastify'] as const)("passport AuthGuard('jwt') backed
     const wrong: string[] = [];
     for (const credentials of garbageCredentials(valid)) {
       const res = await request(app.getHttpServer()).get('/reports').set('Authorization', credentials);
-      if (![400, 401].includes(res.status) || !String(res.headers['www-authenticate']).startsWith('Bearer realm="reports"')) {
+      if (
+        ![400, 401].includes(res.status) ||
+        !String(res.headers['www-authenticate']).startsWith('Bearer realm="reports"')
+      ) {
         wrong.push(`${res.status} for ${credentials.slice(0, 50)}`);
       }
     }

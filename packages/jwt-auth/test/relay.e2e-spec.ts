@@ -99,9 +99,7 @@ class FrontController {
 
   @Post('explicit')
   async explicit(@AccessToken() token: string, @Body() body: { sku: string }) {
-    return firstValueFrom(
-      this.relay.send(this.inventory, 'stock.get', body, token),
-    );
+    return firstValueFrom(this.relay.send(this.inventory, 'stock.get', body, token));
   }
 
   @Get('chain')
@@ -112,9 +110,7 @@ class FrontController {
   @Get('rpc-error')
   async rpcError() {
     try {
-      return await firstValueFrom(
-        this.relay.send(this.inventory, 'stock.get', { sku: 'A' }),
-      );
+      return await firstValueFrom(this.relay.send(this.inventory, 'stock.get', { sku: 'A' }));
     } catch (error) {
       return { refused: error };
     }
@@ -271,15 +267,10 @@ describe('token relay between real services (HTTP and TCP on 127.0.0.1)', () => 
       token: issuer.sign({ sub: `user-${i}`, scope: 'inventory:read' }),
     }));
     const results = await Promise.all(
-      callers.map(({ token }, i) =>
-        get(i % 2 === 0 ? '/relay/http' : '/relay/rpc', token),
-      ),
+      callers.map(({ token }, i) => get(i % 2 === 0 ? '/relay/http' : '/relay/rpc', token)),
     );
     results.forEach((result, i) => {
-      const seen =
-        i % 2 === 0
-          ? (result.body['body'] as Record<string, unknown>)
-          : result.body;
+      const seen = i % 2 === 0 ? (result.body['body'] as Record<string, unknown>) : result.body;
       expect(seen).toMatchObject({
         sub: callers[i].sub,
         fingerprint: fingerprint(callers[i].token),

@@ -2,26 +2,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { Controller, type INestMicroservice } from '@nestjs/common';
-import {
-  MessagePattern,
-  Payload,
-  Transport,
-  type MicroserviceOptions,
-} from '@nestjs/microservices';
+import { MessagePattern, Payload, Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import {
-  CurrentUser,
-  JwtAuthModule,
-  RPC_ENVELOPE_DATA,
-  Scopes,
-  type AuthPrincipal,
-} from '@nest-sso/jwt-auth';
+import { CurrentUser, JwtAuthModule, RPC_ENVELOPE_DATA, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import { TestIssuer } from '@nest-sso/jwt-auth/testing';
-import {
-  INVENTORY_PATTERNS,
-  type ReserveStockRequest,
-  type StockQuery,
-} from '@nest-sso/inventory-contracts';
+import { INVENTORY_PATTERNS, type ReserveStockRequest, type StockQuery } from '@nest-sso/inventory-contracts';
 import { ServiceConfigError } from '@nest-sso/sso-config';
 import { createBillingWorker, type BillingWorker } from './billing-worker';
 import { billingConfigFromEnv } from './billing.config';
@@ -39,10 +24,7 @@ class StandInInventory {
 
   @MessagePattern(INVENTORY_PATTERNS.reserve)
   @Scopes('inventory:reserve')
-  reserve(
-    @Payload(RPC_ENVELOPE_DATA) request: ReserveStockRequest,
-    @CurrentUser() caller: AuthPrincipal,
-  ) {
+  reserve(@Payload(RPC_ENVELOPE_DATA) request: ReserveStockRequest, @CurrentUser() caller: AuthPrincipal) {
     return {
       reservationId: 'res-1',
       sku: request.sku,
@@ -76,9 +58,7 @@ describe('billing-worker', () => {
     AUTH_CLIENT_ID: 'billing-worker',
     AUTH_CLIENT_SECRET: 'billing-worker-secret',
     AUTH_ALLOW_INSECURE_HTTP: 'true',
-    INVENTORY_PORT: String(
-      (inventory.unwrap<Server>().address() as AddressInfo).port,
-    ),
+    INVENTORY_PORT: String((inventory.unwrap<Server>().address() as AddressInfo).port),
     ...extra,
   });
 
@@ -106,9 +86,7 @@ describe('billing-worker', () => {
         );
       });
     });
-    await new Promise<void>((resolve) =>
-      tokenServer.listen(0, '127.0.0.1', resolve),
-    );
+    await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
     tokenEndpoint = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/oauth/token`;
     const ref = await Test.createTestingModule({
       imports: [
@@ -142,9 +120,7 @@ describe('billing-worker', () => {
 
   it('reads then reserves stock with its own client-credentials token, fetched once and reused', async () => {
     const worker: BillingWorker = await createBillingWorker(
-      billingConfigFromEnv(
-        env({ BILLING_SKU: 'SKU-7', BILLING_QUANTITY: '2' }),
-      ),
+      billingConfigFromEnv(env({ BILLING_SKU: 'SKU-7', BILLING_QUANTITY: '2' })),
       false,
     );
     try {
@@ -167,12 +143,8 @@ describe('billing-worker', () => {
       expect(tokenRequests[0].authorization).toBe(
         `Basic ${Buffer.from('billing-worker:billing-worker-secret').toString('base64')}`,
       );
-      expect(tokenRequests[0].body.get('grant_type')).toBe(
-        'client_credentials',
-      );
-      expect(tokenRequests[0].body.get('scope')).toBe(
-        'inventory:read inventory:reserve',
-      );
+      expect(tokenRequests[0].body.get('grant_type')).toBe('client_credentials');
+      expect(tokenRequests[0].body.get('scope')).toBe('inventory:read inventory:reserve');
       expect(tokenRequests[0].body.get('resource')).toBe('inventory-service');
     } finally {
       await worker.close();
@@ -181,16 +153,8 @@ describe('billing-worker', () => {
 
   it('fetches a new token once when inventory-service refuses the cached one', async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
-    queue.push(
-      issuer.sign(
-        { sub: 'billing-worker', scope: 'inventory:read inventory:reserve' },
-        { key: privateKey },
-      ),
-    );
-    const worker = await createBillingWorker(
-      billingConfigFromEnv(env()),
-      false,
-    );
+    queue.push(issuer.sign({ sub: 'billing-worker', scope: 'inventory:read inventory:reserve' }, { key: privateKey }));
+    const worker = await createBillingWorker(billingConfigFromEnv(env()), false);
     try {
       await expect(worker.runOnce()).resolves.toMatchObject({
         tokenRenewed: true,
@@ -204,10 +168,7 @@ describe('billing-worker', () => {
 
   it('fails with the 403 of inventory-service when its token lacks a scope, without retrying', async () => {
     queue.push(issuer.sign({ sub: 'billing-worker', scope: 'inventory:read' }));
-    const worker = await createBillingWorker(
-      billingConfigFromEnv(env()),
-      false,
-    );
+    const worker = await createBillingWorker(billingConfigFromEnv(env()), false);
     try {
       await expect(worker.runOnce()).rejects.toMatchObject({
         status: 403,

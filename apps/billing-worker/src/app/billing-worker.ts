@@ -24,10 +24,10 @@ export async function createBillingWorker(
   logger: false | LogLevel[] = ['log', 'warn', 'error'],
 ): Promise<BillingWorker> {
   const tokenEndpoint = await resolveTokenEndpoint(config.credentials);
-  const nest = await NestFactory.createApplicationContext(
-    BillingModule.forRoot(config, tokenEndpoint),
-    { logger, abortOnError: false },
-  );
+  const nest = await NestFactory.createApplicationContext(BillingModule.forRoot(config, tokenEndpoint), {
+    logger,
+    abortOnError: false,
+  });
   const job = nest.get(BillingJob);
   return {
     tokenEndpoint,

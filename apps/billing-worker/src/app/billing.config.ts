@@ -35,9 +35,7 @@ function readInteger(
   if (raw === undefined) return fallback;
   const value = /^\d{1,7}$/.test(raw) ? Number(raw) : NaN;
   if (!(value >= min && value <= max)) {
-    problems.add(
-      `${name}: must be an integer from ${min} to ${max} (got "${raw}")`,
-    );
+    problems.add(`${name}: must be an integer from ${min} to ${max} (got "${raw}")`);
     return fallback;
   }
   return value;
@@ -53,10 +51,7 @@ export function billingConfigFromEnv(env: Env): BillingConfig {
   const problems = new ProblemList();
   const credentials = problems.collect(() => clientCredentialsFromEnv(env));
   const port = readPort(env, 'INVENTORY_PORT', problems);
-  if (port === 0)
-    problems.add(
-      'INVENTORY_PORT: must be the port inventory-service listens on, not 0',
-    );
+  if (port === 0) problems.add('INVENTORY_PORT: must be the port inventory-service listens on, not 0');
   const host = readString(env, 'INVENTORY_HOST') ?? LOOPBACK_HOST;
   // The TCP transport is plaintext and carries the worker's bearer token: it must not leave the machine.
   if (!isLoopbackHostname(host))
@@ -65,14 +60,7 @@ export function billingConfigFromEnv(env: Env): BillingConfig {
     );
   const sku = readString(env, 'BILLING_SKU') ?? 'SKU-2';
   const quantity = readInteger(env, 'BILLING_QUANTITY', problems, 1, 1, 1000);
-  const intervalSeconds = readInteger(
-    env,
-    'BILLING_INTERVAL_SECONDS',
-    problems,
-    30,
-    1,
-    86400,
-  );
+  const intervalSeconds = readInteger(env, 'BILLING_INTERVAL_SECONDS', problems, 30, 1, 86400);
   problems.throwIfAny();
   return {
     credentials: credentials as ClientCredentialsConfig,

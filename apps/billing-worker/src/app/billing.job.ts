@@ -1,11 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ClientCredentialsTokenProvider } from '@nest-sso/jwt-auth';
-import {
-  InventoryCallError,
-  InventoryClient,
-  type Reservation,
-  type StockLevel,
-} from '@nest-sso/inventory-contracts';
+import { InventoryCallError, InventoryClient, type Reservation, type StockLevel } from '@nest-sso/inventory-contracts';
 
 /** Settings of one billing run. */
 export interface BillingRunOptions {
@@ -53,11 +48,8 @@ export class BillingJob {
       };
     } catch (error) {
       // A 401 can mean the cached token was revoked or its key withdrawn early: fetch a new one once, then give up.
-      if (!(error instanceof InventoryCallError) || error.status !== 401)
-        throw error;
-      this.logger.warn(
-        `inventory-service refused the cached token (${error.code}); fetching a new one`,
-      );
+      if (!(error instanceof InventoryCallError) || error.status !== 401) throw error;
+      this.logger.warn(`inventory-service refused the cached token (${error.code}); fetching a new one`);
       this.tokens.invalidate();
       return {
         ...(await this.attempt(options, reference)),

@@ -1,10 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ClientCredentialsModule } from '@nest-sso/jwt-auth';
-import {
-  INVENTORY_AUDIENCE,
-  INVENTORY_SCOPES,
-  InventoryClientModule,
-} from '@nest-sso/inventory-contracts';
+import { INVENTORY_AUDIENCE, INVENTORY_SCOPES, InventoryClientModule } from '@nest-sso/inventory-contracts';
 import type { BillingConfig } from './billing.config';
 import { BillingJob } from './billing.job';
 

@@ -68,15 +68,12 @@ export async function createIdentityApp(
   const config = resolveIdentityConfig(input);
   const directory = await loadSeed(config.seedFile);
   const clock = options.clock ?? systemClock;
-  const nest = await NestFactory.create<NestExpressApplication>(
-    IdentityModule.forRoot({ config, directory, clock }),
-    {
-      bodyParser: false,
-      abortOnError: false,
-      forceCloseConnections: true,
-      logger: options.logger ?? ['log', 'warn', 'error'],
-    },
-  );
+  const nest = await NestFactory.create<NestExpressApplication>(IdentityModule.forRoot({ config, directory, clock }), {
+    bodyParser: false,
+    abortOnError: false,
+    forceCloseConnections: true,
+    logger: options.logger ?? ['log', 'warn', 'error'],
+  });
   nest.disable('x-powered-by');
   // Only forms are accepted (token and login endpoints); extended:false keeps qs from building nested objects.
   nest.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMIT, parameterLimit: 50 });

@@ -186,7 +186,11 @@ export async function authorizeWithLogin(
   expect(page.status).toBe(200);
   expect(page.headers.get('content-type')).toMatch(/^text\/html/);
   const csrfToken = csrfTokenOf(await page.text());
-  const login = await browserPost(new URL('login', loginUrl).toString(), { csrf_token: csrfToken, ...credentials }, jar);
+  const login = await browserPost(
+    new URL('login', loginUrl).toString(),
+    { csrf_token: csrfToken, ...credentials },
+    jar,
+  );
   expect(login.status).toBe(303);
   return locationOf(login, loginUrl.toString());
 }
@@ -221,7 +225,10 @@ export function kidOf(token: string): string {
 }
 
 /** Requests a client_credentials token for the shipped billing-worker client. */
-export async function billingWorkerToken(identity: TestIdentity, fields: Record<string, string> = {}): Promise<Response> {
+export async function billingWorkerToken(
+  identity: TestIdentity,
+  fields: Record<string, string> = {},
+): Promise<Response> {
   return postForm(
     `${identity.app.url}/oauth/token`,
     { grant_type: 'client_credentials', ...fields },

@@ -1,8 +1,4 @@
-import {
-  ClientProxyFactory,
-  Transport,
-  type ClientProxy,
-} from '@nestjs/microservices';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { createRpcAuthEnvelope } from '@nest-sso/jwt-auth';
 import { TestIssuer } from '@nest-sso/jwt-auth/testing';
 import { INVENTORY_PATTERNS } from '@nest-sso/inventory-contracts';
@@ -13,9 +9,7 @@ import { inventoryConfigFromEnv } from './inventory.config';
 
 jest.setTimeout(30_000);
 
-async function refusal(
-  call: Promise<unknown>,
-): Promise<Record<string, unknown>> {
+async function refusal(call: Promise<unknown>): Promise<Record<string, unknown>> {
   try {
     await call;
   } catch (error) {
@@ -39,10 +33,8 @@ describe('inventory-service', () => {
       },
       { expiresIn },
     );
-  const send = <T = Record<string, unknown>>(
-    pattern: string,
-    payload: unknown,
-  ) => firstValueFrom(client.send<T>(pattern, payload));
+  const send = <T = Record<string, unknown>>(pattern: string, payload: unknown) =>
+    firstValueFrom(client.send<T>(pattern, payload));
 
   beforeAll(async () => {
     issuer = await TestIssuer.create({
@@ -76,12 +68,7 @@ describe('inventory-service', () => {
       const response = await fetch(`${inventory.url}/health`);
       expect(response.status).toBe(200);
       body = await response.json();
-      if (
-        (body as { keys: Record<string, { status: string }> }).keys[
-          issuer.issuerUrl
-        ]?.status === 'fresh'
-      )
-        break;
+      if ((body as { keys: Record<string, { status: string }> }).keys[issuer.issuerUrl]?.status === 'fresh') break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(body).toEqual({
@@ -92,12 +79,11 @@ describe('inventory-service', () => {
   });
 
   it('reads and reserves stock for a token with the scopes, recording who reserved', async () => {
-    await expect(
-      send(
-        INVENTORY_PATTERNS.getStock,
-        createRpcAuthEnvelope(token(), { sku: 'SKU-1' }),
-      ),
-    ).resolves.toEqual({ sku: 'SKU-1', available: 100, reserved: 0 });
+    await expect(send(INVENTORY_PATTERNS.getStock, createRpcAuthEnvelope(token(), { sku: 'SKU-1' }))).resolves.toEqual({
+      sku: 'SKU-1',
+      available: 100,
+      reserved: 0,
+    });
     const reservation = await send(
       INVENTORY_PATTERNS.reserve,
       createRpcAuthEnvelope(token({ sub: 'alice', client_id: 'web-app' }), {
@@ -115,41 +101,26 @@ describe('inventory-service', () => {
       reservedBy: 'alice',
       clientId: 'web-app',
     });
-    await expect(
-      send(
-        INVENTORY_PATTERNS.getStock,
-        createRpcAuthEnvelope(token(), { sku: 'SKU-1' }),
-      ),
-    ).resolves.toEqual({ sku: 'SKU-1', available: 97, reserved: 3 });
+    await expect(send(INVENTORY_PATTERNS.getStock, createRpcAuthEnvelope(token(), { sku: 'SKU-1' }))).resolves.toEqual({
+      sku: 'SKU-1',
+      available: 97,
+      reserved: 3,
+    });
   });
 
   it('refuses messages without a token, with a bad or expired token, or one for another audience (401)', async () => {
+    await expect(refusal(send(INVENTORY_PATTERNS.getStock, { data: { sku: 'SKU-1' } }))).resolves.toMatchObject({
+      status: 401,
+      code: 'token_missing',
+    });
     await expect(
-      refusal(send(INVENTORY_PATTERNS.getStock, { data: { sku: 'SKU-1' } })),
-    ).resolves.toMatchObject({ status: 401, code: 'token_missing' });
-    await expect(
-      refusal(
-        send(
-          INVENTORY_PATTERNS.getStock,
-          createRpcAuthEnvelope('x.y.z', { sku: 'SKU-1' }),
-        ),
-      ),
+      refusal(send(INVENTORY_PATTERNS.getStock, createRpcAuthEnvelope('x.y.z', { sku: 'SKU-1' }))),
     ).resolves.toMatchObject({ status: 401 });
     await expect(
-      refusal(
-        send(
-          INVENTORY_PATTERNS.getStock,
-          createRpcAuthEnvelope(token({}, -120), { sku: 'SKU-1' }),
-        ),
-      ),
+      refusal(send(INVENTORY_PATTERNS.getStock, createRpcAuthEnvelope(token({}, -120), { sku: 'SKU-1' }))),
     ).resolves.toMatchObject({ status: 401, code: 'token_expired' });
     await expect(
-      refusal(
-        send(
-          INVENTORY_PATTERNS.getStock,
-          createRpcAuthEnvelope(token({ aud: 'orders-api' }), { sku: 'SKU-1' }),
-        ),
-      ),
+      refusal(send(INVENTORY_PATTERNS.getStock, createRpcAuthEnvelope(token({ aud: 'orders-api' }), { sku: 'SKU-1' }))),
     ).resolves.toMatchObject({
       status: 401,
       code: 'audience_invalid',
@@ -157,10 +128,7 @@ describe('inventory-service', () => {
   });
 
   it('refuses a reservation without inventory:reserve (403) and leaves the stock alone', async () => {
-    const before = await send(
-      INVENTORY_PATTERNS.getStock,
-      createRpcAuthEnvelope(token(), { sku: 'SKU-2' }),
-    );
+    const before = await send(INVENTORY_PATTERNS.getStock, createRpcAuthEnvelope(token(), { sku: 'SKU-2' }));
     await expect(
       refusal(
         send(
@@ -176,28 +144,25 @@ describe('inventory-service', () => {
       status: 403,
       code: 'insufficient_scope',
     });
-    await expect(
-      send(
-        INVENTORY_PATTERNS.getStock,
-        createRpcAuthEnvelope(token(), { sku: 'SKU-2' }),
-      ),
-    ).resolves.toEqual(before);
+    await expect(send(INVENTORY_PATTERNS.getStock, createRpcAuthEnvelope(token(), { sku: 'SKU-2' }))).resolves.toEqual(
+      before,
+    );
   });
 
   it('answers business errors with 400, 404 and 409', async () => {
-    const reserve = (data: unknown) =>
-      refusal(
-        send(INVENTORY_PATTERNS.reserve, createRpcAuthEnvelope(token(), data)),
-      );
-    await expect(
-      reserve({ sku: 'SKU-1', quantity: -1, reference: 'r' }),
-    ).resolves.toMatchObject({ status: 400, code: 'invalid_request' });
-    await expect(
-      reserve({ sku: 'SKU-404', quantity: 1, reference: 'r' }),
-    ).resolves.toMatchObject({ status: 404, code: 'unknown_sku' });
-    await expect(
-      reserve({ sku: 'SKU-3', quantity: 1, reference: 'r' }),
-    ).resolves.toMatchObject({ status: 409, code: 'insufficient_stock' });
+    const reserve = (data: unknown) => refusal(send(INVENTORY_PATTERNS.reserve, createRpcAuthEnvelope(token(), data)));
+    await expect(reserve({ sku: 'SKU-1', quantity: -1, reference: 'r' })).resolves.toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+    });
+    await expect(reserve({ sku: 'SKU-404', quantity: 1, reference: 'r' })).resolves.toMatchObject({
+      status: 404,
+      code: 'unknown_sku',
+    });
+    await expect(reserve({ sku: 'SKU-3', quantity: 1, reference: 'r' })).resolves.toMatchObject({
+      status: 409,
+      code: 'insufficient_stock',
+    });
   });
 });
 

@@ -1,10 +1,5 @@
 import type { JwtAuthModuleOptions } from '@nest-sso/jwt-auth';
-import {
-  authOptionsFromEnv,
-  ProblemList,
-  readPort,
-  type Env,
-} from '@nest-sso/sso-config';
+import { authOptionsFromEnv, ProblemList, readPort, type Env } from '@nest-sso/sso-config';
 
 /** Settings of inventory-service. */
 export interface InventoryConfig {
@@ -33,9 +28,7 @@ export function inventoryConfigFromEnv(env: Env): InventoryConfig {
   const problems = new ProblemList();
   const httpPort = readPort(env, 'PORT', problems, 0) as number;
   const tcpPort = readPort(env, 'INVENTORY_PORT', problems, 0) as number;
-  const auth = problems.collect(() =>
-    authOptionsFromEnv(env, 'inventory-service'),
-  );
+  const auth = problems.collect(() => authOptionsFromEnv(env, 'inventory-service'));
   problems.throwIfAny();
   return {
     httpPort,

@@ -13,9 +13,7 @@ export class InventoryModule {
       module: InventoryModule,
       imports: [JwtAuthModule.forRoot({ ...config.auth, globalGuard: true })],
       controllers: [HealthController, StockController],
-      providers: [
-        { provide: StockStore, useValue: new StockStore(config.stock) },
-      ],
+      providers: [{ provide: StockStore, useValue: new StockStore(config.stock) }],
     };
   }
 }

@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  Reservation,
-  ReserveStockRequest,
-  StockLevel,
-} from '@nest-sso/inventory-contracts';
+import type { Reservation, ReserveStockRequest, StockLevel } from '@nest-sso/inventory-contracts';
 
 /** A reservation that could not be made, with the contract's error code. */
 export class StockError extends Error {
@@ -18,14 +14,10 @@ export class StockError extends Error {
 
 /** In-memory stock levels (a sample service: nothing survives a restart). */
 export class StockStore {
-  private readonly levels = new Map<
-    string,
-    { available: number; reserved: number }
-  >();
+  private readonly levels = new Map<string, { available: number; reserved: number }>();
 
   constructor(initial: Readonly<Record<string, number>>) {
-    for (const [sku, available] of Object.entries(initial))
-      this.levels.set(sku, { available, reserved: 0 });
+    for (const [sku, available] of Object.entries(initial)) this.levels.set(sku, { available, reserved: 0 });
   }
 
   /** The stock level of `sku`; throws {@link StockError} 404 for an unknown SKU. */
@@ -35,18 +27,10 @@ export class StockStore {
   }
 
   /** Reserve units; throws {@link StockError} for an unknown SKU or too little stock. */
-  reserve(
-    request: ReserveStockRequest,
-    reservedBy: string,
-    clientId: string | null,
-  ): Reservation {
+  reserve(request: ReserveStockRequest, reservedBy: string, clientId: string | null): Reservation {
     const level = this.find(request.sku);
     if (level.available < request.quantity) {
-      throw new StockError(
-        409,
-        'insufficient_stock',
-        `only ${level.available} of ${request.sku} available`,
-      );
+      throw new StockError(409, 'insufficient_stock', `only ${level.available} of ${request.sku} available`);
     }
     level.available -= request.quantity;
     level.reserved += request.quantity;

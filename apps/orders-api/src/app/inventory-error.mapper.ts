@@ -10,42 +10,24 @@ const AUTH_CODES = new Set<string>(Object.values(AuthErrorCode));
  * `insufficient_scope` naming the scope inventory-service wanted, both with a `WWW-Authenticate` challenge. Stock
  * problems become 409 / 422; an unreachable or failing inventory-service becomes 503 / 504 / 502.
  */
-export function inventoryErrorToHttp(
-  error: unknown,
-  requiredScope: string,
-): HttpException {
+export function inventoryErrorToHttp(error: unknown, requiredScope: string): HttpException {
   const failure = InventoryCallError.from(error);
   if (failure.status === 401) {
-    const code = AUTH_CODES.has(failure.code)
-      ? (failure.code as AuthErrorCode)
-      : AuthErrorCode.VALIDATION_FAILED;
-    return toHttpException(
-      new AuthError(
-        code,
-        `inventory-service refused the relayed token (${failure.code})`,
-      ),
-    );
+    const code = AUTH_CODES.has(failure.code) ? (failure.code as AuthErrorCode) : AuthErrorCode.VALIDATION_FAILED;
+    return toHttpException(new AuthError(code, `inventory-service refused the relayed token (${failure.code})`));
   }
   if (failure.status === 403) {
     return toHttpException(
-      new AuthError(
-        AuthErrorCode.INSUFFICIENT_SCOPE,
-        `inventory-service requires scope ${requiredScope}`,
-        { requiredScopes: [requiredScope] },
-      ),
+      new AuthError(AuthErrorCode.INSUFFICIENT_SCOPE, `inventory-service requires scope ${requiredScope}`, {
+        requiredScopes: [requiredScope],
+      }),
     );
   }
   switch (failure.code) {
     case 'insufficient_stock':
-      return new HttpException(
-        { statusCode: 409, error: failure.code, message: failure.message },
-        409,
-      );
+      return new HttpException({ statusCode: 409, error: failure.code, message: failure.message }, 409);
     case 'unknown_sku':
-      return new HttpException(
-        { statusCode: 422, error: failure.code, message: failure.message },
-        422,
-      );
+      return new HttpException({ statusCode: 422, error: failure.code, message: failure.message }, 422);
     case 'inventory_unavailable':
     case 'inventory_timeout':
       return new HttpException(

@@ -1,25 +1,10 @@
 import type { AddressInfo, Server } from 'node:net';
 import { Controller, type INestMicroservice } from '@nestjs/common';
-import {
-  MessagePattern,
-  Payload,
-  RpcException,
-  Transport,
-  type MicroserviceOptions,
-} from '@nestjs/microservices';
+import { MessagePattern, Payload, RpcException, Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import {
-  CurrentUser,
-  JwtAuthModule,
-  RPC_ENVELOPE_DATA,
-  Scopes,
-  type AuthPrincipal,
-} from '@nest-sso/jwt-auth';
+import { CurrentUser, JwtAuthModule, RPC_ENVELOPE_DATA, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import { TestIssuer } from '@nest-sso/jwt-auth/testing';
-import {
-  INVENTORY_PATTERNS,
-  type ReserveStockRequest,
-} from '@nest-sso/inventory-contracts';
+import { INVENTORY_PATTERNS, type ReserveStockRequest } from '@nest-sso/inventory-contracts';
 import { ServiceConfigError } from '@nest-sso/sso-config';
 import { startOrdersApi, type OrdersApp } from './orders-app';
 import { ordersConfigFromEnv } from './orders.config';
@@ -31,10 +16,7 @@ jest.setTimeout(30_000);
 class StandInInventory {
   @MessagePattern(INVENTORY_PATTERNS.reserve)
   @Scopes('inventory:reserve')
-  reserve(
-    @Payload(RPC_ENVELOPE_DATA) request: ReserveStockRequest,
-    @CurrentUser() caller: AuthPrincipal,
-  ) {
+  reserve(@Payload(RPC_ENVELOPE_DATA) request: ReserveStockRequest, @CurrentUser() caller: AuthPrincipal) {
     if (request.sku === 'SKU-EMPTY')
       throw new RpcException({
         status: 409,
@@ -67,10 +49,7 @@ describe('orders-api', () => {
     INVENTORY_PORT: String(inventoryPort),
     ...extra,
   });
-  const userToken = (
-    claims: Record<string, unknown> = {},
-    expiresIn?: number,
-  ) =>
+  const userToken = (claims: Record<string, unknown> = {}, expiresIn?: number) =>
     issuer.sign(
       {
         sub: 'alice',
@@ -116,15 +95,8 @@ describe('orders-api', () => {
     await issuer?.stop();
   });
 
-  const call = async (
-    method: string,
-    path: string,
-    token?: string,
-    body?: unknown,
-  ) => {
-    const headers: Record<string, string> = token
-      ? { authorization: `Bearer ${token}` }
-      : {};
+  const call = async (method: string, path: string, token?: string, body?: unknown) => {
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${orders.url}${path}`, {
       method,
@@ -160,22 +132,14 @@ describe('orders-api', () => {
     ]) {
       const answer = await call('GET', '/orders', token);
       expect(answer.status).toBe(401);
-      expect(answer.challenge).toMatch(
-        /^Bearer realm="orders-api", error="invalid_token"/,
-      );
+      expect(answer.challenge).toMatch(/^Bearer realm="orders-api", error="invalid_token"/);
     }
   });
 
   it('answers 403 insufficient_scope naming the missing scope', async () => {
-    const answer = await call(
-      'GET',
-      '/orders',
-      userToken({ scope: 'orders:write' }),
-    );
+    const answer = await call('GET', '/orders', userToken({ scope: 'orders:write' }));
     expect(answer.status).toBe(403);
-    expect(answer.challenge).toMatch(
-      /error="insufficient_scope".*scope="orders:read"/,
-    );
+    expect(answer.challenge).toMatch(/error="insufficient_scope".*scope="orders:read"/);
   });
 
   it('returns the principal on GET /me', async () => {
@@ -210,31 +174,19 @@ describe('orders-api', () => {
       challenge: null,
       body: { orders: [order] },
     });
-    await expect(
-      call('GET', '/orders', userToken({ sub: 'someone-else' })),
-    ).resolves.toMatchObject({ body: { orders: [] } });
+    await expect(call('GET', '/orders', userToken({ sub: 'someone-else' }))).resolves.toMatchObject({
+      body: { orders: [] },
+    });
   });
 
   it('maps a 403 from inventory-service to 403 insufficient_scope for the downstream scope', async () => {
-    const answer = await call(
-      'POST',
-      '/orders',
-      userToken({ scope: 'orders:write' }),
-      { sku: 'SKU-1', quantity: 1 },
-    );
+    const answer = await call('POST', '/orders', userToken({ scope: 'orders:write' }), { sku: 'SKU-1', quantity: 1 });
     expect(answer.status).toBe(403);
-    expect(answer.challenge).toMatch(
-      /error="insufficient_scope".*scope="inventory:reserve"/,
-    );
+    expect(answer.challenge).toMatch(/error="insufficient_scope".*scope="inventory:reserve"/);
   });
 
   it('maps a 401 from inventory-service (token not meant for it) to 401 invalid_token', async () => {
-    const answer = await call(
-      'POST',
-      '/orders',
-      userToken({ aud: 'orders-api' }),
-      { sku: 'SKU-1', quantity: 1 },
-    );
+    const answer = await call('POST', '/orders', userToken({ aud: 'orders-api' }), { sku: 'SKU-1', quantity: 1 });
     expect(answer.status).toBe(401);
     expect(answer.challenge).toMatch(
       /error="invalid_token", error_description="inventory-service refused the relayed token \(audience_invalid\)"/,
@@ -242,31 +194,22 @@ describe('orders-api', () => {
   });
 
   it('answers 400 for a bad order, 409 when stock is short and 502 when inventory-service fails', async () => {
-    await expect(
-      call('POST', '/orders', userToken(), { sku: 'SKU-1', quantity: 0 }),
-    ).resolves.toMatchObject({ status: 400 });
-    await expect(
-      call('POST', '/orders', userToken(), 'not an object'),
-    ).resolves.toMatchObject({ status: 400 });
-    await expect(
-      call('POST', '/orders', userToken(), { sku: 'SKU-EMPTY', quantity: 1 }),
-    ).resolves.toMatchObject({
+    await expect(call('POST', '/orders', userToken(), { sku: 'SKU-1', quantity: 0 })).resolves.toMatchObject({
+      status: 400,
+    });
+    await expect(call('POST', '/orders', userToken(), 'not an object')).resolves.toMatchObject({ status: 400 });
+    await expect(call('POST', '/orders', userToken(), { sku: 'SKU-EMPTY', quantity: 1 })).resolves.toMatchObject({
       status: 409,
       body: { error: 'insufficient_stock' },
     });
-    await expect(
-      call('POST', '/orders', userToken(), { sku: 'SKU-CRASH', quantity: 1 }),
-    ).resolves.toMatchObject({
+    await expect(call('POST', '/orders', userToken(), { sku: 'SKU-CRASH', quantity: 1 })).resolves.toMatchObject({
       status: 502,
       body: { error: 'inventory_error' },
     });
   });
 
   it('answers 503 when inventory-service is unreachable', async () => {
-    const closed = await startOrdersApi(
-      ordersConfigFromEnv(env({ INVENTORY_PORT: '1' })),
-      false,
-    );
+    const closed = await startOrdersApi(ordersConfigFromEnv(env({ INVENTORY_PORT: '1' })), false);
     try {
       const response = await fetch(`${closed.url}/orders`, {
         method: 'POST',

@@ -34,10 +34,7 @@ export function ordersConfigFromEnv(env: Env): OrdersConfig {
     problems.add(
       `INVENTORY_HOST: must be a loopback host (127.0.0.1, localhost or [::1]), the TCP transport is unencrypted (got "${inventoryHost}")`,
     );
-  if (inventoryPort === 0)
-    problems.add(
-      'INVENTORY_PORT: must be the port inventory-service listens on, not 0',
-    );
+  if (inventoryPort === 0) problems.add('INVENTORY_PORT: must be the port inventory-service listens on, not 0');
   const auth = problems.collect(() => authOptionsFromEnv(env, 'orders-api'));
   problems.throwIfAny();
   return {

@@ -1,11 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Post,
-} from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { CurrentUser, Scopes } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_SCOPES,
@@ -35,10 +28,7 @@ export class OrdersController {
   @Post()
   @HttpCode(201)
   @Scopes('orders:write')
-  async create(
-    @Body() body: unknown,
-    @CurrentUser('sub') sub: string,
-  ): Promise<{ order: Order }> {
+  async create(@Body() body: unknown, @CurrentUser('sub') sub: string): Promise<{ order: Order }> {
     const id = this.orders.nextId();
     let request;
     try {
@@ -47,8 +37,7 @@ export class OrdersController {
         reference: id,
       });
     } catch (error) {
-      if (error instanceof InventoryContractError)
-        throw new BadRequestException(error.message);
+      if (error instanceof InventoryContractError) throw new BadRequestException(error.message);
       throw error;
     }
     let reservation;

@@ -22,21 +22,12 @@ interface ManifestKey {
  * differs from a real web-app token only in the claims given, e.g. an `exp` in the past. This is how the suite
  * gets an expired token without moving a clock or sleeping.
  */
-export function mintWithIdentityKey(
-  system: SsoSystem,
-  claims: Record<string, unknown>,
-): string {
+export function mintWithIdentityKey(system: SsoSystem, claims: Record<string, unknown>): string {
   const keysDir = join(system.identityDataDir, 'keys');
-  const manifest = JSON.parse(
-    readFileSync(join(keysDir, 'manifest.json'), 'utf8'),
-  ) as { keys: ManifestKey[] };
-  const key = manifest.keys.find(
-    (entry) => entry.alg === 'ES256' && entry.state === 'current',
-  );
+  const manifest = JSON.parse(readFileSync(join(keysDir, 'manifest.json'), 'utf8')) as { keys: ManifestKey[] };
+  const key = manifest.keys.find((entry) => entry.alg === 'ES256' && entry.state === 'current');
   if (!key) throw new Error('identity has no current ES256 key');
-  const privateKey = createPrivateKey(
-    readFileSync(join(keysDir, `${key.kid}.pem`)),
-  );
+  const privateKey = createPrivateKey(readFileSync(join(keysDir, `${key.kid}.pem`)));
   const now = Math.floor(Date.now() / 1000);
   const header = { alg: 'ES256', typ: 'at+jwt', kid: key.kid };
   const payload = {
@@ -50,8 +41,7 @@ export function mintWithIdentityKey(
     scope: 'openid orders:read orders:write inventory:read inventory:reserve',
     ...claims,
   };
-  const encode = (value: object) =>
-    Buffer.from(JSON.stringify(value)).toString('base64url');
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const input = `${encode(header)}.${encode(payload)}`;
   return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 }
@@ -67,8 +57,7 @@ export async function call(
   challenge: string | null;
   body: Record<string, unknown>;
 }> {
-  const headers: Record<string, string> =
-    token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(url, {
     method,

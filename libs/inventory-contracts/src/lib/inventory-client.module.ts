@@ -20,7 +20,9 @@ export class InventoryClientModule {
   static register({ host, port }: InventoryClientModuleOptions): DynamicModule {
     return {
       module: InventoryClientModule,
-      imports: [ClientsModule.register([{ name: INVENTORY_TRANSPORT, transport: Transport.TCP, options: { host, port } }])],
+      imports: [
+        ClientsModule.register([{ name: INVENTORY_TRANSPORT, transport: Transport.TCP, options: { host, port } }]),
+      ],
       providers: [
         {
           provide: InventoryClient,

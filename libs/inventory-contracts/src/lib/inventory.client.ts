@@ -32,40 +32,15 @@ export class InventoryCallError extends Error {
     if (typeof error === 'object' && error !== null) {
       const { status, code, message, name } = error as Record<string, unknown>;
       if (name === 'TimeoutError')
-        return new InventoryCallError(
-          504,
-          'inventory_timeout',
-          'inventory-service did not answer in time',
-        );
-      if (
-        typeof status === 'number' &&
-        status >= 400 &&
-        status < 500 &&
-        typeof code === 'string'
-      ) {
-        return new InventoryCallError(
-          status,
-          code,
-          typeof message === 'string' ? message : code,
-        );
+        return new InventoryCallError(504, 'inventory_timeout', 'inventory-service did not answer in time');
+      if (typeof status === 'number' && status >= 400 && status < 500 && typeof code === 'string') {
+        return new InventoryCallError(status, code, typeof message === 'string' ? message : code);
       }
-      if (
-        code === 'ECONNREFUSED' ||
-        code === 'ECONNRESET' ||
-        code === 'EPIPE'
-      ) {
-        return new InventoryCallError(
-          503,
-          'inventory_unavailable',
-          'inventory-service is not reachable',
-        );
+      if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') {
+        return new InventoryCallError(503, 'inventory_unavailable', 'inventory-service is not reachable');
       }
     }
-    return new InventoryCallError(
-      502,
-      'inventory_error',
-      'inventory-service failed to answer',
-    );
+    return new InventoryCallError(502, 'inventory_error', 'inventory-service failed to answer');
   }
 }
 
@@ -102,15 +77,9 @@ export class InventoryClient {
     return this.call<Reservation>(INVENTORY_PATTERNS.reserve, request, token);
   }
 
-  private async call<T>(
-    pattern: string,
-    data: unknown,
-    token: string | undefined,
-  ): Promise<T> {
+  private async call<T>(pattern: string, data: unknown, token: string | undefined): Promise<T> {
     // Built before the first await, so the token is the one of the call that asked.
-    const reply = this.relay
-      .send<T>(this.client, pattern, data, token)
-      .pipe(timeout(this.timeoutMs));
+    const reply = this.relay.send<T>(this.client, pattern, data, token).pipe(timeout(this.timeoutMs));
     try {
       return await firstValueFrom(reply);
     } catch (error) {

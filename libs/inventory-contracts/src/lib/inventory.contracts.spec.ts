@@ -1,8 +1,4 @@
-import {
-  InventoryContractError,
-  parseReserveStockRequest,
-  parseStockQuery,
-} from './inventory.contracts';
+import { InventoryContractError, parseReserveStockRequest, parseStockQuery } from './inventory.contracts';
 import { InventoryCallError } from './inventory.client';
 
 describe('inventory contracts', () => {
@@ -24,17 +20,12 @@ describe('inventory contracts', () => {
     });
   });
 
-  it.each([
-    null,
-    [],
-    'SKU-1',
-    { sku: '' },
-    { sku: 'sku-1' },
-    { sku: 'A'.repeat(33) },
-    { sku: 1 },
-  ])('refuses the stock query %j', (payload) => {
-    expect(() => parseStockQuery(payload)).toThrow(InventoryContractError);
-  });
+  it.each([null, [], 'SKU-1', { sku: '' }, { sku: 'sku-1' }, { sku: 'A'.repeat(33) }, { sku: 1 }])(
+    'refuses the stock query %j',
+    (payload) => {
+      expect(() => parseStockQuery(payload)).toThrow(InventoryContractError);
+    },
+  );
 
   it.each([
     { sku: 'SKU-1', quantity: 0, reference: 'r' },
@@ -44,9 +35,7 @@ describe('inventory contracts', () => {
     { sku: 'SKU-1', quantity: 1, reference: 'has space' },
     { sku: 'SKU-1', quantity: 1 },
   ])('refuses the reservation %j', (payload) => {
-    expect(() => parseReserveStockRequest(payload)).toThrow(
-      InventoryContractError,
-    );
+    expect(() => parseReserveStockRequest(payload)).toThrow(InventoryContractError);
   });
 });
 
@@ -69,16 +58,13 @@ describe('InventoryCallError.from', () => {
   });
 
   it('maps transport failures and unknown answers to 5xx', () => {
-    expect(
-      InventoryCallError.from(
-        Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
-      ),
-    ).toMatchObject({ status: 503, code: 'inventory_unavailable' });
-    expect(
-      InventoryCallError.from(
-        Object.assign(new Error('t'), { name: 'TimeoutError' }),
-      ),
-    ).toMatchObject({ status: 504 });
+    expect(InventoryCallError.from(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toMatchObject({
+      status: 503,
+      code: 'inventory_unavailable',
+    });
+    expect(InventoryCallError.from(Object.assign(new Error('t'), { name: 'TimeoutError' }))).toMatchObject({
+      status: 504,
+    });
     expect(
       InventoryCallError.from({
         status: 'error',

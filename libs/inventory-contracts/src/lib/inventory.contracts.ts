@@ -65,10 +65,7 @@ export interface Reservation {
 export const MAX_RESERVE_QUANTITY = 1000;
 
 /** Codes of the business errors inventory-service answers with (authentication errors use the jwt-auth codes). */
-export type InventoryErrorCode =
-  | 'invalid_request'
-  | 'unknown_sku'
-  | 'insufficient_stock';
+export type InventoryErrorCode = 'invalid_request' | 'unknown_sku' | 'insufficient_stock';
 
 /** The `RpcException` error object of a business error; a `ClientProxy` caller's call rejects with it. */
 export interface InventoryErrorPayload {
@@ -96,9 +93,7 @@ function record(data: unknown): Record<string, unknown> {
 
 function sku(value: unknown): string {
   if (typeof value !== 'string' || !SKU.test(value))
-    throw new InventoryContractError(
-      'sku must be 1-32 characters of A-Z, 0-9 and "-"',
-    );
+    throw new InventoryContractError('sku must be 1-32 characters of A-Z, 0-9 and "-"');
   return value;
 }
 
@@ -117,15 +112,11 @@ export function parseReserveStockRequest(data: unknown): ReserveStockRequest {
     quantity < 1 ||
     quantity > MAX_RESERVE_QUANTITY
   ) {
-    throw new InventoryContractError(
-      `quantity must be an integer from 1 to ${MAX_RESERVE_QUANTITY}`,
-    );
+    throw new InventoryContractError(`quantity must be an integer from 1 to ${MAX_RESERVE_QUANTITY}`);
   }
   const reference = input['reference'];
   if (typeof reference !== 'string' || !REFERENCE.test(reference)) {
-    throw new InventoryContractError(
-      'reference must be 1-64 printable ASCII characters without spaces',
-    );
+    throw new InventoryContractError('reference must be 1-64 printable ASCII characters without spaces');
   }
   return { sku: sku(input['sku']), quantity, reference };
 }

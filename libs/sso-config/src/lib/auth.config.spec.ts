@@ -2,10 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ASYMMETRIC_ALGORITHMS, JwtAuthConfigError } from '@nest-sso/jwt-auth';
 import { authOptionsFromEnv } from './auth.config';
-import {
-  clientCredentialsFromEnv,
-  resolveTokenEndpoint,
-} from './client-credentials.config';
+import { clientCredentialsFromEnv, resolveTokenEndpoint } from './client-credentials.config';
 import { describeStartupFailure } from './run-service';
 import { ServiceConfigError } from './service-config.error';
 
@@ -22,10 +19,7 @@ function problemsOf(fn: () => unknown): readonly string[] {
 describe('authOptionsFromEnv', () => {
   it('uses OIDC discovery and every asymmetric algorithm by default', () => {
     expect(
-      authOptionsFromEnv(
-        { AUTH_ISSUER: 'https://id.example.com', AUTH_AUDIENCE: 'orders-api' },
-        'orders-api',
-      ),
+      authOptionsFromEnv({ AUTH_ISSUER: 'https://id.example.com', AUTH_AUDIENCE: 'orders-api' }, 'orders-api'),
     ).toEqual({
       issuer: 'https://id.example.com',
       audience: 'orders-api',
@@ -79,9 +73,7 @@ describe('authOptionsFromEnv', () => {
       AUTH_JWKS_URI: 'http://127.0.0.1:4000/jwks',
     };
     expect(problemsOf(() => authOptionsFromEnv(env))).toEqual([
-      expect.stringMatching(
-        /^AUTH_JWKS_URI: .*plain http; use https, or set AUTH_ALLOW_INSECURE_HTTP=true/,
-      ),
+      expect.stringMatching(/^AUTH_JWKS_URI: .*plain http; use https, or set AUTH_ALLOW_INSECURE_HTTP=true/),
     ]);
   });
 
@@ -92,9 +84,7 @@ describe('authOptionsFromEnv', () => {
       AUTH_ALLOW_INSECURE_HTTP: 'true',
     };
     expect(problemsOf(() => authOptionsFromEnv(env))).toEqual([
-      expect.stringMatching(
-        /^AUTH_ISSUER: AUTH_ALLOW_INSECURE_HTTP allows http only on 127\.0\.0\.1/,
-      ),
+      expect.stringMatching(/^AUTH_ISSUER: AUTH_ALLOW_INSECURE_HTTP allows http only on 127\.0\.0\.1/),
     ]);
   });
 
@@ -109,18 +99,12 @@ describe('authOptionsFromEnv', () => {
       AUTH_AUDIENCE: 'a',
       AUTH_ALGORITHMS: algorithms,
     };
-    expect(problemsOf(() => authOptionsFromEnv(env))).toEqual([
-      expect.stringMatching(message),
-    ]);
+    expect(problemsOf(() => authOptionsFromEnv(env))).toEqual([expect.stringMatching(message)]);
   });
 
   it.each([
     ['AUTH_ISSUER', 'id.example.com', /must be an absolute URL/],
-    [
-      'AUTH_ISSUER',
-      'https://user:pw@id.example.com',
-      /must not contain credentials/,
-    ],
+    ['AUTH_ISSUER', 'https://user:pw@id.example.com', /must not contain credentials/],
     ['AUTH_ISSUER', 'ftp://id.example.com', /must use https/],
     ['AUTH_ALLOW_INSECURE_HTTP', 'maybe', /must be true or false/],
   ])('refuses %s=%s', (name, value, message) => {
@@ -129,9 +113,7 @@ describe('authOptionsFromEnv', () => {
       AUTH_AUDIENCE: 'a',
       [name]: value,
     };
-    expect(problemsOf(() => authOptionsFromEnv(env))).toEqual([
-      expect.stringMatching(message),
-    ]);
+    expect(problemsOf(() => authOptionsFromEnv(env))).toEqual([expect.stringMatching(message)]);
   });
 
   it("reports the jwt-auth package's own boot checks as a configuration problem", () => {
@@ -156,9 +138,7 @@ describe('clientCredentialsFromEnv / resolveTokenEndpoint', () => {
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify(document));
     });
-    await new Promise<void>((resolve) =>
-      server.listen(0, '127.0.0.1', resolve),
-    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
@@ -173,9 +153,7 @@ describe('clientCredentialsFromEnv / resolveTokenEndpoint', () => {
 
   it('finds the token endpoint through discovery', async () => {
     document = { issuer: base, token_endpoint: `${base}/oauth/token` };
-    await expect(
-      resolveTokenEndpoint(clientCredentialsFromEnv(env())),
-    ).resolves.toBe(`${base}/oauth/token`);
+    await expect(resolveTokenEndpoint(clientCredentialsFromEnv(env()))).resolves.toBe(`${base}/oauth/token`);
   });
 
   it('refuses a discovery document for another issuer', async () => {
@@ -183,9 +161,9 @@ describe('clientCredentialsFromEnv / resolveTokenEndpoint', () => {
       issuer: 'http://127.0.0.1:1',
       token_endpoint: `${base}/oauth/token`,
     };
-    await expect(
-      resolveTokenEndpoint(clientCredentialsFromEnv(env())),
-    ).rejects.toThrow(/names issuer "http:\/\/127\.0\.0\.1:1"/);
+    await expect(resolveTokenEndpoint(clientCredentialsFromEnv(env()))).rejects.toThrow(
+      /names issuer "http:\/\/127\.0\.0\.1:1"/,
+    );
   });
 
   it('reports an unreachable issuer as a configuration problem', async () => {
@@ -193,9 +171,7 @@ describe('clientCredentialsFromEnv / resolveTokenEndpoint', () => {
       ...env(),
       AUTH_ISSUER: 'http://127.0.0.1:1',
     });
-    await expect(resolveTokenEndpoint(config)).rejects.toThrow(
-      ServiceConfigError,
-    );
+    await expect(resolveTokenEndpoint(config)).rejects.toThrow(ServiceConfigError);
   });
 
   it('requires the client credentials and never echoes the secret', () => {
@@ -228,20 +204,12 @@ describe('clientCredentialsFromEnv / resolveTokenEndpoint', () => {
 
 describe('describeStartupFailure', () => {
   it('prints configuration errors as they are and other errors on one line', () => {
-    expect(
-      describeStartupFailure(
-        'orders-api',
-        new ServiceConfigError(['AUTH_ISSUER: is required']),
-      ),
-    ).toBe('orders-api: invalid configuration:\n  - AUTH_ISSUER: is required');
-    expect(
-      describeStartupFailure(
-        'x',
-        new JwtAuthConfigError('issuer', 'bad', 'fix it'),
-      ),
-    ).toBe('x: Invalid option issuer: bad. Fix: fix it');
-    expect(describeStartupFailure('x', new Error('listen EADDRINUSE'))).toBe(
-      'x failed to start: listen EADDRINUSE',
+    expect(describeStartupFailure('orders-api', new ServiceConfigError(['AUTH_ISSUER: is required']))).toBe(
+      'orders-api: invalid configuration:\n  - AUTH_ISSUER: is required',
     );
+    expect(describeStartupFailure('x', new JwtAuthConfigError('issuer', 'bad', 'fix it'))).toBe(
+      'x: Invalid option issuer: bad. Fix: fix it',
+    );
+    expect(describeStartupFailure('x', new Error('listen EADDRINUSE'))).toBe('x failed to start: listen EADDRINUSE');
   });
 });

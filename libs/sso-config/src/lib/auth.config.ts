@@ -28,29 +28,14 @@ export const AUTH_ENV = [
  * - `AUTH_ALLOW_INSECURE_HTTP` (optional, `true`): allow http issuer / JWKS URLs on loopback hosts only.
  * @throws ServiceConfigError listing every problem.
  */
-export function authOptionsFromEnv(
-  env: Env,
-  realm?: string,
-): JwtAuthModuleOptions {
+export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptions {
   const problems = new ProblemList();
-  const allowInsecureHttp = readBoolean(
-    env,
-    'AUTH_ALLOW_INSECURE_HTTP',
-    problems,
-  );
+  const allowInsecureHttp = readBoolean(env, 'AUTH_ALLOW_INSECURE_HTTP', problems);
   const issuer = readUrl(env, 'AUTH_ISSUER', problems, allowInsecureHttp, true);
-  const jwksUri = readUrl(
-    env,
-    'AUTH_JWKS_URI',
-    problems,
-    allowInsecureHttp,
-    false,
-  );
+  const jwksUri = readUrl(env, 'AUTH_JWKS_URI', problems, allowInsecureHttp, false);
   const audience = readList(env, 'AUTH_AUDIENCE') ?? [];
   if (audience.length === 0)
-    problems.add(
-      'AUTH_AUDIENCE: is required (the audience this service accepts, e.g. orders-api)',
-    );
+    problems.add('AUTH_AUDIENCE: is required (the audience this service accepts, e.g. orders-api)');
   const algorithms = readAlgorithms(env, problems);
   problems.throwIfAny();
 
@@ -66,16 +51,10 @@ export function authOptionsFromEnv(
   return options;
 }
 
-function readAlgorithms(
-  env: Env,
-  problems: ProblemList,
-): AsymmetricAlgorithm[] {
+function readAlgorithms(env: Env, problems: ProblemList): AsymmetricAlgorithm[] {
   const listed = readList(env, 'AUTH_ALGORITHMS');
   if (listed === undefined) return [...ASYMMETRIC_ALGORITHMS];
-  if (listed.length === 0)
-    problems.add(
-      `AUTH_ALGORITHMS: list at least one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`,
-    );
+  if (listed.length === 0) problems.add(`AUTH_ALGORITHMS: list at least one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
   const allowed = ASYMMETRIC_ALGORITHMS as readonly string[];
   for (const alg of listed) {
     if (allowed.includes(alg)) continue;
@@ -89,17 +68,13 @@ function readAlgorithms(
       );
     }
   }
-  return listed.filter((alg): alg is AsymmetricAlgorithm =>
-    allowed.includes(alg),
-  );
+  return listed.filter((alg): alg is AsymmetricAlgorithm => allowed.includes(alg));
 }
 
 // The package's own boot-time checks, run here so their message reaches the operator without a Nest stack trace.
 function assertAcceptedByJwtAuth(options: JwtAuthModuleOptions): void {
   try {
-    new AccessTokenVerifier(
-      new ResolvedJwtAuthOptions(options).verifierOptions,
-    ).close();
+    new AccessTokenVerifier(new ResolvedJwtAuthOptions(options).verifierOptions).close();
   } catch (error) {
     if (error instanceof JwtAuthConfigError) {
       const problems = new ProblemList();

@@ -22,24 +22,11 @@ export interface ClientCredentialsConfig {
  */
 export function clientCredentialsFromEnv(env: Env): ClientCredentialsConfig {
   const problems = new ProblemList();
-  const allowInsecureHttp = readBoolean(
-    env,
-    'AUTH_ALLOW_INSECURE_HTTP',
-    problems,
-  );
+  const allowInsecureHttp = readBoolean(env, 'AUTH_ALLOW_INSECURE_HTTP', problems);
   const issuer = readUrl(env, 'AUTH_ISSUER', problems, allowInsecureHttp, true);
-  const tokenEndpoint = readUrl(
-    env,
-    'AUTH_TOKEN_ENDPOINT',
-    problems,
-    allowInsecureHttp,
-    false,
-  );
+  const tokenEndpoint = readUrl(env, 'AUTH_TOKEN_ENDPOINT', problems, allowInsecureHttp, false);
   const clientId = readString(env, 'AUTH_CLIENT_ID');
-  if (clientId === undefined)
-    problems.add(
-      'AUTH_CLIENT_ID: is required (the OAuth client id, e.g. billing-worker)',
-    );
+  if (clientId === undefined) problems.add('AUTH_CLIENT_ID: is required (the OAuth client id, e.g. billing-worker)');
   const clientSecret = env['AUTH_CLIENT_SECRET'];
   if (clientSecret === undefined || clientSecret === '')
     problems.add('AUTH_CLIENT_SECRET: is required (the OAuth client secret)');
@@ -58,9 +45,7 @@ export function clientCredentialsFromEnv(env: Env): ClientCredentialsConfig {
  * `issuer` must equal the configured issuer exactly. No redirects, 5 s deadline.
  * @throws ServiceConfigError when discovery fails or the document does not match.
  */
-export async function resolveTokenEndpoint(
-  config: ClientCredentialsConfig,
-): Promise<string> {
+export async function resolveTokenEndpoint(config: ClientCredentialsConfig): Promise<string> {
   if (config.tokenEndpoint !== undefined) return config.tokenEndpoint;
   const url = `${config.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   let document: Record<string, unknown>;

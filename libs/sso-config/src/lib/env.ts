@@ -20,16 +20,10 @@ export function readString(env: Env, name: string): string | undefined {
 }
 
 /** A TCP port (0 picks a free one); `fallback` when unset. */
-export function readPort(
-  env: Env,
-  name: string,
-  problems: ProblemList,
-  fallback?: number,
-): number | undefined {
+export function readPort(env: Env, name: string, problems: ProblemList, fallback?: number): number | undefined {
   const raw = readString(env, name);
   if (raw === undefined) {
-    if (fallback === undefined)
-      problems.add(`${name}: is required (a TCP port, 0-65535)`);
+    if (fallback === undefined) problems.add(`${name}: is required (a TCP port, 0-65535)`);
     return fallback;
   }
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
@@ -41,12 +35,7 @@ export function readPort(
 }
 
 /** `true` / `false` (also 1/0, yes/no); `fallback` when unset. */
-export function readBoolean(
-  env: Env,
-  name: string,
-  problems: ProblemList,
-  fallback = false,
-): boolean {
+export function readBoolean(env: Env, name: string, problems: ProblemList, fallback = false): boolean {
   const raw = readString(env, name)?.toLowerCase();
   if (raw === undefined) return fallback;
   if (['true', '1', 'yes'].includes(raw)) return true;
@@ -79,19 +68,14 @@ export function readUrl(
 ): string | undefined {
   const raw = readString(env, name);
   if (raw === undefined) {
-    if (required)
-      problems.add(
-        `${name}: is required (an https URL, e.g. https://id.example.com)`,
-      );
+    if (required) problems.add(`${name}: is required (an https URL, e.g. https://id.example.com)`);
     return undefined;
   }
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    problems.add(
-      `${name}: must be an absolute URL such as https://id.example.com (got "${raw}")`,
-    );
+    problems.add(`${name}: must be an absolute URL such as https://id.example.com (got "${raw}")`);
     return undefined;
   }
   if (url.username || url.password) {

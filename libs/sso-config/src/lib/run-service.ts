@@ -9,11 +9,7 @@ export interface RunningService {
 
 /** What a stopped process writes and its exit code, for an error thrown while starting. */
 export function describeStartupFailure(name: string, error: unknown): string {
-  if (
-    error instanceof ServiceConfigError ||
-    error instanceof JwtAuthConfigError
-  )
-    return `${name}: ${error.message}`;
+  if (error instanceof ServiceConfigError || error instanceof JwtAuthConfigError) return `${name}: ${error.message}`;
   const message = error instanceof Error ? error.message : String(error);
   return `${name} failed to start: ${message}`;
 }
@@ -23,10 +19,7 @@ export function describeStartupFailure(name: string, error: unknown): string {
  * SIGINT / SIGTERM close it and exit 0.
  * @example runService('orders-api', () => startOrdersApi(ordersConfigFromEnv(process.env)));
  */
-export function runService(
-  name: string,
-  start: () => Promise<RunningService>,
-): void {
+export function runService(name: string, start: () => Promise<RunningService>): void {
   start().then(
     (service) => {
       const stop = () => {

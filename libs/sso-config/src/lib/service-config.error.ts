@@ -6,9 +6,7 @@ export class ServiceConfigError extends Error {
     /** One line per problem, each naming the variable. */
     readonly problems: readonly string[],
   ) {
-    super(
-      `invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
-    );
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
   }
 }
 

@@ -31,16 +31,10 @@ const CONFIG_NAMES = new Set([
 ]);
 
 /** A copy of `process.env` without any service configuration, plus `env`. */
-export function childEnv(
-  env: Readonly<Record<string, string>>,
-): Record<string, string> {
+export function childEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   const clean: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (
-      value === undefined ||
-      CONFIG_NAMES.has(name) ||
-      CONFIG_PREFIXES.some((prefix) => name.startsWith(prefix))
-    )
+    if (value === undefined || CONFIG_NAMES.has(name) || CONFIG_PREFIXES.some((prefix) => name.startsWith(prefix)))
       continue;
     clean[name] = value;
   }
@@ -72,29 +66,19 @@ export class ChildService {
     };
     collect(child.stdout);
     collect(child.stderr);
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code) => resolve(code)),
-    );
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
   /** Start a service and wait for its ready line; rejects with its last output when it exits or times out first. */
-  static async start(
-    options: ChildServiceOptions,
-  ): Promise<{ service: ChildService; match: RegExpMatchArray }> {
-    const child = spawn(
-      process.execPath,
-      [options.script, ...(options.args ?? [])],
-      { env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+  static async start(options: ChildServiceOptions): Promise<{ service: ChildService; match: RegExpMatchArray }> {
+    const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
+      env: childEnv(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const service = new ChildService(options.name, child, options.onLine);
     const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
       const timer = setTimeout(
-        () =>
-          reject(
-            service.failure(
-              `did not report ready within ${options.timeoutMs ?? 20000} ms`,
-            ),
-          ),
+        () => reject(service.failure(`did not report ready within ${options.timeoutMs ?? 20000} ms`)),
         options.timeoutMs ?? 20000,
       );
       const onData = () => {
@@ -120,19 +104,13 @@ export class ChildService {
   }
 
   /** Run a program to completion (e.g. `billing-worker --once`); resolves with its exit code and output lines. */
-  static async run(
-    options: Omit<ChildServiceOptions, 'ready'>,
-  ): Promise<{ code: number | null; lines: string[] }> {
-    const child = spawn(
-      process.execPath,
-      [options.script, ...(options.args ?? [])],
-      { env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+  static async run(options: Omit<ChildServiceOptions, 'ready'>): Promise<{ code: number | null; lines: string[] }> {
+    const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
+      env: childEnv(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const service = new ChildService(options.name, child, options.onLine);
-    const timer = setTimeout(
-      () => child.kill('SIGKILL'),
-      options.timeoutMs ?? 20000,
-    );
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20000);
     const code = await service.exited;
     clearTimeout(timer);
     // Let the stream handlers flush what arrived with the exit.
@@ -169,8 +147,6 @@ export class ChildService {
       .slice(-15)
       .map((line) => `    ${line}`)
       .join('\n');
-    return new Error(
-      `${this.name} ${reason}${tail ? `; last output:\n${tail}` : ''}`,
-    );
+    return new Error(`${this.name} ${reason}${tail ? `; last output:\n${tail}` : ''}`);
   }
 }

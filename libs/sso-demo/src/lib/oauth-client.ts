@@ -75,8 +75,7 @@ export class CookieJar {
       const isDeletion = attributes.some((attribute) => {
         const [key, value = ''] = attribute.trim().split('=');
         return (
-          (/^max-age$/i.test(key) && Number(value) <= 0) ||
-          (/^expires$/i.test(key) && Date.parse(value) <= Date.now())
+          (/^max-age$/i.test(key) && Number(value) <= 0) || (/^expires$/i.test(key) && Date.parse(value) <= Date.now())
         );
       });
       if (isDeletion) this.cookies.delete(name);
@@ -91,19 +90,12 @@ export class CookieJar {
 
   /** The `Cookie` request header. */
   header(): string {
-    return [...this.cookies]
-      .map(([name, value]) => `${name}=${value}`)
-      .join('; ');
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 }
 
 /** The URL of `GET /authorize` for an authorization-code request with PKCE. */
-export function authorizationUrl(
-  identityUrl: string,
-  client: PublicClient,
-  challenge: string,
-  state: string,
-): string {
+export function authorizationUrl(identityUrl: string, client: PublicClient, challenge: string, state: string): string {
   const url = new URL('/authorize', identityUrl);
   url.search = new URLSearchParams({
     response_type: 'code',
@@ -145,29 +137,18 @@ function postForm(
 function location(response: Response, base: string, step: string): URL {
   const value = response.headers.get('location');
   if (response.status < 300 || response.status > 399 || !value)
-    throw new OAuthFlowError(
-      `${step}: expected a redirect, got HTTP ${response.status}`,
-    );
+    throw new OAuthFlowError(`${step}: expected a redirect, got HTTP ${response.status}`);
   return new URL(value, base);
 }
 
 /** The code of a client redirect, after checking `state` and the RFC 9207 `iss`. */
-export function codeFromRedirect(
-  redirect: URL,
-  client: PublicClient,
-  state: string,
-  issuer: string,
-): string {
+export function codeFromRedirect(redirect: URL, client: PublicClient, state: string, issuer: string): string {
   if (`${redirect.origin}${redirect.pathname}` !== client.redirectUri)
-    throw new OAuthFlowError(
-      `redirected to ${redirect.origin}${redirect.pathname}, not to ${client.redirectUri}`,
-    );
+    throw new OAuthFlowError(`redirected to ${redirect.origin}${redirect.pathname}, not to ${client.redirectUri}`);
   const error = redirect.searchParams.get('error');
   if (error) throw new OAuthFlowError(`authorization refused: ${error}`);
-  if (redirect.searchParams.get('state') !== state)
-    throw new OAuthFlowError('the redirect carries another state');
-  if (redirect.searchParams.get('iss') !== issuer)
-    throw new OAuthFlowError('the redirect names another issuer (iss)');
+  if (redirect.searchParams.get('state') !== state) throw new OAuthFlowError('the redirect carries another state');
+  if (redirect.searchParams.get('iss') !== issuer) throw new OAuthFlowError('the redirect names another issuer (iss)');
   const code = redirect.searchParams.get('code');
   if (!code) throw new OAuthFlowError('the redirect carries no code');
   return code;
@@ -178,15 +159,8 @@ async function tokenRequest(
   fields: Record<string, string>,
   headers: Record<string, string> = {},
 ): Promise<TokenResponse> {
-  const response = await postForm(
-    new URL('/oauth/token', identityUrl).toString(),
-    fields,
-    headers,
-  );
-  const body = (await response.json().catch(() => ({}))) as Record<
-    string,
-    unknown
-  >;
+  const response = await postForm(new URL('/oauth/token', identityUrl).toString(), fields, headers);
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (response.status !== 200 || typeof body['access_token'] !== 'string') {
     throw new OAuthFlowError(
       `token endpoint (${fields['grant_type']}): HTTP ${response.status} ${String(body['error'] ?? '')}`.trim(),
@@ -212,11 +186,7 @@ export function exchangeCode(
 }
 
 /** Use a refresh token (it rotates: the answer carries the next one). */
-export function refreshTokens(
-  identityUrl: string,
-  client: PublicClient,
-  refreshToken: string,
-): Promise<TokenResponse> {
+export function refreshTokens(identityUrl: string, client: PublicClient, refreshToken: string): Promise<TokenResponse> {
   return tokenRequest(identityUrl, {
     grant_type: 'refresh_token',
     refresh_token: refreshToken,
@@ -231,9 +201,7 @@ export function clientCredentialsToken(
   clientSecret: string,
   scope?: string,
 ): Promise<TokenResponse> {
-  const basic = Buffer.from(
-    `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`,
-  ).toString('base64');
+  const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
   return tokenRequest(
     identityUrl,
     { grant_type: 'client_credentials', ...(scope ? { scope } : {}) },
@@ -264,29 +232,16 @@ export async function authorize(
   const { verifier, challenge } = pkcePair();
   const state = randomBytes(12).toString('base64url');
   const authorizeUrl = authorizationUrl(identityUrl, client, challenge, state);
-  let redirect = location(
-    await browserGet(authorizeUrl, jar),
-    authorizeUrl,
-    'GET /authorize',
-  );
+  let redirect = location(await browserGet(authorizeUrl, jar), authorizeUrl, 'GET /authorize');
   let loginFormShown = false;
-  if (
-    redirect.origin === new URL(identityUrl).origin &&
-    redirect.pathname === '/login'
-  ) {
+  if (redirect.origin === new URL(identityUrl).origin && redirect.pathname === '/login') {
     if (!credentials)
-      throw new OAuthFlowError(
-        'the identity service asked for a login although a session was expected',
-      );
+      throw new OAuthFlowError('the identity service asked for a login although a session was expected');
     loginFormShown = true;
     const page = await browserGet(redirect.toString(), jar);
-    if (page.status !== 200)
-      throw new OAuthFlowError(`GET /login: HTTP ${page.status}`);
-    const csrf = /name="csrf_token" value="([^"]+)"/.exec(
-      await page.text(),
-    )?.[1];
-    if (!csrf)
-      throw new OAuthFlowError('GET /login: the form has no CSRF token');
+    if (page.status !== 200) throw new OAuthFlowError(`GET /login: HTTP ${page.status}`);
+    const csrf = /name="csrf_token" value="([^"]+)"/.exec(await page.text())?.[1];
+    if (!csrf) throw new OAuthFlowError('GET /login: the form has no CSRF token');
     const submitted = await postForm(
       new URL('login', redirect).toString(),
       { csrf_token: csrf, ...credentials },
@@ -305,9 +260,7 @@ export async function authorize(
 /** The protected header of a compact JWS (for showing `alg` and `kid`; nothing in it is trusted). */
 export function jwsHeader(token: string): { alg?: string; kid?: string } {
   try {
-    return JSON.parse(
-      Buffer.from(token.split('.')[0], 'base64url').toString('utf8'),
-    ) as { alg?: string; kid?: string };
+    return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')) as { alg?: string; kid?: string };
   } catch {
     return {};
   }

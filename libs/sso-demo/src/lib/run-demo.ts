@@ -21,12 +21,7 @@ function formatStep(step: StepResult): string {
 
 function serveInstructions(system: SsoSystem): string[] {
   const { verifier, challenge } = pkcePair();
-  const signIn = authorizationUrl(
-    system.identityUrl,
-    WEB_APP,
-    challenge,
-    randomBytes(8).toString('hex'),
-  );
+  const signIn = authorizationUrl(system.identityUrl, WEB_APP, challenge, randomBytes(8).toString('hex'));
   return [
     '',
     'The SSO system is running (Ctrl-C stops it):',
@@ -47,9 +42,7 @@ function serveInstructions(system: SsoSystem): string[] {
  */
 export async function runDemo(options: DemoOptions): Promise<number> {
   const write = options.write ?? ((line: string) => console.log(line));
-  const onLine = options.verbose
-    ? (name: string, line: string) => write(`  [${name}] ${line}`)
-    : undefined;
+  const onLine = options.verbose ? (name: string, line: string) => write(`  [${name}] ${line}`) : undefined;
   let system: SsoSystem;
   try {
     system = await SsoSystem.start({ rootDir: options.rootDir, onLine });
@@ -67,9 +60,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       onStep: (step) => write(formatStep(step)),
     });
     const passed = result.steps.filter((step) => step.ok).length;
-    write(
-      `${result.ok ? '✓' : '✗'} ${passed}/${result.steps.length} steps succeeded`,
-    );
+    write(`${result.ok ? '✓' : '✗'} ${passed}/${result.steps.length} steps succeeded`);
     if (!result.ok) {
       for (const [name, lines] of Object.entries(system.output())) {
         write(`--- last output of ${name} ---`);

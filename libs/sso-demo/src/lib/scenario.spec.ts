@@ -1,11 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  codeFromRedirect,
-  CookieJar,
-  OAuthFlowError,
-  WEB_APP,
-} from './oauth-client';
+import { codeFromRedirect, CookieJar, OAuthFlowError, WEB_APP } from './oauth-client';
 import { runScenario, scenarioStepTitles, type StepResult } from './scenario';
 import type { ScenarioTarget } from './sso-system';
 
@@ -19,9 +14,7 @@ describe('runScenario', () => {
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify({ issuer: 'http://127.0.0.1:1' }));
     });
-    await new Promise<void>((resolve) =>
-      server.listen(0, '127.0.0.1', resolve),
-    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
@@ -46,37 +39,27 @@ describe('runScenario', () => {
       onStep: (step) => reported.push(step),
     });
     expect(result.ok).toBe(false);
-    expect(result.steps.map((step) => step.title)).toEqual(
-      scenarioStepTitles(true),
-    );
+    expect(result.steps.map((step) => step.title)).toEqual(scenarioStepTitles(true));
     expect(result.steps[0]).toMatchObject({
       index: 1,
       ok: false,
       outcome: 'discovery answered 200 naming issuer "http://127.0.0.1:1"',
     });
-    expect(
-      result.steps
-        .slice(1)
-        .every(
-          (step) =>
-            !step.ok && step.outcome === 'skipped: an earlier step failed',
-        ),
-    ).toBe(true);
+    expect(result.steps.slice(1).every((step) => !step.ok && step.outcome === 'skipped: an earlier step failed')).toBe(
+      true,
+    );
     expect(reported).toEqual(result.steps);
     expect(calls).toEqual([]);
   });
 
   it('leaves out the identity-down step when asked to keep identity running', () => {
-    expect(scenarioStepTitles(false)).toEqual(
-      scenarioStepTitles(true).slice(0, -1),
-    );
+    expect(scenarioStepTitles(false)).toEqual(scenarioStepTitles(true).slice(0, -1));
   });
 });
 
 describe('oauth client helpers', () => {
   it('checks the redirect target, state and issuer before taking the code', () => {
-    const redirect = (query: string) =>
-      new URL(`${WEB_APP.redirectUri}?${query}`);
+    const redirect = (query: string) => new URL(`${WEB_APP.redirectUri}?${query}`);
     expect(
       codeFromRedirect(
         redirect('code=abc&state=s1&iss=http%3A%2F%2F127.0.0.1%3A9'),
@@ -94,29 +77,14 @@ describe('oauth client helpers', () => {
       ),
     ).toThrow(OAuthFlowError);
     expect(() =>
-      codeFromRedirect(
-        redirect('code=abc&state=s1&iss=http%3A%2F%2Fevil'),
-        WEB_APP,
-        's1',
-        'http://127.0.0.1:9',
-      ),
+      codeFromRedirect(redirect('code=abc&state=s1&iss=http%3A%2F%2Fevil'), WEB_APP, 's1', 'http://127.0.0.1:9'),
     ).toThrow(/another issuer/);
-    expect(() =>
-      codeFromRedirect(
-        redirect('error=access_denied&state=s1'),
-        WEB_APP,
-        's1',
-        'x',
-      ),
-    ).toThrow(/access_denied/);
-    expect(() =>
-      codeFromRedirect(
-        new URL('http://127.0.0.1/elsewhere?code=abc'),
-        WEB_APP,
-        's1',
-        'x',
-      ),
-    ).toThrow(/not to/);
+    expect(() => codeFromRedirect(redirect('error=access_denied&state=s1'), WEB_APP, 's1', 'x')).toThrow(
+      /access_denied/,
+    );
+    expect(() => codeFromRedirect(new URL('http://127.0.0.1/elsewhere?code=abc'), WEB_APP, 's1', 'x')).toThrow(
+      /not to/,
+    );
   });
 
   it('keeps cookies and honours deletion', () => {
@@ -127,10 +95,7 @@ describe('oauth client helpers', () => {
     jar.store(new Response(null, { headers }));
     expect(jar.header()).toBe('identity_login=abc; identity_session=s1');
     const deletion = new Headers();
-    deletion.append(
-      'set-cookie',
-      'identity_login=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
-    );
+    deletion.append('set-cookie', 'identity_login=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT');
     jar.store(new Response(null, { headers: deletion }));
     expect(jar.has('identity_login')).toBe(false);
     expect(jar.header()).toBe('identity_session=s1');

@@ -55,8 +55,7 @@ export interface ScenarioTarget {
 
 const READY = {
   identity: /identity listening on (http:\/\/127\.0\.0\.1:\d+)/,
-  inventory:
-    /inventory-service listening on (http:\/\/127\.0\.0\.1:\d+) \(tcp:\/\/127\.0\.0\.1:(\d+)\)/,
+  inventory: /inventory-service listening on (http:\/\/127\.0\.0\.1:\d+) \(tcp:\/\/127\.0\.0\.1:(\d+)\)/,
   orders: /orders-api listening on (http:\/\/127\.0\.0\.1:\d+)/,
 };
 
@@ -94,9 +93,7 @@ export class SsoSystem implements ScenarioTarget {
 
   /** Start the system; on any failure the services already started are stopped again. */
   static async start(options: SsoSystemOptions): Promise<SsoSystem> {
-    const missing = Object.values(SYSTEM_SCRIPTS).filter(
-      (script) => !existsSync(join(options.rootDir, script)),
-    );
+    const missing = Object.values(SYSTEM_SCRIPTS).filter((script) => !existsSync(join(options.rootDir, script)));
     if (missing.length > 0)
       throw new Error(
         `not built: ${missing.join(', ')} (run: npx nx run-many -t build -p identity,orders-api,inventory-service,billing-worker)`,
@@ -107,8 +104,7 @@ export class SsoSystem implements ScenarioTarget {
     const dataDir = join(runDir, 'identity-data');
     const adminToken = randomBytes(24).toString('base64url');
     const started: ChildService[] = [];
-    const script = (name: keyof typeof SYSTEM_SCRIPTS) =>
-      join(options.rootDir, SYSTEM_SCRIPTS[name]);
+    const script = (name: keyof typeof SYSTEM_SCRIPTS) => join(options.rootDir, SYSTEM_SCRIPTS[name]);
     try {
       const identity = await ChildService.start({
         name: 'identity',
@@ -197,8 +193,7 @@ export class SsoSystem implements ScenarioTarget {
       method: 'POST',
       headers: { 'x-admin-token': this.adminToken },
     });
-    if (response.status !== 200)
-      throw new Error(`POST /admin/rotate answered HTTP ${response.status}`);
+    if (response.status !== 200) throw new Error(`POST /admin/rotate answered HTTP ${response.status}`);
   }
 
   async runBillingWorker(): Promise<BillingWorkerRun> {
@@ -219,10 +214,7 @@ export class SsoSystem implements ScenarioTarget {
     const json = [...lines].reverse().find((line) => line.startsWith('{'));
     let result: BillingWorkerRun['result'];
     try {
-      result =
-        json === undefined
-          ? undefined
-          : (JSON.parse(json) as BillingWorkerRun['result']);
+      result = json === undefined ? undefined : (JSON.parse(json) as BillingWorkerRun['result']);
     } catch {
       result = undefined;
     }
@@ -235,19 +227,12 @@ export class SsoSystem implements ScenarioTarget {
 
   /** The last output lines of every service, for a failure report. */
   output(): Record<string, string[]> {
-    return Object.fromEntries(
-      Object.values(this.services).map((service) => [
-        service.name,
-        service.output(),
-      ]),
-    );
+    return Object.fromEntries(Object.values(this.services).map((service) => [service.name, service.output()]));
   }
 
   /** Stop every service and remove the identity's data directory. */
   async stop(): Promise<void> {
-    await Promise.all(
-      Object.values(this.services).map((service) => service.stop()),
-    );
+    await Promise.all(Object.values(this.services).map((service) => service.stop()));
     rmSync(join(this.identityDataDir, '..'), { recursive: true, force: true });
   }
 }

@@ -80,7 +80,10 @@ export interface TestHttpRequest {
  * Build a request object the way Node presents one: repeated headers all appear in `rawHeaders`.
  * @example createHttpRequest({ authorization: ['Bearer a', 'Bearer b'] })
  */
-export function createHttpRequest(headers: Readonly<Record<string, string | readonly string[]>> = {}, extra: Record<string, unknown> = {}): TestHttpRequest {
+export function createHttpRequest(
+  headers: Readonly<Record<string, string | readonly string[]>> = {},
+  extra: Record<string, unknown> = {},
+): TestHttpRequest {
   const request: TestHttpRequest = { headers: {}, rawHeaders: [], ...extra };
   for (const [name, value] of Object.entries(headers)) {
     const values = typeof value === 'string' ? [value] : [...value];
@@ -114,7 +117,10 @@ export function createHttpResponse(): TestHttpResponse {
  * An `ExecutionContext` of type `http` for guard and decorator unit tests.
  * @example createHttpContext(createHttpRequest({ authorization: `Bearer ${token}` }), { handler: Ctl.prototype.get, class: Ctl })
  */
-export function createHttpContext(request: object, target: TestContextTarget & { readonly response?: object } = {}): ExecutionContext {
+export function createHttpContext(
+  request: object,
+  target: TestContextTarget & { readonly response?: object } = {},
+): ExecutionContext {
   return new TestExecutionContext('http', [request, target.response ?? createHttpResponse(), () => undefined], target);
 }
 
@@ -127,6 +133,10 @@ export function createRpcContext(data: unknown, ctx?: unknown, target: TestConte
 }
 
 /** An `ExecutionContext` of any other type (e.g. `ws`, `graphql`), to check that guards fail closed. */
-export function createContextOfType(type: string, args: unknown[] = [], target: TestContextTarget = {}): ExecutionContext {
+export function createContextOfType(
+  type: string,
+  args: unknown[] = [],
+  target: TestContextTarget = {},
+): ExecutionContext {
   return new TestExecutionContext(type, args, target);
 }

@@ -1,4 +1,10 @@
-export { TestIssuer, signJwsInput, type TestIssuerOptions, type TestKeyMode, type TestSignOptions } from './test-issuer';
+export {
+  TestIssuer,
+  signJwsInput,
+  type TestIssuerOptions,
+  type TestKeyMode,
+  type TestSignOptions,
+} from './test-issuer';
 export {
   createContextOfType,
   createHttpContext,

@@ -14,24 +14,34 @@ describe('TestIssuer', () => {
 
   afterAll(() => issuer.stop());
 
-  it.each(ASYMMETRIC_ALGORITHMS)('mints %s tokens the verifier accepts from static keys, the JWKS and the key source', async (alg) => {
-    const token = issuer.sign({ sub: alg }, { alg });
-    for (const mode of ['static', 'jwks', 'key-source'] as const) {
-      const verifier = new AccessTokenVerifier({ issuers: [issuer.issuerOptions(mode)] });
-      const principal = await verifier.verify(token);
-      expect(principal.header).toEqual({ alg, kid: issuer.kid(alg), typ: 'at+jwt' });
-      verifier.close();
-    }
-  });
+  it.each(ASYMMETRIC_ALGORITHMS)(
+    'mints %s tokens the verifier accepts from static keys, the JWKS and the key source',
+    async (alg) => {
+      const token = issuer.sign({ sub: alg }, { alg });
+      for (const mode of ['static', 'jwks', 'key-source'] as const) {
+        const verifier = new AccessTokenVerifier({ issuers: [issuer.issuerOptions(mode)] });
+        const principal = await verifier.verify(token);
+        expect(principal.header).toEqual({ alg, kid: issuer.kid(alg), typ: 'at+jwt' });
+        verifier.close();
+      }
+    },
+  );
 
   it('mints HS256/384/512 tokens with its secret', async () => {
     const verifier = new AccessTokenVerifier({ issuers: [issuer.issuerOptions('hmac')] });
-    for (const alg of ['HS256', 'HS384', 'HS512'] as const) await expect(verifier.verify(issuer.sign({}, { alg }))).resolves.toMatchObject({ header: { alg } });
+    for (const alg of ['HS256', 'HS384', 'HS512'] as const)
+      await expect(verifier.verify(issuer.sign({}, { alg }))).resolves.toMatchObject({ header: { alg } });
   });
 
   it('applies claim and header overrides, removing undefined members', async () => {
-    const token = issuer.sign({ sub: undefined, scope: 'a b', aud: ['x', issuer.audience] }, { alg: 'ES256', kid: null, header: { typ: undefined, cty: 'x' } });
-    const [header, payload] = token.split('.').slice(0, 2).map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()));
+    const token = issuer.sign(
+      { sub: undefined, scope: 'a b', aud: ['x', issuer.audience] },
+      { alg: 'ES256', kid: null, header: { typ: undefined, cty: 'x' } },
+    );
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()));
     expect(header).toEqual({ alg: 'ES256', cty: 'x' });
     expect(payload).not.toHaveProperty('sub');
     expect(payload).toMatchObject({ iss: issuer.issuerUrl, scope: 'a b', aud: ['x', issuer.audience] });

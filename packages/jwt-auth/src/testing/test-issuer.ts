@@ -2,7 +2,12 @@ import { constants, createHmac, generateKeyPair, randomBytes, randomUUID, sign, 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { ASYMMETRIC_ALGORITHMS, SYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm, type JwsAlgorithm } from '../lib/jws/algorithms';
+import {
+  ASYMMETRIC_ALGORITHMS,
+  SYMMETRIC_ALGORITHMS,
+  type AsymmetricAlgorithm,
+  type JwsAlgorithm,
+} from '../lib/jws/algorithms';
 import type { JwkSet } from '../lib/keys/jwk';
 import type { KeyLookup, KeySource, KeySourceState } from '../lib/keys/key-source.interface';
 import { toVerificationKey, type VerificationKey } from '../lib/keys/verification-key';
@@ -53,7 +58,10 @@ const DEFAULT_ISSUER = 'https://issuer.test';
 const JWKS_PATH = '/jwks.json';
 const DISCOVERY_PATH = '/.well-known/openid-configuration';
 
-async function generateKey(alg: AsymmetricAlgorithm, modulusLength: number): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+async function generateKey(
+  alg: AsymmetricAlgorithm,
+  modulusLength: number,
+): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
   if (alg === 'EdDSA') return generate('ed25519');
   if (alg.startsWith('ES')) return generate('ec', { namedCurve: EC_CURVES[alg as keyof typeof EC_CURVES] });
   return generate('rsa', { modulusLength });
@@ -70,11 +78,19 @@ function withoutUndefined(record: Record<string, unknown>): Record<string, unkno
 /** Signature bytes over the JWS signing input (node:crypto; ECDSA as IEEE P1363 r||s, RFC 7518 section 3.4). */
 export function signJwsInput(alg: JwsAlgorithm, key: KeyObject | Buffer, input: string): Buffer {
   const data = Buffer.from(input, 'ascii');
-  if (alg.startsWith('HS')) return createHmac(`sha${alg.slice(2)}`, key).update(data).digest();
+  if (alg.startsWith('HS'))
+    return createHmac(`sha${alg.slice(2)}`, key)
+      .update(data)
+      .digest();
   if (Buffer.isBuffer(key)) throw new TypeError(`${alg} needs a private KeyObject, not a secret`);
   if (alg === 'EdDSA') return sign(null, data, key);
   const hash = `sha${alg.slice(2)}`;
-  if (alg.startsWith('PS')) return sign(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+  if (alg.startsWith('PS'))
+    return sign(hash, data, {
+      key,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+    });
   if (alg.startsWith('ES')) return sign(hash, data, { key, dsaEncoding: 'ieee-p1363' });
   return sign(hash, data, key);
 }
@@ -149,7 +165,11 @@ export class TestIssuer {
       else return send(404, { error: 'not_found' });
       if (!this.available) return send(503, { error: 'unavailable' });
       if (path === JWKS_PATH) return send(200, this.jwks());
-      return send(200, { issuer: this.issuerUrl, jwks_uri: `${this.baseUrl}${JWKS_PATH}`, id_token_signing_alg_values_supported: this.algorithms });
+      return send(200, {
+        issuer: this.issuerUrl,
+        jwks_uri: `${this.baseUrl}${JWKS_PATH}`,
+        id_token_signing_alg_values_supported: this.algorithms,
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -177,7 +197,12 @@ export class TestIssuer {
   /** The public JWKS: one member per key, with `kid`, `alg` and `use: 'sig'`. */
   jwks(): JwkSet {
     return {
-      keys: this.keys.map((key) => ({ ...(key.publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: key.kid, alg: key.alg, use: 'sig' })),
+      keys: this.keys.map((key) => ({
+        ...(key.publicKey.export({ format: 'jwk' }) as Record<string, unknown>),
+        kid: key.kid,
+        alg: key.alg,
+        use: 'sig',
+      })),
     };
   }
 
@@ -228,7 +253,10 @@ export class TestIssuer {
     const alg = options.alg ?? this.algorithms[0];
     const symmetric = (SYMMETRIC_ALGORITHMS as readonly string[]).includes(alg);
     const key = options.key ?? (symmetric ? this.secret : this.keyFor(alg as AsymmetricAlgorithm).privateKey);
-    const kid = options.kid === null ? undefined : (options.kid ?? (symmetric ? undefined : this.keyFor(alg as AsymmetricAlgorithm).kid));
+    const kid =
+      options.kid === null
+        ? undefined
+        : (options.kid ?? (symmetric ? undefined : this.keyFor(alg as AsymmetricAlgorithm).kid));
     const now = Math.floor(Date.now() / 1000);
     const header = withoutUndefined({ alg, typ: 'at+jwt', kid, ...options.header });
     const payload = withoutUndefined({
@@ -245,7 +273,12 @@ export class TestIssuer {
   }
 
   /** Sign exact header and payload objects (JSON-encoded as given), for malformed-token tests. */
-  signRaw(header: Readonly<Record<string, unknown>>, payload: Readonly<Record<string, unknown>>, alg: JwsAlgorithm, key: KeyObject | Buffer): string {
+  signRaw(
+    header: Readonly<Record<string, unknown>>,
+    payload: Readonly<Record<string, unknown>>,
+    alg: JwsAlgorithm,
+    key: KeyObject | Buffer,
+  ): string {
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
     return `${input}.${signJwsInput(alg, key, input).toString('base64url')}`;
   }

@@ -1,6 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AuthError, AuthErrorCode, importJwk, importJwkSet, KeyRejectedError, verifyCompactJws, type VerificationKey } from '../../src';
+import {
+  AuthError,
+  AuthErrorCode,
+  importJwk,
+  importJwkSet,
+  KeyRejectedError,
+  verifyCompactJws,
+  type VerificationKey,
+} from '../../src';
 
 // The vectors are read where CI checks them out (../shared beside the repository); they are never copied in.
 const WYCHEPROOF_DIR = resolve(__dirname, '../../../..', '..', 'shared', 'conformance', 'wycheproof');
@@ -33,7 +41,9 @@ type FileId = 'jws' | 'jwk';
 function load(file: string): VectorFile {
   const path = join(WYCHEPROOF_DIR, file);
   if (!existsSync(path)) {
-    throw new Error(`Wycheproof vectors not found at ${path}. CI checks out the shared conformance data beside the repository (../shared/conformance/wycheproof); do the same locally.`);
+    throw new Error(
+      `Wycheproof vectors not found at ${path}. CI checks out the shared conformance data beside the repository (../shared/conformance/wycheproof); do the same locally.`,
+    );
   }
   return JSON.parse(readFileSync(path, 'utf8')) as VectorFile;
 }
@@ -51,7 +61,8 @@ function vector(file: FileId, tcId: number): { readonly test: Vector; readonly g
   throw new Error(`${file} tcId ${tcId} does not exist`);
 }
 
-const headerOf = (jws: string): Record<string, unknown> => JSON.parse(Buffer.from(jws.split('.')[0], 'base64url').toString('utf8'));
+const headerOf = (jws: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jws.split('.')[0], 'base64url').toString('utf8'));
 
 /** One vector where this verifier's verdict differs from the upstream label on purpose. */
 interface Override {
@@ -64,12 +75,18 @@ interface Override {
   readonly holds: (test: Vector, group: Group) => boolean;
 }
 
-const SAME_AS_357 = 'byte-identical to tcId 357 (ValidMac) yet labelled invalid: the padded variant was lost in the upstream conversion. A verifier that accepts 357 must accept the same bytes';
-const QUESTION_MARK = "a '?' inside a segment, labelled valid by decoders that skip unknown characters. RFC 7515 section 2 base64url has no '?', and SECURITY.md requires ^[A-Za-z0-9_-]+$";
-const PS256_KEY_PS384_TOKEN = 'the key declares alg PS256, the token is PS384. A JWK alg limits the key to that algorithm (RFC 7517 section 4.4; SECURITY.md: "a JWK alg, when present, equals the token\'s"), so one key serves one algorithm';
-const ES521_KEY = 'the key declares alg "ES521", which is not a registered JWS algorithm (RFC 7518 section 3.1 names ES512). A key with an unknown alg is refused at import, so the group has no usable key';
-const EMPTY_PAYLOAD = "empty payload segment. RFC 7515 allows a zero-length payload, but SECURITY.md's grammar ^[A-Za-z0-9_-]+$ does not. verifyCompactJws deliberately shares the JWT parser (compact.spec.ts: 'an empty payload'), and an access token's payload is never empty";
-const ROCA = 'ROCA key (CVE-2017-15361). The SECURITY.md key policy checks modulus size (>= 2048 bits) and exponent but not the ROCA fingerprint, so this 2049-bit key is imported and its signature verifies. Adding the fingerprint check to key import is a policy addition, tracked separately';
+const SAME_AS_357 =
+  'byte-identical to tcId 357 (ValidMac) yet labelled invalid: the padded variant was lost in the upstream conversion. A verifier that accepts 357 must accept the same bytes';
+const QUESTION_MARK =
+  "a '?' inside a segment, labelled valid by decoders that skip unknown characters. RFC 7515 section 2 base64url has no '?', and SECURITY.md requires ^[A-Za-z0-9_-]+$";
+const PS256_KEY_PS384_TOKEN =
+  'the key declares alg PS256, the token is PS384. A JWK alg limits the key to that algorithm (RFC 7517 section 4.4; SECURITY.md: "a JWK alg, when present, equals the token\'s"), so one key serves one algorithm';
+const ES521_KEY =
+  'the key declares alg "ES521", which is not a registered JWS algorithm (RFC 7518 section 3.1 names ES512). A key with an unknown alg is refused at import, so the group has no usable key';
+const EMPTY_PAYLOAD =
+  "empty payload segment. RFC 7515 allows a zero-length payload, but SECURITY.md's grammar ^[A-Za-z0-9_-]+$ does not. verifyCompactJws deliberately shares the JWT parser (compact.spec.ts: 'an empty payload'), and an access token's payload is never empty";
+const ROCA =
+  'ROCA key (CVE-2017-15361). The SECURITY.md key policy checks modulus size (>= 2048 bits) and exponent but not the ROCA fingerprint, so this 2049-bit key is imported and its signature verifies. Adding the fingerprint check to key import is a policy addition, tracked separately';
 
 /** The only vectors where we differ from the upstream label, each with its reason. Everything else must agree. */
 const WYCHEPROOF_OVERRIDES: readonly Override[] = [
@@ -80,7 +97,13 @@ const WYCHEPROOF_OVERRIDES: readonly Override[] = [
     reason: SAME_AS_357,
     holds: (t: Vector) => t.jws === vector('jws', 357).test.jws,
   })),
-  ...[372, 373].map((tcId) => ({ file: 'jws' as const, tcId, verdict: 'invalid' as const, reason: QUESTION_MARK, holds: (t: Vector) => t.jws.includes('?') })),
+  ...[372, 373].map((tcId) => ({
+    file: 'jws' as const,
+    tcId,
+    verdict: 'invalid' as const,
+    reason: QUESTION_MARK,
+    holds: (t: Vector) => t.jws.includes('?'),
+  })),
   ...[346, 350].map((tcId) => ({
     file: 'jws' as const,
     tcId,
@@ -102,7 +125,13 @@ const WYCHEPROOF_OVERRIDES: readonly Override[] = [
     reason: EMPTY_PAYLOAD,
     holds: (t: Vector) => t.jws.split('.')[1] === '',
   })),
-  { file: 'jwk', tcId: 7, verdict: 'valid', reason: ROCA, holds: (t, g) => g.comment === 'jws_rsa_roca_key' && /Roca/.test(t.comment) },
+  {
+    file: 'jwk',
+    tcId: 7,
+    verdict: 'valid',
+    reason: ROCA,
+    holds: (t, g) => g.comment === 'jws_rsa_roca_key' && /Roca/.test(t.comment),
+  },
 ];
 
 /** What a deployment would configure from a group's key: the keys, and the algorithm allow-list they imply. */
@@ -138,7 +167,8 @@ function configure(group: Group): GroupConfig {
     const algorithms = [...new Set(keys.flatMap((key) => [...key.algorithms]))];
     return { keys, algorithms, dropped };
   } catch (error) {
-    if (error instanceof KeyRejectedError) return { keys: [], algorithms: [], refused: error.message, dropped: members.length };
+    if (error instanceof KeyRejectedError)
+      return { keys: [], algorithms: [], refused: error.message, dropped: members.length };
     throw error;
   }
 }
@@ -194,7 +224,8 @@ describe.each(['jws', 'jwk'] as const)('Wycheproof %s vectors', (file) => {
       outcomes.push(outcome);
       const expected = expectedVerdict(outcome);
       const actual = outcome.accepted ? 'valid' : 'invalid';
-      if (expected !== 'either' && expected !== actual) mismatches.push(`tcId ${test.tcId} (${test.comment}): label ${test.result}, got ${actual} [${outcome.why}]`);
+      if (expected !== 'either' && expected !== actual)
+        mismatches.push(`tcId ${test.tcId} (${test.comment}): label ${test.result}, got ${actual} [${outcome.why}]`);
     }
     expect(mismatches).toEqual([]);
     // A key-set vector that must fail is failed by the key policy (a member dropped or the set refused), not merely by
@@ -207,12 +238,15 @@ describe.each(['jws', 'jwk'] as const)('Wycheproof %s vectors', (file) => {
 });
 
 describe('Wycheproof overrides', () => {
-  it.each(WYCHEPROOF_OVERRIDES.map((o) => ({ ...o, name: `${o.file} tcId ${o.tcId}` })))('$name: the reason holds and the label really differs', (override) => {
-    const { test, group } = vector(override.file, override.tcId);
-    expect(override.holds(test, group)).toBe(true);
-    expect(test.result).not.toBe(override.verdict);
-    expect(test.result).not.toBe('acceptable');
-  });
+  it.each(WYCHEPROOF_OVERRIDES.map((o) => ({ ...o, name: `${o.file} tcId ${o.tcId}` })))(
+    '$name: the reason holds and the label really differs',
+    (override) => {
+      const { test, group } = vector(override.file, override.tcId);
+      expect(override.holds(test, group)).toBe(true);
+      expect(test.result).not.toBe(override.verdict);
+      expect(test.result).not.toBe('acceptable');
+    },
+  );
 
   it('lists each vector once and keeps the list short', () => {
     const ids = WYCHEPROOF_OVERRIDES.map((o) => `${o.file}:${o.tcId}`);
@@ -225,12 +259,16 @@ describe('Wycheproof totals', () => {
   it('covers every vector: all agree with their label except the listed overrides', () => {
     for (const file of ['jws', 'jwk'] as const) {
       const mine = outcomes.filter((o) => o.file === file);
-      const overridden = mine.filter((o) => WYCHEPROOF_OVERRIDES.some((x) => x.file === file && x.tcId === o.test.tcId));
+      const overridden = mine.filter((o) =>
+        WYCHEPROOF_OVERRIDES.some((x) => x.file === file && x.tcId === o.test.tcId),
+      );
       const acceptable = mine.filter((o) => o.test.result === 'acceptable');
       const passed = mine.length - overridden.length - acceptable.length;
       const accepted = mine.filter((o) => o.accepted).length;
       const refused = mine.filter((o) => o.why === 'key_refused').length;
-      const byCode = mine.filter((o) => !o.accepted).reduce<Record<string, number>>((acc, o) => ({ ...acc, [o.why]: (acc[o.why] ?? 0) + 1 }), {});
+      const byCode = mine
+        .filter((o) => !o.accepted)
+        .reduce<Record<string, number>>((acc, o) => ({ ...acc, [o.why]: (acc[o.why] ?? 0) + 1 }), {});
       console.log(
         `Wycheproof ${file}: ${mine.length} vectors, ${passed} agree with their label, ${overridden.length} overridden ` +
           `(tcId ${overridden.map((o) => o.test.tcId).join(', ')}), ${acceptable.length} acceptable ` +

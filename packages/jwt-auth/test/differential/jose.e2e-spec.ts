@@ -35,8 +35,14 @@ function keyPair(alg: AsymmetricAlg, modulusLength = 2048): { privateKey: KeyObj
 }
 
 // Keys are generated per run; the attacker's keys have the same types and kids.
-const KEYS = Object.fromEntries(ASYMMETRIC.map((alg) => [alg, keyPair(alg)])) as Record<AsymmetricAlg, ReturnType<typeof keyPair>>;
-const ATTACKER = Object.fromEntries(ASYMMETRIC.map((alg) => [alg, keyPair(alg)])) as Record<AsymmetricAlg, ReturnType<typeof keyPair>>;
+const KEYS = Object.fromEntries(ASYMMETRIC.map((alg) => [alg, keyPair(alg)])) as Record<
+  AsymmetricAlg,
+  ReturnType<typeof keyPair>
+>;
+const ATTACKER = Object.fromEntries(ASYMMETRIC.map((alg) => [alg, keyPair(alg)])) as Record<
+  AsymmetricAlg,
+  ReturnType<typeof keyPair>
+>;
 const SECRET = randomBytes(64);
 const ATTACKER_SECRET = randomBytes(64);
 const signingKey = (alg: Alg): ForgeKey => (alg === 'HS256' ? SECRET : KEYS[alg].privateKey);
@@ -58,7 +64,8 @@ interface DifferenceClass {
   readonly applies: (token: TokenView, scenario: Scenario) => boolean;
 }
 
-const badDate = (value: unknown): boolean => typeof value === 'number' && (!Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE);
+const badDate = (value: unknown): boolean =>
+  typeof value === 'number' && (!Number.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE);
 const mediaType = (typ: string): string => typ.toLowerCase().replace(/^application\//, '');
 
 /**
@@ -68,7 +75,8 @@ const mediaType = (typ: string): string => typ.toLowerCase().replace(/^applicati
 const STRICTER_THAN_JOSE: readonly DifferenceClass[] = [
   {
     id: 'token-too-long',
-    reason: 'longer than maxTokenLength (8192), refused before decoding (SECURITY.md "token length bounded"); jose has no limit',
+    reason:
+      'longer than maxTokenLength (8192), refused before decoding (SECURITY.md "token length bounded"); jose has no limit',
     applies: (t) => t.raw.length > MAX_TOKEN_LENGTH,
   },
   {
@@ -83,12 +91,15 @@ const STRICTER_THAN_JOSE: readonly DifferenceClass[] = [
   },
   {
     id: 'non-canonical-base64url',
-    reason: 'non-zero unused bits in the last character decode to the same bytes in jose; SECURITY.md wants one encoding per byte string',
-    applies: (t) => t.segments.some((s) => /^[A-Za-z0-9_-]+$/.test(s) && Buffer.from(s, 'base64url').toString('base64url') !== s),
+    reason:
+      'non-zero unused bits in the last character decode to the same bytes in jose; SECURITY.md wants one encoding per byte string',
+    applies: (t) =>
+      t.segments.some((s) => /^[A-Za-z0-9_-]+$/.test(s) && Buffer.from(s, 'base64url').toString('base64url') !== s),
   },
   {
     id: 'duplicate-json-members',
-    reason: 'JSON.parse keeps the last duplicate, so {"alg":"none","alg":"ES256"} or two "iss" verify in jose; we refuse duplicate names',
+    reason:
+      'JSON.parse keeps the last duplicate, so {"alg":"none","alg":"ES256"} or two "iss" verify in jose; we refuse duplicate names',
     applies: (t) => t.duplicateMembers,
   },
   {
@@ -103,7 +114,8 @@ const STRICTER_THAN_JOSE: readonly DifferenceClass[] = [
   },
   {
     id: 'numeric-date-range',
-    reason: 'exp/nbf/iat must be finite and within [0, 253402300799]; jose accepts exp 1e400 (Infinity, never expires), 2^53+1, year 10000 and negative nbf/iat',
+    reason:
+      'exp/nbf/iat must be finite and within [0, 253402300799]; jose accepts exp 1e400 (Infinity, never expires), 2^53+1, year 10000 and negative nbf/iat',
     applies: (t) => ['exp', 'nbf', 'iat'].some((claim) => badDate(t.payload?.[claim])),
   },
   {
@@ -113,7 +125,8 @@ const STRICTER_THAN_JOSE: readonly DifferenceClass[] = [
   },
   {
     id: 'typ-not-access-token',
-    reason: 'explicit non-access-token types (id_token+jwt, dpop+jwt, ...) and non-string typ are refused (RFC 8725 3.11); jose checks typ only when asked',
+    reason:
+      'explicit non-access-token types (id_token+jwt, dpop+jwt, ...) and non-string typ are refused (RFC 8725 3.11); jose checks typ only when asked',
     applies: (t) => {
       const typ = t.header?.['typ'];
       return typ !== undefined && (typeof typ !== 'string' || !['jwt', 'at+jwt'].includes(mediaType(typ)));
@@ -121,7 +134,8 @@ const STRICTER_THAN_JOSE: readonly DifferenceClass[] = [
   },
   {
     id: 'unsupported-header-member',
-    reason: 'crit (any), b64 (even true), zip and cty: JWT are refused; jose honours crit: ["b64"] and ignores b64/zip/cty without crit',
+    reason:
+      'crit (any), b64 (even true), zip and cty: JWT are refused; jose honours crit: ["b64"] and ignores b64/zip/cty without crit',
     applies: (t) => {
       const h = t.header ?? {};
       const cty = h['cty'];
@@ -129,13 +143,15 @@ const STRICTER_THAN_JOSE: readonly DifferenceClass[] = [
         h['crit'] !== undefined ||
         h['b64'] !== undefined ||
         h['zip'] !== undefined ||
-        (cty !== undefined && (typeof cty !== 'string' || cty.toUpperCase() === 'JWT' || cty.toLowerCase() === 'application/jwt'))
+        (cty !== undefined &&
+          (typeof cty !== 'string' || cty.toUpperCase() === 'JWT' || cty.toLowerCase() === 'application/jwt'))
       );
     },
   },
   {
     id: 'kid-not-bounded-string',
-    reason: 'kid must be a string of 1 to 256 characters, used only as an exact Map key; jose passes any value to the key resolver',
+    reason:
+      'kid must be a string of 1 to 256 characters, used only as an exact Map key; jose passes any value to the key resolver',
     applies: (t) => {
       const kid = t.header?.['kid'];
       return kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256);
@@ -143,22 +159,30 @@ const STRICTER_THAN_JOSE: readonly DifferenceClass[] = [
   },
   {
     id: 'aud-non-string-member',
-    reason: 'aud must be a string or an array of strings only (RFC 7519 4.1.3); jose accepts an array that also holds non-strings',
-    applies: (t) => Array.isArray(t.payload?.['aud']) && (t.payload['aud'] as unknown[]).some((a) => typeof a !== 'string'),
+    reason:
+      'aud must be a string or an array of strings only (RFC 7519 4.1.3); jose accepts an array that also holds non-strings',
+    applies: (t) =>
+      Array.isArray(t.payload?.['aud']) && (t.payload['aud'] as unknown[]).some((a) => typeof a !== 'string'),
   },
   {
     id: 'claim-type',
-    reason: 'sub, client_id, jti and scope must be strings when present, so a misissued token is noticed; jose does not look at them',
-    applies: (t) => ['sub', 'client_id', 'jti', 'scope'].some((claim) => t.payload?.[claim] !== undefined && typeof t.payload[claim] !== 'string'),
+    reason:
+      'sub, client_id, jti and scope must be strings when present, so a misissued token is noticed; jose does not look at them',
+    applies: (t) =>
+      ['sub', 'client_id', 'jti', 'scope'].some(
+        (claim) => t.payload?.[claim] !== undefined && typeof t.payload[claim] !== 'string',
+      ),
   },
   {
     id: 'rsa-exponent-1',
-    reason: 'an RSA key with e=1 refuses to configure (the signature is the padded digest: anyone can forge); jose verifies with it',
+    reason:
+      'an RSA key with e=1 refuses to configure (the signature is the padded digest: anyone can forge); jose verifies with it',
     applies: (_t, scenario) => scenario === 'rsa-e1',
   },
   {
     id: 'short-hmac-secret',
-    reason: 'an HMAC secret shorter than the hash output (RFC 7518 3.2) refuses to configure; jose accepts a 16-byte secret',
+    reason:
+      'an HMAC secret shorter than the hash output (RFC 7518 3.2) refuses to configure; jose accepts a 16-byte secret',
     applies: (_t, scenario) => scenario === 'short-hmac',
   },
 ];
@@ -218,7 +242,8 @@ interface KeyEntry {
 function joseKeyResolver(entries: readonly KeyEntry[]) {
   return async (header: JWSHeaderParameters): Promise<KeyObject | Uint8Array> => {
     const named = header.kid === undefined ? entries : entries.filter((entry) => entry.kid === header.kid);
-    const pool = header.kid === undefined || named.length > 0 ? named : entries.filter((entry) => entry.kid === undefined);
+    const pool =
+      header.kid === undefined || named.length > 0 ? named : entries.filter((entry) => entry.kid === undefined);
     const fit = pool.filter((entry) => entry.alg === header.alg);
     if (fit.length === 0) throw new Error('no key for this kid and alg');
     return fit[0].key;
@@ -239,7 +264,12 @@ function forgeUnderE1(header: object, payload: object): string {
   const input = `${b64u(header)}.${b64u(payload)}`;
   const digest = createHash('sha256').update(input).digest();
   const digestInfo = Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), digest]);
-  const em = Buffer.concat([Buffer.from([0x00, 0x01]), Buffer.alloc(256 - digestInfo.length - 3, 0xff), Buffer.from([0x00]), digestInfo]);
+  const em = Buffer.concat([
+    Buffer.from([0x00, 0x01]),
+    Buffer.alloc(256 - digestInfo.length - 3, 0xff),
+    Buffer.from([0x00]),
+    digestInfo,
+  ]);
   return `${input}.${em.toString('base64url')}`;
 }
 const SHORT_SECRET = randomBytes(16);
@@ -281,7 +311,10 @@ const SCENARIOS: Readonly<Record<Scenario, ScenarioSetup>> = {
     joseKey: joseKeyResolver([{ kid: undefined, alg: 'HS256', key: new Uint8Array(SHORT_SECRET) }]),
   },
   'rsa-1024': {
-    ours: refusedConfiguration({ algorithms: ['RS256'], keys: [{ key: RSA_1024.publicKey, kid: 'small', alg: 'RS256' }] }),
+    ours: refusedConfiguration({
+      algorithms: ['RS256'],
+      keys: [{ key: RSA_1024.publicKey, kid: 'small', alg: 'RS256' }],
+    }),
     joseKey: joseKeyResolver([{ kid: 'small', alg: 'RS256', key: RSA_1024.publicKey }]),
   },
 };
@@ -327,8 +360,19 @@ const withRaw = (claims: Json, name: string, raw: string | undefined): string =>
   if (raw === undefined) return json(Object.fromEntries(Object.entries(claims).filter(([key]) => key !== name)));
   return json({ ...claims, [name]: '\u0000RAW\u0000' }).replace('"\\u0000RAW\\u0000"', raw);
 };
-const signed = (m: Mint, header: string | object, payload: string | object, alg: string = m.alg, key: ForgeKey = signingKey(m.alg)): string =>
-  forge(alg, key, typeof header === 'string' ? header : seg(header), typeof payload === 'string' ? payload : seg(payload));
+const signed = (
+  m: Mint,
+  header: string | object,
+  payload: string | object,
+  alg: string = m.alg,
+  key: ForgeKey = signingKey(m.alg),
+): string =>
+  forge(
+    alg,
+    key,
+    typeof header === 'string' ? header : seg(header),
+    typeof payload === 'string' ? payload : seg(payload),
+  );
 const valid = (m: Mint): string => signed(m, m.header, m.claims);
 
 function replaceSegment(token: string, index: number, next: string): string {
@@ -380,229 +424,318 @@ type Mutation = (m: Mint) => string;
 /** Each mutation starts from a fresh valid token; weights keep every difference class well represented. */
 const MUTATIONS: readonly (readonly [string, number, Mutation])[] = [
   ['valid', 6, valid],
-  ['bit-flip', 4, (m) => {
-    const token = valid(m);
-    const index = m.rng.int(3);
-    return replaceSegment(token, index, flipBit(token.split('.')[index], m.rng));
-  }],
-  ['character-swap', 3, (m) => {
-    const token = valid(m);
-    const index = m.rng.int(3);
-    const part = token.split('.')[index];
-    const at = m.rng.chance(0.5) ? part.length - 1 : m.rng.int(part.length);
-    const swapped = ALPHABET[(ALPHABET.indexOf(part[at]) + 1 + m.rng.int(63)) % 64];
-    return replaceSegment(token, index, part.slice(0, at) + swapped + part.slice(at + 1));
-  }],
-  ['signature-truncated-or-stripped', 2, (m) => {
-    const token = valid(m);
-    const sig = token.split('.')[2];
-    return replaceSegment(token, 2, m.rng.chance(0.3) ? '' : sig.slice(0, sig.length - 1 - m.rng.int(8)));
-  }],
-  ['signature-re-encoded', 5, (m) => {
-    const token = valid(m);
-    return replaceSegment(token, 2, reencode(token.split('.')[2], m.rng));
-  }],
-  ['segment-re-encoded-and-resigned', 6, (m) => {
-    const parts = [seg(m.header), seg(m.claims)];
-    const index = m.rng.int(2);
-    parts[index] = reencode(parts[index], m.rng);
-    return signed(m, parts[0], parts[1]);
-  }],
-  ['duplicate-member', 6, (m) => {
-    if (m.rng.chance(0.4)) {
-      const first = m.rng.pick([json('none'), json(m.alg), json('HS256'), json('RS256')]);
-      const name = m.rng.pick(['alg', 'alg', 'typ', 'kid']);
-      const value = name === 'alg' ? first : name === 'typ' ? json('id_token+jwt') : json('../../evil');
-      const header = json(m.header).replace(/^\{/, `{"${name}":${value},`);
-      return signed(m, seg(header), m.claims);
-    }
-    const [name, value] = m.rng.pick([
-      ['iss', json('https://evil.test')],
-      ['exp', String(NOW - 3600)],
-      ['exp', String(NOW + 600)],
-      ['aud', json('someone-else')],
-      ['sub', json('admin')],
-    ] as const);
-    const payload = m.rng.chance(0.5) ? json(m.claims).replace(/^\{/, `{"${name}":${value},`) : json(m.claims).replace(/\}$/, `,"${name}":${value}}`);
-    return signed(m, m.header, seg(payload));
-  }],
-  ['byte-order-mark', 2, (m) => (m.rng.chance(0.5) ? signed(m, seg(`\uFEFF${json(m.header)}`), m.claims) : signed(m, m.header, seg(`\uFEFF${json(m.claims)}`)))],
-  ['json-formatting', 2, (m) => signed(m, seg(JSON.stringify(m.header, null, m.rng.pick([1, 2, '\t']))), seg(JSON.stringify(m.claims, null, '\n ')))],
-  ['unicode-and-escapes', 3, (m) => {
-    const extra = m.rng.pick([
-      '"name":"\\u00e9\\u4e2d\\ud83d\\ude00"',
-      '"name":"\\ud800"',
-      '"name":"😀 ünïcödé"',
-      '"__proto__":{"iss":"https://evil.test","admin":true}',
-      '"constructor":{"prototype":{"admin":true}}',
-      '"name":"\\"\\\\\\/\\b\\f\\n\\r\\t"',
-    ]);
-    return signed(m, m.header, seg(json(m.claims).replace(/^\{/, `{${extra},`)));
-  }],
-  ['deep-nesting', 3, (m) => signed(m, m.header, { ...m.claims, ctx: nested(1 + m.rng.int(40), m.rng) })],
-  ['numeric-dates', 8, (m) => {
-    const name = m.rng.pick(['exp', 'exp', 'nbf', 'iat']);
-    const raw = m.rng.pick([
-      '1e400',
-      '-1e400',
-      String(MAX_NUMERIC_DATE + 1),
-      '9007199254740993',
-      '1e308',
-      '-1',
-      '-0',
-      '0',
-      '1e-7',
-      'null',
-      'true',
-      '[1]',
-      json(String(NOW + 300)),
-      String(NOW - SKEW - 1),
-      String(NOW - SKEW),
-      String(NOW - SKEW + 1),
-      String(NOW + SKEW),
-      String(NOW + SKEW + 1),
-      String(NOW + 300.5),
-      `${(NOW + 300) / 1e9}e9`,
-      undefined,
-    ]);
-    return signed(m, m.header, seg(withRaw(m.claims, name, raw)));
-  }],
-  ['issuer-and-audience', 5, (m) => {
-    const [name, raw] = m.rng.pick([
-      ['iss', json('https://evil.test')],
-      ['iss', json(`${ISSUER}/`)],
-      ['iss', json(ISSUER.toUpperCase())],
-      ['iss', json([ISSUER])],
-      ['iss', 'null'],
-      ['iss', undefined],
-      ['aud', json('someone-else')],
-      ['aud', json(`${AUDIENCE}/`)],
-      ['aud', json(AUDIENCE.toUpperCase())],
-      ['aud', json([AUDIENCE])],
-      ['aud', json(['x', AUDIENCE])],
-      ['aud', json([AUDIENCE, 5])],
-      ['aud', json([null, AUDIENCE])],
-      ['aud', json([[AUDIENCE]])],
-      ['aud', '[]'],
-      ['aud', 'null'],
-      ['aud', undefined],
-    ] as const);
-    return signed(m, m.header, seg(withRaw(m.claims, name, raw)));
-  }],
-  ['claim-types', 3, (m) => {
-    const [name, raw] = m.rng.pick([
-      ['sub', '5'],
-      ['sub', 'null'],
-      ['sub', json(['a'])],
-      ['client_id', '7'],
-      ['jti', '{}'],
-      ['scope', '5'],
-      ['scope', json(['orders:read'])],
-      ['scp', json(['orders:read'])],
-      ['sub', json('')],
-    ] as const);
-    return signed(m, m.header, seg(withRaw(m.claims, name, raw)));
-  }],
-  ['header-members', 10, (m) => {
-    const [name, value] = m.rng.pick<readonly [string, unknown]>([
-      ['typ', 'id_token+jwt'],
-      ['typ', 'application/dpop+jwt'],
-      ['typ', 'secevent+jwt'],
-      ['typ', 'JOSE'],
-      ['typ', ''],
-      ['typ', 5],
-      ['typ', 'application/JWT'],
-      ['typ', 'At+JwT'],
-      ['crit', ['exp']],
-      ['crit', ['b64']],
-      ['crit', []],
-      ['b64', true],
-      ['b64', false],
-      ['zip', 'DEF'],
-      ['cty', 'JWT'],
-      ['cty', 'application/jwt'],
-      ['cty', 'jwt'],
-      ['cty', 'application/json'],
-      ['cty', 7],
-      ['jku', 'https://evil.test/jwks.json'],
-      ['x5u', 'https://evil.test/cert.pem'],
-      ['jwk', { kty: 'oct', k: b64u(ATTACKER_SECRET) }],
-      ['x5c', ['MIIB']],
-      ['x5t', 'abc'],
-      ['kid', 'unknown-kid'],
-      ['kid', '../../../etc/passwd'],
-      ['kid', "' OR 1=1 --"],
-      ['kid', '__proto__'],
-      ['kid', 'x'.repeat(257)],
-      ['kid', 'x'.repeat(256)],
-      ['kid', ''],
-      ['kid', 5],
-      ['kid', { $ne: null }],
-      ['kid', null],
-    ]);
-    const header: Json = { ...m.header, [name]: value };
-    if (name === 'crit' && Array.isArray(value) && value.includes('b64')) header['b64'] = true;
-    return signed(m, header, m.claims);
-  }],
-  ['alg-swap', 6, (m) => {
-    const rsa = KEYS.RS256;
-    const publicMaterial = m.alg === 'HS256' ? rsa.publicKey : KEYS[m.alg].publicKey;
-    const variant = m.rng.int(5);
-    if (variant === 0) {
-      const none = m.rng.pick(['none', 'None', 'NONE', 'nOnE']);
-      const token = signed(m, { ...m.header, alg: none }, m.claims);
-      return m.rng.chance(0.5) ? replaceSegment(token, 2, '') : token;
-    }
-    if (variant === 1) {
-      // HMAC keyed with the issuer's public key, as PEM, DER or JWK text.
-      const secret = m.rng.pick([
-        Buffer.from(publicMaterial.export({ type: 'spki', format: 'pem' }) as string),
-        publicMaterial.export({ type: 'spki', format: 'der' }) as Buffer,
-        Buffer.from(json(publicMaterial.export({ format: 'jwk' }))),
+  [
+    'bit-flip',
+    4,
+    (m) => {
+      const token = valid(m);
+      const index = m.rng.int(3);
+      return replaceSegment(token, index, flipBit(token.split('.')[index], m.rng));
+    },
+  ],
+  [
+    'character-swap',
+    3,
+    (m) => {
+      const token = valid(m);
+      const index = m.rng.int(3);
+      const part = token.split('.')[index];
+      const at = m.rng.chance(0.5) ? part.length - 1 : m.rng.int(part.length);
+      const swapped = ALPHABET[(ALPHABET.indexOf(part[at]) + 1 + m.rng.int(63)) % 64];
+      return replaceSegment(token, index, part.slice(0, at) + swapped + part.slice(at + 1));
+    },
+  ],
+  [
+    'signature-truncated-or-stripped',
+    2,
+    (m) => {
+      const token = valid(m);
+      const sig = token.split('.')[2];
+      return replaceSegment(token, 2, m.rng.chance(0.3) ? '' : sig.slice(0, sig.length - 1 - m.rng.int(8)));
+    },
+  ],
+  [
+    'signature-re-encoded',
+    5,
+    (m) => {
+      const token = valid(m);
+      return replaceSegment(token, 2, reencode(token.split('.')[2], m.rng));
+    },
+  ],
+  [
+    'segment-re-encoded-and-resigned',
+    6,
+    (m) => {
+      const parts = [seg(m.header), seg(m.claims)];
+      const index = m.rng.int(2);
+      parts[index] = reencode(parts[index], m.rng);
+      return signed(m, parts[0], parts[1]);
+    },
+  ],
+  [
+    'duplicate-member',
+    6,
+    (m) => {
+      if (m.rng.chance(0.4)) {
+        const first = m.rng.pick([json('none'), json(m.alg), json('HS256'), json('RS256')]);
+        const name = m.rng.pick(['alg', 'alg', 'typ', 'kid']);
+        const value = name === 'alg' ? first : name === 'typ' ? json('id_token+jwt') : json('../../evil');
+        const header = json(m.header).replace(/^\{/, `{"${name}":${value},`);
+        return signed(m, seg(header), m.claims);
+      }
+      const [name, value] = m.rng.pick([
+        ['iss', json('https://evil.test')],
+        ['exp', String(NOW - 3600)],
+        ['exp', String(NOW + 600)],
+        ['aud', json('someone-else')],
+        ['sub', json('admin')],
+      ] as const);
+      const payload = m.rng.chance(0.5)
+        ? json(m.claims).replace(/^\{/, `{"${name}":${value},`)
+        : json(m.claims).replace(/\}$/, `,"${name}":${value}}`);
+      return signed(m, m.header, seg(payload));
+    },
+  ],
+  [
+    'byte-order-mark',
+    2,
+    (m) =>
+      m.rng.chance(0.5)
+        ? signed(m, seg(`\uFEFF${json(m.header)}`), m.claims)
+        : signed(m, m.header, seg(`\uFEFF${json(m.claims)}`)),
+  ],
+  [
+    'json-formatting',
+    2,
+    (m) =>
+      signed(
+        m,
+        seg(JSON.stringify(m.header, null, m.rng.pick([1, 2, '\t']))),
+        seg(JSON.stringify(m.claims, null, '\n ')),
+      ),
+  ],
+  [
+    'unicode-and-escapes',
+    3,
+    (m) => {
+      const extra = m.rng.pick([
+        '"name":"\\u00e9\\u4e2d\\ud83d\\ude00"',
+        '"name":"\\ud800"',
+        '"name":"😀 ünïcödé"',
+        '"__proto__":{"iss":"https://evil.test","admin":true}',
+        '"constructor":{"prototype":{"admin":true}}',
+        '"name":"\\"\\\\\\/\\b\\f\\n\\r\\t"',
       ]);
-      const header: Json = { ...m.header, alg: 'HS256' };
-      if (m.rng.chance(0.5)) delete header['kid'];
-      return signed(m, header, m.claims, 'HS256', secret);
-    }
-    if (variant === 2) {
-      // Another allowed algorithm, correctly computed with the RSA key, under the RSA key's kid.
-      const alg = m.rng.pick(['PS256', 'RS384', 'PS512', 'RS512']);
-      return signed(m, { ...m.header, alg, kid: KIDS.RS256 }, m.claims, alg, rsa.privateKey);
-    }
-    if (variant === 3) return signed(m, { ...m.header, alg: m.rng.pick(['HS384', 'HS512']) }, m.claims, m.rng.pick(['HS384', 'HS512']), SECRET);
-    const other = m.rng.pick(ALGS.filter((alg) => alg !== m.alg));
-    return signed(m, { ...m.header, alg: other }, m.claims);
-  }],
-  ['re-signed-by-attacker', 4, (m) => signed(m, m.header, m.claims, m.alg, m.alg === 'HS256' ? ATTACKER_SECRET : ATTACKER[m.alg].privateKey)],
-  ['ecdsa-malleability', 1, (m) => {
-    if (m.alg !== 'ES256') return valid(m);
-    const token = valid(m);
-    const sig = Buffer.from(token.split('.')[2], 'base64url');
-    const s = BigInt(`0x${sig.subarray(32).toString('hex')}`);
-    const high = Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex');
-    return replaceSegment(token, 2, Buffer.concat([sig.subarray(0, 32), high]).toString('base64url'));
-  }],
-  ['structure', 3, (m) => {
-    const token = valid(m);
-    const [h, p, s] = token.split('.');
-    return m.rng.pick([
-      `${h}.${p}`,
-      `${h}.${p}.${s}.${s}`,
-      `${h}.${p}.${s}.${s}.${s}`,
-      `${h}..${s}`,
-      `.${p}.${s}`,
-      '',
-      signed(m, m.header, seg(m.rng.pick(['[]', '"claims"', 'null', '1', '{}']))),
-      signed(m, seg(m.rng.pick(['[]', '"ES256"', 'null', '{}'])), m.claims),
-      signed(m, m.header, seg('{"iss":"x",')),
-    ]);
-  }],
-  ['size', 3, (m) => {
-    const base = valid(m).length;
-    const target = m.rng.pick([MAX_TOKEN_LENGTH - 200, MAX_TOKEN_LENGTH + 10, 20_000, 70_000]);
-    const padding = Math.max(1, Math.floor(((target - base) * 3) / 4));
-    return signed(m, m.header, { ...m.claims, pad: 'x'.repeat(padding) });
-  }],
+      return signed(m, m.header, seg(json(m.claims).replace(/^\{/, `{${extra},`)));
+    },
+  ],
+  ['deep-nesting', 3, (m) => signed(m, m.header, { ...m.claims, ctx: nested(1 + m.rng.int(40), m.rng) })],
+  [
+    'numeric-dates',
+    8,
+    (m) => {
+      const name = m.rng.pick(['exp', 'exp', 'nbf', 'iat']);
+      const raw = m.rng.pick([
+        '1e400',
+        '-1e400',
+        String(MAX_NUMERIC_DATE + 1),
+        '9007199254740993',
+        '1e308',
+        '-1',
+        '-0',
+        '0',
+        '1e-7',
+        'null',
+        'true',
+        '[1]',
+        json(String(NOW + 300)),
+        String(NOW - SKEW - 1),
+        String(NOW - SKEW),
+        String(NOW - SKEW + 1),
+        String(NOW + SKEW),
+        String(NOW + SKEW + 1),
+        String(NOW + 300.5),
+        `${(NOW + 300) / 1e9}e9`,
+        undefined,
+      ]);
+      return signed(m, m.header, seg(withRaw(m.claims, name, raw)));
+    },
+  ],
+  [
+    'issuer-and-audience',
+    5,
+    (m) => {
+      const [name, raw] = m.rng.pick([
+        ['iss', json('https://evil.test')],
+        ['iss', json(`${ISSUER}/`)],
+        ['iss', json(ISSUER.toUpperCase())],
+        ['iss', json([ISSUER])],
+        ['iss', 'null'],
+        ['iss', undefined],
+        ['aud', json('someone-else')],
+        ['aud', json(`${AUDIENCE}/`)],
+        ['aud', json(AUDIENCE.toUpperCase())],
+        ['aud', json([AUDIENCE])],
+        ['aud', json(['x', AUDIENCE])],
+        ['aud', json([AUDIENCE, 5])],
+        ['aud', json([null, AUDIENCE])],
+        ['aud', json([[AUDIENCE]])],
+        ['aud', '[]'],
+        ['aud', 'null'],
+        ['aud', undefined],
+      ] as const);
+      return signed(m, m.header, seg(withRaw(m.claims, name, raw)));
+    },
+  ],
+  [
+    'claim-types',
+    3,
+    (m) => {
+      const [name, raw] = m.rng.pick([
+        ['sub', '5'],
+        ['sub', 'null'],
+        ['sub', json(['a'])],
+        ['client_id', '7'],
+        ['jti', '{}'],
+        ['scope', '5'],
+        ['scope', json(['orders:read'])],
+        ['scp', json(['orders:read'])],
+        ['sub', json('')],
+      ] as const);
+      return signed(m, m.header, seg(withRaw(m.claims, name, raw)));
+    },
+  ],
+  [
+    'header-members',
+    10,
+    (m) => {
+      const [name, value] = m.rng.pick<readonly [string, unknown]>([
+        ['typ', 'id_token+jwt'],
+        ['typ', 'application/dpop+jwt'],
+        ['typ', 'secevent+jwt'],
+        ['typ', 'JOSE'],
+        ['typ', ''],
+        ['typ', 5],
+        ['typ', 'application/JWT'],
+        ['typ', 'At+JwT'],
+        ['crit', ['exp']],
+        ['crit', ['b64']],
+        ['crit', []],
+        ['b64', true],
+        ['b64', false],
+        ['zip', 'DEF'],
+        ['cty', 'JWT'],
+        ['cty', 'application/jwt'],
+        ['cty', 'jwt'],
+        ['cty', 'application/json'],
+        ['cty', 7],
+        ['jku', 'https://evil.test/jwks.json'],
+        ['x5u', 'https://evil.test/cert.pem'],
+        ['jwk', { kty: 'oct', k: b64u(ATTACKER_SECRET) }],
+        ['x5c', ['MIIB']],
+        ['x5t', 'abc'],
+        ['kid', 'unknown-kid'],
+        ['kid', '../../../etc/passwd'],
+        ['kid', "' OR 1=1 --"],
+        ['kid', '__proto__'],
+        ['kid', 'x'.repeat(257)],
+        ['kid', 'x'.repeat(256)],
+        ['kid', ''],
+        ['kid', 5],
+        ['kid', { $ne: null }],
+        ['kid', null],
+      ]);
+      const header: Json = { ...m.header, [name]: value };
+      if (name === 'crit' && Array.isArray(value) && value.includes('b64')) header['b64'] = true;
+      return signed(m, header, m.claims);
+    },
+  ],
+  [
+    'alg-swap',
+    6,
+    (m) => {
+      const rsa = KEYS.RS256;
+      const publicMaterial = m.alg === 'HS256' ? rsa.publicKey : KEYS[m.alg].publicKey;
+      const variant = m.rng.int(5);
+      if (variant === 0) {
+        const none = m.rng.pick(['none', 'None', 'NONE', 'nOnE']);
+        const token = signed(m, { ...m.header, alg: none }, m.claims);
+        return m.rng.chance(0.5) ? replaceSegment(token, 2, '') : token;
+      }
+      if (variant === 1) {
+        // HMAC keyed with the issuer's public key, as PEM, DER or JWK text.
+        const secret = m.rng.pick([
+          Buffer.from(publicMaterial.export({ type: 'spki', format: 'pem' }) as string),
+          publicMaterial.export({ type: 'spki', format: 'der' }) as Buffer,
+          Buffer.from(json(publicMaterial.export({ format: 'jwk' }))),
+        ]);
+        const header: Json = { ...m.header, alg: 'HS256' };
+        if (m.rng.chance(0.5)) delete header['kid'];
+        return signed(m, header, m.claims, 'HS256', secret);
+      }
+      if (variant === 2) {
+        // Another allowed algorithm, correctly computed with the RSA key, under the RSA key's kid.
+        const alg = m.rng.pick(['PS256', 'RS384', 'PS512', 'RS512']);
+        return signed(m, { ...m.header, alg, kid: KIDS.RS256 }, m.claims, alg, rsa.privateKey);
+      }
+      if (variant === 3)
+        return signed(
+          m,
+          { ...m.header, alg: m.rng.pick(['HS384', 'HS512']) },
+          m.claims,
+          m.rng.pick(['HS384', 'HS512']),
+          SECRET,
+        );
+      const other = m.rng.pick(ALGS.filter((alg) => alg !== m.alg));
+      return signed(m, { ...m.header, alg: other }, m.claims);
+    },
+  ],
+  [
+    're-signed-by-attacker',
+    4,
+    (m) => signed(m, m.header, m.claims, m.alg, m.alg === 'HS256' ? ATTACKER_SECRET : ATTACKER[m.alg].privateKey),
+  ],
+  [
+    'ecdsa-malleability',
+    1,
+    (m) => {
+      if (m.alg !== 'ES256') return valid(m);
+      const token = valid(m);
+      const sig = Buffer.from(token.split('.')[2], 'base64url');
+      const s = BigInt(`0x${sig.subarray(32).toString('hex')}`);
+      const high = Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex');
+      return replaceSegment(token, 2, Buffer.concat([sig.subarray(0, 32), high]).toString('base64url'));
+    },
+  ],
+  [
+    'structure',
+    3,
+    (m) => {
+      const token = valid(m);
+      const [h, p, s] = token.split('.');
+      return m.rng.pick([
+        `${h}.${p}`,
+        `${h}.${p}.${s}.${s}`,
+        `${h}.${p}.${s}.${s}.${s}`,
+        `${h}..${s}`,
+        `.${p}.${s}`,
+        '',
+        signed(m, m.header, seg(m.rng.pick(['[]', '"claims"', 'null', '1', '{}']))),
+        signed(m, seg(m.rng.pick(['[]', '"ES256"', 'null', '{}'])), m.claims),
+        signed(m, m.header, seg('{"iss":"x",')),
+      ]);
+    },
+  ],
+  [
+    'size',
+    3,
+    (m) => {
+      const base = valid(m).length;
+      const target = m.rng.pick([MAX_TOKEN_LENGTH - 200, MAX_TOKEN_LENGTH + 10, 20_000, 70_000]);
+      const padding = Math.max(1, Math.floor(((target - base) * 3) / 4));
+      return signed(m, m.header, { ...m.claims, pad: 'x'.repeat(padding) });
+    },
+  ],
 ];
 
 function baseToken(rng: SeededRandom, index: number): Mint {
@@ -612,7 +745,14 @@ function baseToken(rng: SeededRandom, index: number): Mint {
   if (typ !== undefined) header['typ'] = typ;
   // HS256: the secret is configured without a kid, so any kid (or none) reaches it.
   if (alg === 'HS256' ? rng.chance(0.3) : rng.chance(0.85)) header['kid'] = alg === 'HS256' ? 'hs-any' : KIDS[alg];
-  const claims: Json = { iss: ISSUER, sub: `user-${index}`, aud: rng.chance(0.2) ? ['other-api', AUDIENCE] : AUDIENCE, iat: NOW - rng.int(600), exp: NOW + 1 + rng.int(3600), jti: `jti-${index}` };
+  const claims: Json = {
+    iss: ISSUER,
+    sub: `user-${index}`,
+    aud: rng.chance(0.2) ? ['other-api', AUDIENCE] : AUDIENCE,
+    iat: NOW - rng.int(600),
+    exp: NOW + 1 + rng.int(3600),
+    jti: `jti-${index}`,
+  };
   if (rng.chance(0.3)) claims['nbf'] = NOW - rng.int(600);
   if (rng.chance(0.5)) claims['scope'] = rng.pick(['orders:read', 'orders:read orders:write', '']);
   if (rng.chance(0.2)) claims['client_id'] = 'web';
@@ -639,15 +779,30 @@ function generate(seed: number): Case[] {
   // Configurations our verifier refuses to boot with; jose verifies with them.
   for (let i = 0; i < 40; i++) {
     const claims = { iss: ISSUER, aud: AUDIENCE, sub: `e1-${i}`, exp: i % 4 === 0 ? NOW - 3600 : NOW + 600 };
-    cases.push({ index: SAMPLE + i, scenario: 'rsa-e1', mutation: 'forged-under-e1', token: forgeUnderE1({ alg: 'RS256', kid: 'e1' }, claims) });
+    cases.push({
+      index: SAMPLE + i,
+      scenario: 'rsa-e1',
+      mutation: 'forged-under-e1',
+      token: forgeUnderE1({ alg: 'RS256', kid: 'e1' }, claims),
+    });
   }
   for (let i = 0; i < 40; i++) {
     const claims = { iss: ISSUER, aud: i % 5 === 0 ? 'someone-else' : AUDIENCE, sub: `hs-${i}`, exp: NOW + 600 };
-    cases.push({ index: SAMPLE + 40 + i, scenario: 'short-hmac', mutation: 'short-secret', token: forge('HS256', SHORT_SECRET, { alg: 'HS256' }, claims) });
+    cases.push({
+      index: SAMPLE + 40 + i,
+      scenario: 'short-hmac',
+      mutation: 'short-secret',
+      token: forge('HS256', SHORT_SECRET, { alg: 'HS256' }, claims),
+    });
   }
   for (let i = 0; i < 20; i++) {
     const claims = { iss: ISSUER, aud: AUDIENCE, sub: `small-${i}`, exp: NOW + 600 };
-    cases.push({ index: SAMPLE + 80 + i, scenario: 'rsa-1024', mutation: 'rsa-1024', token: forge('RS256', RSA_1024.privateKey, { alg: 'RS256', kid: 'small' }, claims) });
+    cases.push({
+      index: SAMPLE + 80 + i,
+      scenario: 'rsa-1024',
+      mutation: 'rsa-1024',
+      token: forge('RS256', RSA_1024.privateKey, { alg: 'RS256', kid: 'small' }, claims),
+    });
   }
   return cases;
 }
@@ -671,7 +826,8 @@ describe(`differential: AccessTokenVerifier vs jose.jwtVerify (seed ${SEED})`, (
     }
   });
 
-  const where = (r: Result) => `#${r.index} ${r.scenario}/${r.mutation} (ours ${r.ours}, jose ${r.jose}, classes [${r.classes.join(', ')}])`;
+  const where = (r: Result) =>
+    `#${r.index} ${r.scenario}/${r.mutation} (ours ${r.ours}, jose ${r.jose}, classes [${r.classes.join(', ')}])`;
 
   it('refuses to configure the keys jose accepts (e=1, short HMAC) or both refuse (RSA 1024)', () => {
     expect((SCENARIOS['rsa-e1'].ours as JwtAuthConfigError).message).toMatch(/exponent/);
@@ -693,7 +849,9 @@ describe(`differential: AccessTokenVerifier vs jose.jwtVerify (seed ${SEED})`, (
 
   it('observes every listed class as a real disagreement, and agrees on a large sample otherwise', () => {
     const disagreements = results.filter((r) => r.ours !== r.jose);
-    const byClass = Object.fromEntries(STRICTER_THAN_JOSE.map((d) => [d.id, disagreements.filter((r) => r.classes.includes(d.id)).length]));
+    const byClass = Object.fromEntries(
+      STRICTER_THAN_JOSE.map((d) => [d.id, disagreements.filter((r) => r.classes.includes(d.id)).length]),
+    );
     const agreeAccept = results.filter((r) => r.ours === 'accept' && r.jose === 'accept').length;
     const agreeReject = results.filter((r) => r.ours === 'reject' && r.jose === 'reject').length;
     console.log(
@@ -702,7 +860,8 @@ describe(`differential: AccessTokenVerifier vs jose.jwtVerify (seed ${SEED})`, (
         `Disagreements per class (a token may fall in several): ${JSON.stringify(byClass)}`,
     );
     expect(results.length).toBe(SAMPLE + 100);
-    for (const d of STRICTER_THAN_JOSE) expect({ class: d.id, seen: byClass[d.id] > 0 }).toEqual({ class: d.id, seen: true });
+    for (const d of STRICTER_THAN_JOSE)
+      expect({ class: d.id, seen: byClass[d.id] > 0 }).toEqual({ class: d.id, seen: true });
     expect(agreeAccept).toBeGreaterThanOrEqual(SAMPLE * 0.1);
     expect(agreeReject).toBeGreaterThanOrEqual(SAMPLE * 0.3);
   });

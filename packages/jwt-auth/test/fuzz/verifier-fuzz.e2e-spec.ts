@@ -25,7 +25,11 @@ describe(`fuzz targets (seed ${SEED})`, () => {
     const report = await runFuzzTarget(target, { seed: SEED, numRuns: RUNS[name] });
     reports.push(report);
     // On failure this shows the error and the path that replays it: npm run fuzz -- --target <name> --seed <seed> --path <path>.
-    expect({ target: name, seed: SEED, failure: report.failure }).toEqual({ target: name, seed: SEED, failure: undefined });
+    expect({ target: name, seed: SEED, failure: report.failure }).toEqual({
+      target: name,
+      seed: SEED,
+      failure: undefined,
+    });
     expect(report.runs).toBe(RUNS[name]);
   });
 
@@ -39,7 +43,8 @@ describe(`fuzz targets (seed ${SEED})`, () => {
     expect(hostile['accepted']).toBeGreaterThan(RUNS['verify-hostile-claims'] * 0.15);
     expect(rejected.reduce((sum, [, n]) => sum + n, 0)).toBeGreaterThan(RUNS['verify-hostile-claims'] * 0.15);
     // Hostile claims reach past parsing: the claim checks themselves refuse some of them.
-    for (const code of ['claim_invalid', 'audience_invalid', 'issuer_invalid', 'token_too_large']) expect(hostile[code]).toBeGreaterThan(0);
+    for (const code of ['claim_invalid', 'audience_invalid', 'issuer_invalid', 'token_too_large'])
+      expect(hostile[code]).toBeGreaterThan(0);
     const total = reports.reduce((sum, r) => sum + r.runs, 0);
     console.log(
       `Fuzz (seed ${SEED}): ${total} iterations in ${(reports.reduce((sum, r) => sum + r.ms, 0) / 1000).toFixed(1)} s; ` +

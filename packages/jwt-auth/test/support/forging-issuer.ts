@@ -41,13 +41,25 @@ export class ForgingIssuer {
         response.writeHead(404).end();
         return;
       }
-      const jwks = { keys: Object.values(keys).map((k) => ({ ...(k.publicKey.export({ format: 'jwk' }) as object), kid: k.kid, alg: k.alg, use: 'sig' })) };
+      const jwks = {
+        keys: Object.values(keys).map((k) => ({
+          ...(k.publicKey.export({ format: 'jwk' }) as object),
+          kid: k.kid,
+          alg: k.alg,
+          use: 'sig',
+        })),
+      };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
     });
   }
 
   static async start(algs: readonly ForgingAlg[]): Promise<ForgingIssuer> {
-    const entries = await Promise.all(algs.map(async (alg) => [alg, { alg, kid: `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`, ...(await keyFor(alg)) }] as const));
+    const entries = await Promise.all(
+      algs.map(
+        async (alg) =>
+          [alg, { alg, kid: `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`, ...(await keyFor(alg)) }] as const,
+      ),
+    );
     const issuer = new ForgingIssuer(Object.fromEntries(entries) as Record<ForgingAlg, ForgingKey>);
     await new Promise<void>((resolve) => issuer.server.listen(0, '127.0.0.1', resolve));
     issuer.port = (issuer.server.address() as AddressInfo).port;
@@ -64,7 +76,12 @@ export class ForgingIssuer {
   }
 
   /** Sign exact segments (strings verbatim, objects as JSON) with this issuer's key for `alg`, or with `key`. */
-  forge(alg: string, header: string | object, payload: string | object, key: ForgeKey = this.keys[alg as ForgingAlg].privateKey): string {
+  forge(
+    alg: string,
+    header: string | object,
+    payload: string | object,
+    key: ForgeKey = this.keys[alg as ForgingAlg].privateKey,
+  ): string {
     return forge(alg, key, header, payload);
   }
 

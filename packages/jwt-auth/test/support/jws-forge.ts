@@ -4,7 +4,9 @@ import { constants, createHmac, sign, type KeyObject } from 'node:crypto';
 
 /** base64url of a string (UTF-8), bytes, or a value (JSON-encoded). */
 export function b64u(value: string | Buffer | object): string {
-  return Buffer.from(typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value)).toString('base64url');
+  return Buffer.from(typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value)).toString(
+    'base64url',
+  );
 }
 
 /** A signing key: a private `KeyObject`, or HMAC key bytes (a secret, or anything an attacker uses as one). */
@@ -16,11 +18,19 @@ export type ForgeKey = KeyObject | Buffer;
  */
 export function signInput(alg: string, key: ForgeKey, input: string): Buffer {
   const data = Buffer.from(input, 'latin1');
-  if (/^HS(256|384|512)$/.test(alg)) return createHmac(`sha${alg.slice(2)}`, key).update(data).digest();
+  if (/^HS(256|384|512)$/.test(alg))
+    return createHmac(`sha${alg.slice(2)}`, key)
+      .update(data)
+      .digest();
   if (Buffer.isBuffer(key)) throw new TypeError(`${alg} needs a private KeyObject`);
   if (alg === 'EdDSA') return sign(null, data, key);
   const hash = `sha${alg.slice(2)}`;
-  if (/^PS(256|384|512)$/.test(alg)) return sign(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+  if (/^PS(256|384|512)$/.test(alg))
+    return sign(hash, data, {
+      key,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+    });
   if (/^ES(256|384|512)$/.test(alg)) return sign(hash, data, { key, dsaEncoding: 'ieee-p1363' });
   if (/^RS(256|384|512)$/.test(alg)) return sign(hash, data, key);
   return createHmac('sha256', 'unsigned').update(data).digest();

@@ -35,7 +35,9 @@ describe('identity configuration', () => {
       accessTokenTtlSeconds: 300,
       adminToken: 'a-long-enough-admin-token',
     });
-    expect(identityConfigFromEnv({ PORT: '4100', ISSUER: 'https://id.example.com' }).issuer).toBe('https://id.example.com');
+    expect(identityConfigFromEnv({ PORT: '4100', ISSUER: 'https://id.example.com' }).issuer).toBe(
+      'https://id.example.com',
+    );
   });
 
   it('lists every invalid variable in one error without echoing the admin secret', () => {
@@ -63,7 +65,12 @@ describe('identity configuration', () => {
   });
 
   it('refuses issuers with a query, fragment or credentials', () => {
-    for (const issuer of ['https://id.example.com?x=1', 'https://id.example.com#top', 'https://u:p@id.example.com', 'not a url']) {
+    for (const issuer of [
+      'https://id.example.com?x=1',
+      'https://id.example.com#top',
+      'https://u:p@id.example.com',
+      'not a url',
+    ]) {
       expect(() => resolveIdentityConfig({ issuer })).toThrow(IdentityConfigError);
     }
     expect(resolveIdentityConfig({ issuer: 'http://localhost:9000' }).issuer).toBe('http://localhost:9000');

@@ -111,11 +111,39 @@ export function resolveIdentityConfig(input: IdentityConfigInput = {}): Identity
   const problems: string[] = [];
   const port = checkInteger(problems, 'PORT', input.port, 0, 0, 65535);
   const explicitIssuer = checkIssuer(problems, input.issuer);
-  const rotationPeriodSeconds = checkInteger(problems, 'ROTATION_PERIOD_SECONDS', input.rotationPeriodSeconds, DAY, 1, 365 * DAY);
-  const accessTokenTtlSeconds = checkInteger(problems, 'ACCESS_TOKEN_TTL_SECONDS', input.accessTokenTtlSeconds, 600, 1, DAY);
-  const refreshTokenTtlSeconds = checkInteger(problems, 'refreshTokenTtlSeconds', input.refreshTokenTtlSeconds, DAY, 1, 90 * DAY);
+  const rotationPeriodSeconds = checkInteger(
+    problems,
+    'ROTATION_PERIOD_SECONDS',
+    input.rotationPeriodSeconds,
+    DAY,
+    1,
+    365 * DAY,
+  );
+  const accessTokenTtlSeconds = checkInteger(
+    problems,
+    'ACCESS_TOKEN_TTL_SECONDS',
+    input.accessTokenTtlSeconds,
+    600,
+    1,
+    DAY,
+  );
+  const refreshTokenTtlSeconds = checkInteger(
+    problems,
+    'refreshTokenTtlSeconds',
+    input.refreshTokenTtlSeconds,
+    DAY,
+    1,
+    90 * DAY,
+  );
   const sessionTtlSeconds = checkInteger(problems, 'sessionTtlSeconds', input.sessionTtlSeconds, 8 * 3600, 1, 30 * DAY);
-  const retiredKeyMarginSeconds = checkInteger(problems, 'retiredKeyMarginSeconds', input.retiredKeyMarginSeconds, 120, 0, DAY);
+  const retiredKeyMarginSeconds = checkInteger(
+    problems,
+    'retiredKeyMarginSeconds',
+    input.retiredKeyMarginSeconds,
+    120,
+    0,
+    DAY,
+  );
 
   const dataDir = input.dataDir ?? './tmp/identity-data';
   if (dataDir.trim() === '') problems.push('DATA_DIR: must be a directory path');

@@ -18,7 +18,15 @@ describe('secret hashing', () => {
     const parts = valid.split('$');
     const withCost = (n: string, r = parts[2], p = parts[3]) => [parts[0], n, r, p, parts[4], parts[5]].join('$');
     expect(isSecretHash(valid)).toBe(true);
-    for (const bad of ['', 'plaintext', valid.replace('scrypt', 'bcrypt'), withCost('16383'), withCost('4194304'), withCost('16384', '64'), withCost('512')]) {
+    for (const bad of [
+      '',
+      'plaintext',
+      valid.replace('scrypt', 'bcrypt'),
+      withCost('16383'),
+      withCost('4194304'),
+      withCost('16384', '64'),
+      withCost('512'),
+    ]) {
       expect(isSecretHash(bad)).toBe(false);
       await expect(verifySecret('x', bad)).resolves.toBe(false);
     }

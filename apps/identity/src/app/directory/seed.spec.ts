@@ -7,9 +7,13 @@ describe('seed file', () => {
   it('ships a valid seed whose hashes match the credentials documented in the README', async () => {
     const directory = await loadSeed(DEFAULT_SEED_FILE);
     const hashOf = (value: string | undefined) => value ?? 'missing';
-    await expect(verifySecret('alice-password', hashOf(directory.users.get('alice')?.passwordHash))).resolves.toBe(true);
+    await expect(verifySecret('alice-password', hashOf(directory.users.get('alice')?.passwordHash))).resolves.toBe(
+      true,
+    );
     await expect(verifySecret('bob-password', hashOf(directory.users.get('bob')?.passwordHash))).resolves.toBe(true);
-    await expect(verifySecret('billing-worker-secret', hashOf(directory.clients.get('billing-worker')?.secretHash))).resolves.toBe(true);
+    await expect(
+      verifySecret('billing-worker-secret', hashOf(directory.clients.get('billing-worker')?.secretHash)),
+    ).resolves.toBe(true);
     expect(directory.clients.get('web-app')).toMatchObject({
       type: 'public',
       audiences: ['orders-api', 'inventory-service'],
@@ -23,8 +27,25 @@ describe('seed file', () => {
     const document = {
       users: [{ username: 'bad name', password_hash: 'plaintext' }],
       clients: [
-        { client_id: 'c1', type: 'public', alg: 'HS256', grant_types: ['client_credentials'], scopes: ['a b'], audiences: [], client_secret_hash: 'x' },
-        { client_id: 'c2', type: 'public', alg: 'ES256', grant_types: ['authorization_code'], redirect_uris: ['http://evil.example/cb', 'https://ok.example/cb#frag'], scopes: ['a'], audiences: ['api'], extra: 1 },
+        {
+          client_id: 'c1',
+          type: 'public',
+          alg: 'HS256',
+          grant_types: ['client_credentials'],
+          scopes: ['a b'],
+          audiences: [],
+          client_secret_hash: 'x',
+        },
+        {
+          client_id: 'c2',
+          type: 'public',
+          alg: 'ES256',
+          grant_types: ['authorization_code'],
+          redirect_uris: ['http://evil.example/cb', 'https://ok.example/cb#frag'],
+          scopes: ['a'],
+          audiences: ['api'],
+          extra: 1,
+        },
       ],
     };
     let message = '';

@@ -42,7 +42,8 @@ function isRedirectUri(value: unknown): value is string {
   try {
     const url = new URL(value);
     // RFC 6749 section 3.1.2: absolute, no fragment; plain http only where traffic stays on the machine.
-    const isSecureTransport = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+    const isSecureTransport =
+      url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
     return isSecureTransport && !value.includes('#');
   } catch {
     return false;
@@ -106,7 +107,8 @@ class SeedReader {
     if (typeof clientId !== 'string' || !IDENTIFIER.test(clientId)) {
       this.problems.push(`${where}.client_id: 1-64 characters of A-Z a-z 0-9 . _ @ -`);
     }
-    if (value.name !== undefined && !isBoundedString(value.name)) this.problems.push(`${where}.name: a non-empty string`);
+    if (value.name !== undefined && !isBoundedString(value.name))
+      this.problems.push(`${where}.name: a non-empty string`);
     const type = value.type;
     if (type !== 'public' && type !== 'confidential') this.problems.push(`${where}.type: "public" or "confidential"`);
     const secretHash = value.client_secret_hash;
@@ -114,11 +116,18 @@ class SeedReader {
       this.problems.push(`${where}.client_secret_hash: confidential clients need an scrypt hash of their secret`);
     }
     if (type === 'public' && secretHash !== undefined) {
-      this.problems.push(`${where}.client_secret_hash: public clients have no secret; remove it or make the client confidential`);
+      this.problems.push(
+        `${where}.client_secret_hash: public clients have no secret; remove it or make the client confidential`,
+      );
     }
     if (!isSigningAlgorithm(value.alg)) this.problems.push(`${where}.alg: one of ${SIGNING_ALGORITHMS.join(', ')}`);
     const isGrantType = (item: unknown) => (GRANT_TYPES as readonly unknown[]).includes(item);
-    const grantTypes = this.stringArray(`${where}.grant_types`, value.grant_types, isGrantType, `one of ${GRANT_TYPES.join(', ')}`) as GrantType[];
+    const grantTypes = this.stringArray(
+      `${where}.grant_types`,
+      value.grant_types,
+      isGrantType,
+      `one of ${GRANT_TYPES.join(', ')}`,
+    ) as GrantType[];
     if (grantTypes.length === 0) this.problems.push(`${where}.grant_types: at least one grant type`);
     if (type === 'public' && grantTypes.includes('client_credentials')) {
       this.problems.push(`${where}.grant_types: client_credentials needs a confidential client`);
@@ -137,7 +146,12 @@ class SeedReader {
     }
     const scopes = this.stringArray(`${where}.scopes`, value.scopes, isScopeToken, 'an RFC 6749 scope token');
     if (scopes.length === 0) this.problems.push(`${where}.scopes: at least one scope`);
-    const audiences = this.stringArray(`${where}.audiences`, value.audiences, (item) => isBoundedString(item), 'a non-empty string');
+    const audiences = this.stringArray(
+      `${where}.audiences`,
+      value.audiences,
+      (item) => isBoundedString(item),
+      'a non-empty string',
+    );
     if (audiences.length === 0) this.problems.push(`${where}.audiences: at least one audience`);
     if (this.problems.length > before) return undefined;
     return {
@@ -165,12 +179,14 @@ export function parseSeed(document: unknown, file = 'seed'): Directory {
   if (!Array.isArray(document.clients)) reader.problems.push('clients: must be an array');
   (Array.isArray(document.users) ? document.users : []).forEach((value, index) => {
     const user = reader.user(value, index);
-    if (user && users.has(user.username)) reader.problems.push(`users[${index}].username: duplicate "${user.username}"`);
+    if (user && users.has(user.username))
+      reader.problems.push(`users[${index}].username: duplicate "${user.username}"`);
     else if (user) users.set(user.username, user);
   });
   (Array.isArray(document.clients) ? document.clients : []).forEach((value, index) => {
     const client = reader.client(value, index);
-    if (client && clients.has(client.clientId)) reader.problems.push(`clients[${index}].client_id: duplicate "${client.clientId}"`);
+    if (client && clients.has(client.clientId))
+      reader.problems.push(`clients[${index}].client_id: duplicate "${client.clientId}"`);
     else if (client) clients.set(client.clientId, client);
   });
   if (reader.problems.length > 0) throw new SeedError(file, reader.problems);
@@ -183,7 +199,9 @@ export async function loadSeed(path: string): Promise<Directory> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new SeedError(path, [`cannot be read (${(error as NodeJS.ErrnoException).code}); set SEED_FILE to an existing file`]);
+    throw new SeedError(path, [
+      `cannot be read (${(error as NodeJS.ErrnoException).code}); set SEED_FILE to an existing file`,
+    ]);
   }
   let document: unknown;
   try {

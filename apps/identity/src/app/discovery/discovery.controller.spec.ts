@@ -38,7 +38,11 @@ describe('discovery and JWKS', () => {
       response_types_supported: ['code'],
       code_challenge_methods_supported: ['S256'],
       grant_types_supported: expect.arrayContaining(['authorization_code', 'client_credentials', 'refresh_token']),
-      token_endpoint_auth_methods_supported: expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']),
+      token_endpoint_auth_methods_supported: expect.arrayContaining([
+        'client_secret_basic',
+        'client_secret_post',
+        'none',
+      ]),
     });
     expect(metadata.code_challenge_methods_supported).not.toContain('plain');
   });

@@ -52,7 +52,9 @@ export function keyMismatch(alg: SigningAlgorithm, key: KeyObject): string | und
       if (key.asymmetricKeyType !== 'ec') return `expected an EC key, found ${key.asymmetricKeyType}`;
       return details.namedCurve === 'prime256v1' ? undefined : `expected curve P-256, found ${details.namedCurve}`;
     case 'EdDSA':
-      return key.asymmetricKeyType === 'ed25519' ? undefined : `expected an Ed25519 key, found ${key.asymmetricKeyType}`;
+      return key.asymmetricKeyType === 'ed25519'
+        ? undefined
+        : `expected an Ed25519 key, found ${key.asymmetricKeyType}`;
   }
 }
 

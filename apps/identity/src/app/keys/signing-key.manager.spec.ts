@@ -88,7 +88,12 @@ describe('signing key rotation', () => {
     const text = readFileSync(join(directory, 'manifest.json'), 'utf8');
     expect(text).not.toMatch(/PRIVATE KEY|"d"/);
     expect(statSync(join(directory, 'manifest.json')).mode & 0o777).toBe(0o600);
-    expect(keys.filter((key) => key.alg === 'ES256').map((key) => key.state).sort()).toEqual(['current', 'next', 'retired']);
+    expect(
+      keys
+        .filter((key) => key.alg === 'ES256')
+        .map((key) => key.state)
+        .sort(),
+    ).toEqual(['current', 'next', 'retired']);
   });
 
   it('keeps its keys across a restart with the same DATA_DIR', async () => {
@@ -157,7 +162,10 @@ describe('POST /admin/rotate', () => {
 
   it('is absent when ADMIN_TOKEN is not configured', async () => {
     identity = await startIdentity();
-    const response = await fetch(`${identity.app.url}/admin/rotate`, { method: 'POST', headers: { 'x-admin-token': 'x'.repeat(32) } });
+    const response = await fetch(`${identity.app.url}/admin/rotate`, {
+      method: 'POST',
+      headers: { 'x-admin-token': 'x'.repeat(32) },
+    });
     expect(response.status).toBe(404);
   });
 
@@ -165,12 +173,22 @@ describe('POST /admin/rotate', () => {
     const adminToken = 'admin-token-for-tests-0123456789';
     identity = await startIdentity({ adminToken });
     const url = `${identity.app.url}/admin/rotate`;
-    const before = identity.app.keyStates().filter((key) => key.state === 'current').map((key) => key.kid);
+    const before = identity.app
+      .keyStates()
+      .filter((key) => key.state === 'current')
+      .map((key) => key.kid);
 
     expect((await fetch(url, { method: 'POST' })).status).toBe(401);
     expect((await fetch(url, { method: 'POST', headers: { 'x-admin-token': `${adminToken}x` } })).status).toBe(401);
-    expect((await fetch(`${url}?alg=HS256`, { method: 'POST', headers: { 'x-admin-token': adminToken } })).status).toBe(400);
-    expect(identity.app.keyStates().filter((key) => key.state === 'current').map((key) => key.kid)).toEqual(before);
+    expect((await fetch(`${url}?alg=HS256`, { method: 'POST', headers: { 'x-admin-token': adminToken } })).status).toBe(
+      400,
+    );
+    expect(
+      identity.app
+        .keyStates()
+        .filter((key) => key.state === 'current')
+        .map((key) => key.kid),
+    ).toEqual(before);
 
     const response = await fetch(`${url}?alg=RS256`, { method: 'POST', headers: { 'x-admin-token': adminToken } });
     expect(response.status).toBe(200);

@@ -120,7 +120,9 @@ export class SigningKeyStore {
     try {
       manifest = JSON.parse(text) as Manifest;
     } catch {
-      throw new SigningKeyStoreError(`${join(this.directory, MANIFEST)} is not valid JSON; restore it or empty the directory`);
+      throw new SigningKeyStoreError(
+        `${join(this.directory, MANIFEST)} is not valid JSON; restore it or empty the directory`,
+      );
     }
     if (manifest?.version !== 1 || !Array.isArray(manifest.keys)) {
       throw new SigningKeyStoreError(`${join(this.directory, MANIFEST)}: expected {"version":1,"keys":[...]}`);
@@ -160,7 +162,9 @@ export class SigningKeyStore {
       pem = await readFile(path, 'utf8');
     } catch (error) {
       if (error instanceof SigningKeyStoreError) throw error;
-      throw new SigningKeyStoreError(`${path} is listed in ${MANIFEST} but cannot be read (${(error as NodeJS.ErrnoException).code})`);
+      throw new SigningKeyStoreError(
+        `${path} is listed in ${MANIFEST} but cannot be read (${(error as NodeJS.ErrnoException).code})`,
+      );
     }
     let privateKey: KeyObject;
     try {

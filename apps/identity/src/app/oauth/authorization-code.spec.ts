@@ -56,7 +56,12 @@ describe('authorization code flow with PKCE and SSO', () => {
     const code = codeOf(callback);
     expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-    const response = await exchange({ code, redirect_uri: WEB_APP.redirectUri, client_id: 'web-app', code_verifier: verifier });
+    const response = await exchange({
+      code,
+      redirect_uri: WEB_APP.redirectUri,
+      client_id: 'web-app',
+      code_verifier: verifier,
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     const tokens = (await response.json()) as TokenBody;
@@ -101,7 +106,10 @@ describe('authorization code flow with PKCE and SSO', () => {
     expect(jar.get('identity_session')).toBeDefined();
 
     const second = pkcePair();
-    const response = await browserGet(authorizeUrl(base, { ...ADMIN_PORTAL, challenge: second.challenge, state: 's2' }), jar);
+    const response = await browserGet(
+      authorizeUrl(base, { ...ADMIN_PORTAL, challenge: second.challenge, state: 's2' }),
+      jar,
+    );
     expect(response.status).toBe(302);
     const callback = locationOf(response, base);
     expect(`${callback.origin}${callback.pathname}`).toBe(ADMIN_PORTAL.redirectUri);
@@ -119,7 +127,10 @@ describe('authorization code flow with PKCE and SSO', () => {
     expect(protectedHeader.alg).toBe('RS256');
 
     // Without the cookie the same request goes to the login page.
-    const anonymous = await browserGet(authorizeUrl(base, { ...ADMIN_PORTAL, challenge: second.challenge }), new CookieJar());
+    const anonymous = await browserGet(
+      authorizeUrl(base, { ...ADMIN_PORTAL, challenge: second.challenge }),
+      new CookieJar(),
+    );
     expect(locationOf(anonymous, base).pathname).toBe('/login');
   });
 
@@ -127,10 +138,20 @@ describe('authorization code flow with PKCE and SSO', () => {
     const { verifier, challenge } = pkcePair();
     const callback = await codeFor(WEB_APP, new CookieJar(), challenge);
     const code = codeOf(callback);
-    const wrong = await exchange({ code, redirect_uri: WEB_APP.redirectUri, client_id: 'web-app', code_verifier: pkcePair().verifier });
+    const wrong = await exchange({
+      code,
+      redirect_uri: WEB_APP.redirectUri,
+      client_id: 'web-app',
+      code_verifier: pkcePair().verifier,
+    });
     expect(wrong.status).toBe(400);
     expect(((await wrong.json()) as TokenBody).error).toBe('invalid_grant');
-    const retry = await exchange({ code, redirect_uri: WEB_APP.redirectUri, client_id: 'web-app', code_verifier: verifier });
+    const retry = await exchange({
+      code,
+      redirect_uri: WEB_APP.redirectUri,
+      client_id: 'web-app',
+      code_verifier: verifier,
+    });
     expect(((await retry.json()) as TokenBody).error).toBe('invalid_grant');
   });
 
@@ -144,7 +165,11 @@ describe('authorization code flow with PKCE and SSO', () => {
     const replay = await exchange(fields);
     expect(replay.status).toBe(400);
     expect(((await replay.json()) as TokenBody).error).toBe('invalid_grant');
-    const refresh = await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'web-app' });
+    const refresh = await postForm(tokenUrl, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: 'web-app',
+    });
     expect(((await refresh.json()) as TokenBody).error).toBe('invalid_grant');
   });
 
@@ -152,7 +177,12 @@ describe('authorization code flow with PKCE and SSO', () => {
     const { verifier, challenge } = pkcePair();
     const code = codeOf(await codeFor(WEB_APP, new CookieJar(), challenge));
     identity.clock.advanceSeconds(61);
-    const response = await exchange({ code, redirect_uri: WEB_APP.redirectUri, client_id: 'web-app', code_verifier: verifier });
+    const response = await exchange({
+      code,
+      redirect_uri: WEB_APP.redirectUri,
+      client_id: 'web-app',
+      code_verifier: verifier,
+    });
     expect(((await response.json()) as TokenBody).error).toBe('invalid_grant');
   });
 
@@ -205,7 +235,10 @@ describe('authorization code flow with PKCE and SSO', () => {
 
   it('redirects with invalid_scope for a scope the client may not request', async () => {
     const { challenge } = pkcePair();
-    const response = await browserGet(authorizeUrl(base, { ...ADMIN_PORTAL, challenge, scope: 'orders:write' }), new CookieJar());
+    const response = await browserGet(
+      authorizeUrl(base, { ...ADMIN_PORTAL, challenge, scope: 'orders:write' }),
+      new CookieJar(),
+    );
     expect(locationOf(response, base).searchParams.get('error')).toBe('invalid_scope');
   });
 
@@ -229,17 +262,29 @@ describe('authorization code flow with PKCE and SSO', () => {
     const { challenge } = pkcePair();
     const loginUrl = locationOf(await browserGet(authorizeUrl(base, { ...WEB_APP, challenge }), jar), base);
     await browserGet(loginUrl.toString(), jar);
-    const forged = await browserPost(`${base}/login`, { csrf_token: 'forged', username: 'alice', password: 'alice-password' }, jar);
+    const forged = await browserPost(
+      `${base}/login`,
+      { csrf_token: 'forged', username: 'alice', password: 'alice-password' },
+      jar,
+    );
     expect(forged.status).toBe(403);
     expect(jar.get('identity_session')).toBeUndefined();
 
     // A valid token fetched by another browser (the attacker's) does not work with the victim's cookie either.
     const attacker = new CookieJar();
     const attackerToken = csrfTokenOf(await (await browserGet(`${base}/login`, attacker)).text());
-    const crossed = await browserPost(`${base}/login`, { csrf_token: attackerToken, username: 'alice', password: 'alice-password' }, jar);
+    const crossed = await browserPost(
+      `${base}/login`,
+      { csrf_token: attackerToken, username: 'alice', password: 'alice-password' },
+      jar,
+    );
     expect(crossed.status).toBe(403);
 
-    const noCookie = await postForm(`${base}/login`, { csrf_token: attackerToken, username: 'alice', password: 'alice-password' });
+    const noCookie = await postForm(`${base}/login`, {
+      csrf_token: attackerToken,
+      username: 'alice',
+      password: 'alice-password',
+    });
     expect(noCookie.status).toBe(400);
   });
 
@@ -249,7 +294,11 @@ describe('authorization code flow with PKCE and SSO', () => {
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     const csrf = csrfTokenOf(await page.text());
-    const failed = await browserPost(`${base}/login`, { csrf_token: csrf, username: '<script>x</script>', password: 'nope' }, jar);
+    const failed = await browserPost(
+      `${base}/login`,
+      { csrf_token: csrf, username: '<script>x</script>', password: 'nope' },
+      jar,
+    );
     expect(failed.status).toBe(401);
     const html = await failed.text();
     expect(html).toContain('Invalid username or password.');
@@ -257,9 +306,17 @@ describe('authorization code flow with PKCE and SSO', () => {
     expect(html).toContain('&lt;script&gt;');
     expect(jar.get('identity_session')).toBeUndefined();
 
-    const wrongPassword = await browserPost(`${base}/login`, { csrf_token: csrf, username: 'alice', password: 'bob-password' }, jar);
+    const wrongPassword = await browserPost(
+      `${base}/login`,
+      { csrf_token: csrf, username: 'alice', password: 'bob-password' },
+      jar,
+    );
     expect(wrongPassword.status).toBe(401);
-    const ok = await browserPost(`${base}/login`, { csrf_token: csrf, username: 'alice', password: 'alice-password' }, jar);
+    const ok = await browserPost(
+      `${base}/login`,
+      { csrf_token: csrf, username: 'alice', password: 'alice-password' },
+      jar,
+    );
     expect(ok.status).toBe(200);
     expect(jar.get('identity_session')).toBeDefined();
   });

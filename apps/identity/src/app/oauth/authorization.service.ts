@@ -73,19 +73,26 @@ export class AuthorizationService {
     const client = this.directory.findClient(clientId);
     if (!client) return { kind: 'error-page', status: 400, message: 'The application is not registered.' };
     if (redirectUri === undefined || !client.redirectUris.includes(redirectUri)) {
-      return { kind: 'error-page', status: 400, message: 'The redirect_uri is missing or not registered for this application.' };
+      return {
+        kind: 'error-page',
+        status: 400,
+        message: 'The redirect_uri is missing or not registered for this application.',
+      };
     }
     let state: string | undefined;
     try {
       state = params.one('state');
       assertGrantAllowed(client, 'authorization_code');
       const responseType = params.required('response_type');
-      if (responseType !== 'code') throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
+      if (responseType !== 'code')
+        throw new OAuthError('unsupported_response_type', 'only response_type=code is supported');
       const method = params.one('code_challenge_method');
       // RFC 7636 section 4.3: an absent method means `plain`, which this server refuses like an explicit one.
-      if (method !== 'S256') throw new OAuthError('invalid_request', 'code_challenge_method must be S256 (plain is not supported)');
+      if (method !== 'S256')
+        throw new OAuthError('invalid_request', 'code_challenge_method must be S256 (plain is not supported)');
       const codeChallenge = params.required('code_challenge');
-      if (!isS256Challenge(codeChallenge)) throw new OAuthError('invalid_request', 'code_challenge must be 43 base64url characters');
+      if (!isS256Challenge(codeChallenge))
+        throw new OAuthError('invalid_request', 'code_challenge must be 43 base64url characters');
       return {
         kind: 'valid',
         request: {

@@ -62,7 +62,11 @@ export class ClientAuthenticator {
       return { clientId: bodyClientId, secret: bodySecret, usedBasicAuth: false };
     }
     if (!/^Basic /i.test(authorization)) {
-      throw new OAuthError('invalid_client', 'only HTTP Basic client authentication is supported in the Authorization header', true);
+      throw new OAuthError(
+        'invalid_client',
+        'only HTTP Basic client authentication is supported in the Authorization header',
+        true,
+      );
     }
     const basic = parseBasic(authorization);
     // RFC 6749 section 2.3: a client must not use more than one authentication method per request.

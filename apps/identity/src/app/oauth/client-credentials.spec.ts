@@ -147,7 +147,11 @@ describe('POST /oauth/token with client_credentials', () => {
   });
 
   it('refuses malformed requests with invalid_request', async () => {
-    const missingGrant = await postForm(tokenUrl, {}, { authorization: basicAuth('billing-worker', 'billing-worker-secret') });
+    const missingGrant = await postForm(
+      tokenUrl,
+      {},
+      { authorization: basicAuth('billing-worker', 'billing-worker-secret') },
+    );
     expect((await body(missingGrant)).error).toBe('invalid_request');
 
     const duplicated = await postForm(
@@ -160,7 +164,10 @@ describe('POST /oauth/token with client_credentials', () => {
 
     const json = await fetch(tokenUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: basicAuth('billing-worker', 'billing-worker-secret') },
+      headers: {
+        'content-type': 'application/json',
+        authorization: basicAuth('billing-worker', 'billing-worker-secret'),
+      },
       body: JSON.stringify({ grant_type: 'client_credentials' }),
     });
     expect(json.status).toBe(400);
@@ -175,7 +182,10 @@ describe('POST /oauth/token with client_credentials', () => {
 
     const nested = await fetch(tokenUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('billing-worker', 'billing-worker-secret') },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basicAuth('billing-worker', 'billing-worker-secret'),
+      },
       body: 'grant_type=client_credentials&scope%5Bx%5D=orders:write&scope[]=orders:write&%ZZ',
     });
     // Bracket keys stay literal, unrecognized names (RFC 6749 section 3.2): they can never smuggle in a scope.

@@ -86,10 +86,13 @@ export class TokenService {
       this.logger.warn(`authorization code replayed: revoked tokens issued from it (client_id=${client.clientId})`);
       throw new OAuthError('invalid_grant', 'authorization code was already used');
     }
-    if (redemption.kind === 'invalid') throw new OAuthError('invalid_grant', 'authorization code is invalid or expired');
+    if (redemption.kind === 'invalid')
+      throw new OAuthError('invalid_grant', 'authorization code is invalid or expired');
     const { grant, codeId } = redemption;
-    if (grant.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'authorization code was issued to another client');
-    if (grant.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
+    if (grant.clientId !== client.clientId)
+      throw new OAuthError('invalid_grant', 'authorization code was issued to another client');
+    if (grant.redirectUri !== redirectUri)
+      throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
     if (!verifiesS256(verifier, grant.codeChallenge)) throw new OAuthError('invalid_grant', 'PKCE verification failed');
     const { response, familyId } = this.issue({
       client,
@@ -106,11 +109,15 @@ export class TokenService {
   }
 
   private refreshToken(client: RegisteredClient, params: RequestParams): TokenResponse {
-    const { checked, grant, familyId } = this.refreshTokens.use(params.required('refresh_token'), client.clientId, (original) => ({
-      // RFC 6749 section 6: a narrower scope applies to this access token; the successor keeps the original grant.
-      scopes: grantScopes(params.one('scope'), original.scopes),
-      audiences: grantAudiences(params, original.audiences),
-    }));
+    const { checked, grant, familyId } = this.refreshTokens.use(
+      params.required('refresh_token'),
+      client.clientId,
+      (original) => ({
+        // RFC 6749 section 6: a narrower scope applies to this access token; the successor keeps the original grant.
+        scopes: grantScopes(params.one('scope'), original.scopes),
+        audiences: grantAudiences(params, original.audiences),
+      }),
+    );
     const { response } = this.issue({
       client,
       grantType: 'refresh_token',

@@ -36,7 +36,11 @@ export class LoginController {
     const requestId = typeof request.query.request === 'string' ? request.query.request : undefined;
     const pending = this.authorization.peek(requestId);
     if (requestId !== undefined && !pending) {
-      return sendHtml(response, 400, renderMessagePage('Sign-in expired', 'Return to the application and start again.'));
+      return sendHtml(
+        response,
+        400,
+        renderMessagePage('Sign-in expired', 'Return to the application and start again.'),
+      );
     }
     const session = this.sessions.find(readCookie(request, SESSION_COOKIE));
     const resumed = session && this.authorization.resume(requestId);
@@ -52,11 +56,19 @@ export class LoginController {
     const loginCookie = readCookie(request, LOGIN_COOKIE);
     const transaction = this.logins.find(loginCookie);
     if (!transaction) {
-      return sendHtml(response, 400, renderMessagePage('Sign-in expired', 'The sign-in form expired. Go back and try again.'));
+      return sendHtml(
+        response,
+        400,
+        renderMessagePage('Sign-in expired', 'The sign-in form expired. Go back and try again.'),
+      );
     }
     if (!safeEqual(field(request.body, 'csrf_token', 256), transaction.csrfToken)) {
       this.logger.warn('login refused: CSRF token mismatch');
-      return sendHtml(response, 403, renderMessagePage('Request refused', 'The form could not be verified. Reload it and try again.'));
+      return sendHtml(
+        response,
+        403,
+        renderMessagePage('Request refused', 'The form could not be verified. Reload it and try again.'),
+      );
     }
     const username = field(request.body, 'username', 64);
     const user = await this.directory.authenticateUser(username, field(request.body, 'password', 1024));
@@ -82,7 +94,11 @@ export class LoginController {
     const pending = this.authorization.resume(transaction.requestId);
     if (pending) return sendRedirect(response, 303, this.authorization.approve(pending, session));
     if (transaction.requestId !== undefined) {
-      return sendHtml(response, 400, renderMessagePage('Signed in', 'The application request expired. Return to it and try again.'));
+      return sendHtml(
+        response,
+        400,
+        renderMessagePage('Signed in', 'The application request expired. Return to it and try again.'),
+      );
     }
     sendHtml(response, 200, renderMessagePage('Signed in', `Signed in as ${user.name}.`));
   }

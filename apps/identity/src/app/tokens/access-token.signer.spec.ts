@@ -47,17 +47,23 @@ describe('access tokens for each signing algorithm', () => {
     expect(header).toEqual({ alg, typ: 'at+jwt', kid: expect.any(String) });
     expect(Buffer.from(token.split('.')[2], 'base64url')).toHaveLength(SIGNATURE_BYTES[alg]);
 
-    const jwks = (await (await fetch(`${identity.app.url}/.well-known/jwks.json`)).json()) as { keys: Record<string, string>[] };
+    const jwks = (await (await fetch(`${identity.app.url}/.well-known/jwks.json`)).json()) as {
+      keys: Record<string, string>[];
+    };
     const jwk = jwks.keys.find((key) => key.kid === header.kid);
     expect(jwk).toMatchObject({ alg, use: 'sig', ...EXPECTED_JWK[alg] });
 
-    const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${identity.app.url}/.well-known/jwks.json`)), {
-      algorithms: [alg],
-      issuer: identity.app.issuer,
-      audience: 'things-api',
-      typ: 'at+jwt',
-      currentDate: new Date(identity.clock.now()),
-    });
+    const { payload } = await jwtVerify(
+      token,
+      createRemoteJWKSet(new URL(`${identity.app.url}/.well-known/jwks.json`)),
+      {
+        algorithms: [alg],
+        issuer: identity.app.issuer,
+        audience: 'things-api',
+        typ: 'at+jwt',
+        currentDate: new Date(identity.clock.now()),
+      },
+    );
     expect(payload).toMatchObject({ sub: `worker-${alg.toLowerCase()}`, scope: 'things:read', aud: 'things-api' });
   });
 
@@ -73,9 +79,13 @@ describe('access tokens for each signing algorithm', () => {
       JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), scope: 'things:write' }),
     ).toString('base64url');
     await expect(
-      jwtVerify(`${header}.${forgedPayload}.${signature}`, createRemoteJWKSet(new URL(`${identity.app.url}/.well-known/jwks.json`)), {
-        currentDate: new Date(identity.clock.now()),
-      }),
+      jwtVerify(
+        `${header}.${forgedPayload}.${signature}`,
+        createRemoteJWKSet(new URL(`${identity.app.url}/.well-known/jwks.json`)),
+        {
+          currentDate: new Date(identity.clock.now()),
+        },
+      ),
     ).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
   });
 });

@@ -41,8 +41,16 @@ describe('refresh_token grant with rotation and reuse detection', () => {
     return (await response.json()) as TokenBody;
   }
 
-  async function refresh(refreshToken: string, extra: Record<string, string> = {}): Promise<{ status: number; body: TokenBody }> {
-    const response = await postForm(tokenUrl, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'web-app', ...extra });
+  async function refresh(
+    refreshToken: string,
+    extra: Record<string, string> = {},
+  ): Promise<{ status: number; body: TokenBody }> {
+    const response = await postForm(tokenUrl, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: 'web-app',
+      ...extra,
+    });
     if (response.status === 200) expect(response.headers.get('cache-control')).toBe('no-store');
     return { status: response.status, body: (await response.json()) as TokenBody };
   }
@@ -54,7 +62,11 @@ describe('refresh_token grant with rotation and reuse detection', () => {
     expect(first.body.refresh_token).toBeDefined();
     expect(first.body.refresh_token).not.toBe(initial.refresh_token);
     const { payload } = await verifyAccessToken(identity, first.body.access_token, 'orders-api');
-    expect(payload).toMatchObject({ sub: 'alice', client_id: 'web-app', scope: 'openid orders:read orders:write inventory:read inventory:reserve' });
+    expect(payload).toMatchObject({
+      sub: 'alice',
+      client_id: 'web-app',
+      scope: 'openid orders:read orders:write inventory:read inventory:reserve',
+    });
 
     const second = await refresh(first.body.refresh_token);
     expect(second.status).toBe(200);

@@ -61,7 +61,11 @@ export class RefreshTokenStore {
    * Spends `token` for `clientId`; throws `invalid_grant` when it is unknown, expired, foreign, revoked or replayed.
    * `check` runs before the token is spent, so a request refused for its parameters leaves the token usable.
    */
-  use<T>(token: string, clientId: string, check: (grant: RefreshGrant) => T): { checked: T; grant: RefreshGrant; familyId: string } {
+  use<T>(
+    token: string,
+    clientId: string,
+    check: (grant: RefreshGrant) => T,
+  ): { checked: T; grant: RefreshGrant; familyId: string } {
     const entry = this.tokens.get(tokenDigest(token));
     if (!entry || entry.grant.clientId !== clientId) {
       throw new OAuthError('invalid_grant', 'refresh token is invalid, expired or issued to another client');

@@ -55,5 +55,8 @@ export interface TestJwkPair {
 export function ecJwkPair(kid: string | undefined, namedCurve = 'P-256'): TestJwkPair {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve });
   const extra = kid === undefined ? {} : { kid };
-  return { pub: { ...publicKey.export({ format: 'jwk' }), ...extra, use: 'sig' }, priv: { ...privateKey.export({ format: 'jwk' }), ...extra } };
+  return {
+    pub: { ...publicKey.export({ format: 'jwk' }), ...extra, use: 'sig' },
+    priv: { ...privateKey.export({ format: 'jwk' }), ...extra },
+  };
 }

@@ -1,7 +1,20 @@
 import { constants, createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 
 /** Test-only helpers for the core's unit specs (excluded from the build). */
-export type TestAlg = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'HS256' | 'HS384' | 'HS512';
+export type TestAlg =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA'
+  | 'HS256'
+  | 'HS384'
+  | 'HS512';
 
 export interface TestKeyPair {
   readonly alg: TestAlg;
@@ -18,15 +31,24 @@ export function generateTestKey(alg: Exclude<TestAlg, 'HS256' | 'HS384' | 'HS512
 }
 
 export const b64u = (value: string | Buffer | object): string =>
-  Buffer.from(typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value)).toString('base64url');
+  Buffer.from(typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value)).toString(
+    'base64url',
+  );
 
 /** Signature bytes over `input` for `alg`. */
 export function signBytes(alg: TestAlg, key: KeyObject, input: string): Buffer {
   const data = Buffer.from(input);
-  if (alg.startsWith('HS')) return createHmac(`sha${alg.slice(2)}`, key).update(data).digest();
+  if (alg.startsWith('HS'))
+    return createHmac(`sha${alg.slice(2)}`, key)
+      .update(data)
+      .digest();
   const hash = alg === 'EdDSA' ? null : `sha${alg.slice(2)}`;
   if (alg.startsWith('PS')) {
-    return sign(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST });
+    return sign(hash, data, {
+      key,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+    });
   }
   if (alg.startsWith('ES')) return sign(hash, data, { key, dsaEncoding: 'ieee-p1363' });
   return sign(hash, data, key);

@@ -8,7 +8,8 @@ let server: Server;
 let endpoint = '';
 let hits = 0;
 let handler: Handler;
-const json = (res: ServerResponse, status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+const json = (res: ServerResponse, status: number, value: unknown) =>
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -24,11 +25,18 @@ afterAll(() => new Promise((resolve) => server.close(resolve)));
 beforeEach(() => {
   hits = 0;
   let n = 0;
-  handler = (_req, _body, res) => setTimeout(() => json(res, 200, { access_token: `token-${++n}`, token_type: 'Bearer', expires_in: 300 }), 20);
+  handler = (_req, _body, res) =>
+    setTimeout(() => json(res, 200, { access_token: `token-${++n}`, token_type: 'Bearer', expires_in: 300 }), 20);
 });
 
 function provider(extra: Partial<ConstructorParameters<typeof ClientCredentialsTokenProvider>[0]> = {}) {
-  return new ClientCredentialsTokenProvider({ tokenEndpoint: endpoint, clientId: 'billing worker', clientSecret: 's3cr3t:/+', allowInsecureHttp: true, ...extra });
+  return new ClientCredentialsTokenProvider({
+    tokenEndpoint: endpoint,
+    clientId: 'billing worker',
+    clientSecret: 's3cr3t:/+',
+    allowInsecureHttp: true,
+    ...extra,
+  });
 }
 
 describe('ClientCredentialsTokenProvider', () => {
@@ -39,8 +47,14 @@ describe('ClientCredentialsTokenProvider', () => {
       json(res, 200, { access_token: 'a', token_type: 'bearer', expires_in: 60 });
     };
     await provider({ scope: ['inventory:read', 'inventory:reserve'], resource: 'inventory-service' }).getToken();
-    expect(Buffer.from(String(seen.auth).replace(/^Basic /, ''), 'base64').toString()).toBe('billing%20worker:s3cr3t%3A%2F%2B');
-    expect(Object.fromEntries(new URLSearchParams(seen.body))).toEqual({ grant_type: 'client_credentials', scope: 'inventory:read inventory:reserve', resource: 'inventory-service' });
+    expect(Buffer.from(String(seen.auth).replace(/^Basic /, ''), 'base64').toString()).toBe(
+      'billing%20worker:s3cr3t%3A%2F%2B',
+    );
+    expect(Object.fromEntries(new URLSearchParams(seen.body))).toEqual({
+      grant_type: 'client_credentials',
+      scope: 'inventory:read inventory:reserve',
+      resource: 'inventory-service',
+    });
   });
 
   it('supports client_secret_post', async () => {
@@ -75,7 +89,11 @@ describe('ClientCredentialsTokenProvider', () => {
     now += 275_000; // token-2 due for renewal but valid
     expect(await p.getToken()).toBe('token-2');
     now += 60_000; // token-2 expired
-    await expect(p.getToken()).rejects.toMatchObject({ name: 'TokenRequestError', error: 'temporarily_unavailable', status: 503 });
+    await expect(p.getToken()).rejects.toMatchObject({
+      name: 'TokenRequestError',
+      error: 'temporarily_unavailable',
+      status: 503,
+    });
   });
 
   it('fetches again after invalidate()', async () => {
@@ -87,7 +105,9 @@ describe('ClientCredentialsTokenProvider', () => {
 
   it('reports OAuth errors without the secret and refuses non-bearer answers', async () => {
     handler = (_req, _body, res) => json(res, 401, { error: 'invalid_client' });
-    const error = (await provider().getToken().catch((e: unknown) => e)) as TokenRequestError;
+    const error = (await provider()
+      .getToken()
+      .catch((e: unknown) => e)) as TokenRequestError;
     expect(error).toBeInstanceOf(TokenRequestError);
     expect(error).toMatchObject({ error: 'invalid_client', status: 401 });
     expect(JSON.stringify(error) + error.message).not.toContain('s3cr3t');
@@ -103,9 +123,17 @@ describe('ClientCredentialsTokenProvider', () => {
   });
 
   it('refuses plain http unless allowed', () => {
-    expect(() => new ClientCredentialsTokenProvider({ tokenEndpoint: endpoint, clientId: 'a', clientSecret: 'b' })).toThrow(/https/);
     expect(
-      () => new ClientCredentialsTokenProvider({ tokenEndpoint: 'http://id.example.test/token', clientId: 'a', clientSecret: 'b', allowInsecureHttp: true }),
+      () => new ClientCredentialsTokenProvider({ tokenEndpoint: endpoint, clientId: 'a', clientSecret: 'b' }),
+    ).toThrow(/https/);
+    expect(
+      () =>
+        new ClientCredentialsTokenProvider({
+          tokenEndpoint: 'http://id.example.test/token',
+          clientId: 'a',
+          clientSecret: 'b',
+          allowInsecureHttp: true,
+        }),
     ).toThrow(/loopback/);
   });
 });

@@ -68,10 +68,16 @@ export class ClientCredentialsTokenProvider {
     } catch {
       throw new TypeError('ClientCredentialsTokenProvider: tokenEndpoint must be an absolute URL');
     }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && options.allowInsecureHttp && isLoopbackHost(url.hostname))) {
-      throw new TypeError('ClientCredentialsTokenProvider: tokenEndpoint must use https (allowInsecureHttp permits http on loopback hosts only)');
+    if (
+      url.protocol !== 'https:' &&
+      !(url.protocol === 'http:' && options.allowInsecureHttp && isLoopbackHost(url.hostname))
+    ) {
+      throw new TypeError(
+        'ClientCredentialsTokenProvider: tokenEndpoint must use https (allowInsecureHttp permits http on loopback hosts only)',
+      );
     }
-    if (!options.clientId || !options.clientSecret) throw new TypeError('ClientCredentialsTokenProvider: clientId and clientSecret are required');
+    if (!options.clientId || !options.clientSecret)
+      throw new TypeError('ClientCredentialsTokenProvider: clientId and clientSecret are required');
     this.now = options.now ?? Date.now;
   }
 
@@ -106,7 +112,10 @@ export class ClientCredentialsTokenProvider {
     const scope = list(this.options.scope);
     if (scope.length > 0) body.set('scope', scope.join(' '));
     for (const resource of list(this.options.resource)) body.append('resource', resource);
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
     if ((this.options.authMethod ?? 'client_secret_basic') === 'client_secret_basic') {
       // RFC 6749 section 2.3.1: form-encode id and secret before Basic encoding.
       const credentials = `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`;
@@ -131,12 +140,21 @@ export class ClientCredentialsTokenProvider {
     const json = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
     if (!response.ok) {
       const code = typeof json?.['error'] === 'string' ? json['error'] : undefined;
-      throw new TokenRequestError(`token request refused (${response.status}${code ? ` ${code}` : ''})`, code, response.status);
+      throw new TokenRequestError(
+        `token request refused (${response.status}${code ? ` ${code}` : ''})`,
+        code,
+        response.status,
+      );
     }
     const accessToken = json?.['access_token'];
     const tokenType = json?.['token_type'];
     const expiresIn = json?.['expires_in'];
-    if (typeof accessToken !== 'string' || accessToken.length === 0 || typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer') {
+    if (
+      typeof accessToken !== 'string' ||
+      accessToken.length === 0 ||
+      typeof tokenType !== 'string' ||
+      tokenType.toLowerCase() !== 'bearer'
+    ) {
       throw new TokenRequestError('token response has no bearer access_token', undefined, response.status);
     }
     // RFC 6749 5.1: expires_in is RECOMMENDED; without it, assume a short life rather than forever.

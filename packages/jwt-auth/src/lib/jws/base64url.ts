@@ -22,7 +22,13 @@ export function base64UrlDecodedLength(length: number): number {
  * signature check that follows it by more than this whole function costs (decision 010). Each group of four
  * characters is stored as one big-endian 32-bit word whose last byte the next group overwrites.
  */
-export function decodeBase64UrlBytes(source: Uint8Array, start: number, end: number, target: DataView, offset: number): number {
+export function decodeBase64UrlBytes(
+  source: Uint8Array,
+  start: number,
+  end: number,
+  target: DataView,
+  offset: number,
+): number {
   const length = end - start;
   if (length <= 0) return -1;
   const tail = length & 3;
@@ -31,7 +37,11 @@ export function decodeBase64UrlBytes(source: Uint8Array, start: number, end: num
   let o = offset;
   let i = start;
   for (; i < quads; i += 4) {
-    const v = (SEXTETS[source[i]] << 18) | (SEXTETS[source[i + 1]] << 12) | (SEXTETS[source[i + 2]] << 6) | SEXTETS[source[i + 3]];
+    const v =
+      (SEXTETS[source[i]] << 18) |
+      (SEXTETS[source[i + 1]] << 12) |
+      (SEXTETS[source[i + 2]] << 6) |
+      SEXTETS[source[i + 3]];
     if (v < 0) return -1;
     target.setUint32(o, v << 8);
     o += 3;
@@ -85,7 +95,8 @@ let scratch = Buffer.allocUnsafe(1024);
  * last character. Exactly one string decodes to a given byte sequence: re-encoding the result gives `segment` back.
  */
 export function decodeCanonicalBase64Url(segment: string): Buffer | undefined {
-  if (scratch.length < segment.length + ASCII_WRITE_SLACK) scratch = Buffer.allocUnsafe(segment.length + ASCII_WRITE_SLACK);
+  if (scratch.length < segment.length + ASCII_WRITE_SLACK)
+    scratch = Buffer.allocUnsafe(segment.length + ASCII_WRITE_SLACK);
   if (!writeAscii(segment, scratch, 0)) return undefined;
   const bytes = Buffer.allocUnsafe(base64UrlDecodedLength(segment.length) + 1);
   const length = decodeBase64UrlBytes(scratch, 0, segment.length, viewOf(bytes), 0);

@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { ASCII_WRITE_SLACK, decodeBase64UrlBytes, decodeCanonicalBase64Url, viewOf, writeAscii } from './base64url';
 
 const isCanonicalBase64Url = (segment: string): boolean => decodeCanonicalBase64Url(segment) !== undefined;
-import { decodeJsonSegment, parseCompactJws, parseJsonPayload, payloadOf, signatureOf, signingInputOf } from './compact';
+import {
+  decodeJsonSegment,
+  parseCompactJws,
+  parseJsonPayload,
+  payloadOf,
+  signatureOf,
+  signingInputOf,
+} from './compact';
 
 const header = b64u({ alg: 'ES256', typ: 'at+jwt' });
 const payload = b64u({ iss: 'https://issuer.test' });
@@ -21,7 +28,8 @@ function code(fn: () => unknown): string | undefined {
 
 describe('canonical base64url', () => {
   it('accepts canonical encodings of every length class', () => {
-    for (const bytes of [1, 2, 3, 4, 5, 32, 33]) expect(isCanonicalBase64Url(Buffer.alloc(bytes, 0xab).toString('base64url'))).toBe(true);
+    for (const bytes of [1, 2, 3, 4, 5, 32, 33])
+      expect(isCanonicalBase64Url(Buffer.alloc(bytes, 0xab).toString('base64url'))).toBe(true);
   });
 
   it.each([
@@ -60,7 +68,8 @@ describe('decodeCanonicalBase64Url', () => {
     // (U+0141 and U+0100 have the low bytes of 'A' and NUL, U+FF21 is a fullwidth 'A').
     const odd = ['+', '/', '=', ' ', '\n', '.', '\u0141', '\u0100', '\uff21', '\u0000', '\u00c1', '\u007f', '\ud83d'];
     const samples = ['', 'QUJD', 'QUJDRA', 'QUJDRA==', 'QUJDRE'];
-    for (const a of [...alphabet, ...odd]) for (const b of [...alphabet.slice(0, 20), ...odd]) samples.push(a + b, `Q${a}${b}`, `QUJD${a}`, `QU${a}D`);
+    for (const a of [...alphabet, ...odd])
+      for (const b of [...alphabet.slice(0, 20), ...odd]) samples.push(a + b, `Q${a}${b}`, `QUJD${a}`, `QU${a}D`);
     for (const s of samples) {
       const decoded = decodeCanonicalBase64Url(s);
       expect({ s, accepted: decoded !== undefined }).toEqual({ s, accepted: nativeCanonical(s) });
@@ -112,7 +121,14 @@ describe('writeAscii', () => {
   it('is false for any code unit from 0x80 up, at every position, with exactly the slack it asks for', () => {
     const odd = ['\u0080', '\u00ff', '\u0141', '\u07ff', '\u0800', '\ud83d', '\udc00', '\ud83d\ude00', '\uffff'];
     for (const unit of odd) {
-      for (const text of [`${unit}`, `a${unit}`, `${unit}a`, `ab${unit}cd`, `${'x'.repeat(40)}${unit}`, `${unit}${'x'.repeat(40)}`]) {
+      for (const text of [
+        `${unit}`,
+        `a${unit}`,
+        `${unit}a`,
+        `ab${unit}cd`,
+        `${'x'.repeat(40)}${unit}`,
+        `${unit}${'x'.repeat(40)}`,
+      ]) {
         expect({ text, ascii: isAscii(text) }).toEqual({ text, ascii: false });
       }
     }
@@ -160,7 +176,10 @@ describe('parseCompactJws', () => {
     ['the standard alphabet', `${header}.${payload}.${signature.replace(/-/g, '+').replace(/_/g, '/')}+/`],
     ['a non-canonical signature', `${header}.${payload}.${signature.slice(0, -1)}B`],
     ['a non-canonical payload', `${header}.${b64u('{"a":1}').slice(0, -1)}1.${signature}`],
-    ['a payload in the standard alphabet', `${header}.${b64u('{"a":"~~~"}').replace(/-/g, '+').replace(/_/g, '/')}.${signature}`],
+    [
+      'a payload in the standard alphabet',
+      `${header}.${b64u('{"a":"~~~"}').replace(/-/g, '+').replace(/_/g, '/')}.${signature}`,
+    ],
     ['a non-string', 42],
     ['an empty string', ''],
   ])('rejects %s as malformed', (_what, token) => {
@@ -186,7 +205,9 @@ describe('parseCompactJws', () => {
   it('grows the scratch buffer for a long token and keeps every byte of it', () => {
     const longPayload = b64u({ iss: 'https://issuer.test', pad: 'p'.repeat(60_000) });
     const longSignature = randomBytes(513);
-    const parsed = parseCompactJws(`${header}.${longPayload}.${longSignature.toString('base64url')}`, { maxTokenLength: 100_000 });
+    const parsed = parseCompactJws(`${header}.${longPayload}.${longSignature.toString('base64url')}`, {
+      maxTokenLength: 100_000,
+    });
     expect(parseJsonPayload(parsed)['pad']).toBe('p'.repeat(60_000));
     expect(Buffer.from(signatureOf(parsed)).equals(longSignature)).toBe(true);
     expect(Buffer.from(signingInputOf(parsed)).toString('latin1')).toBe(`${header}.${longPayload}`);
@@ -206,13 +227,23 @@ describe('parseCompactJws', () => {
   it('refuses five-segment (JWE) tokens as unsupported, whatever their segments hold', () => {
     expect(code(() => parseCompactJws(`${header}.a.b.c.d`))).toBe(AuthErrorCode.TOKEN_UNSUPPORTED);
     // Direct encryption leaves the second segment empty; every segment may also be valid base64url.
-    expect(code(() => parseCompactJws(`${header}..${payload}.${payload}.${signature}`))).toBe(AuthErrorCode.TOKEN_UNSUPPORTED);
-    expect(code(() => parseCompactJws(`${header}.${payload}.${payload}.${payload}.${signature}`))).toBe(AuthErrorCode.TOKEN_UNSUPPORTED);
-    expect(code(() => parseCompactJws(`${header}.${payload}.${payload}.\u0141.${signature}`))).toBe(AuthErrorCode.TOKEN_UNSUPPORTED);
+    expect(code(() => parseCompactJws(`${header}..${payload}.${payload}.${signature}`))).toBe(
+      AuthErrorCode.TOKEN_UNSUPPORTED,
+    );
+    expect(code(() => parseCompactJws(`${header}.${payload}.${payload}.${payload}.${signature}`))).toBe(
+      AuthErrorCode.TOKEN_UNSUPPORTED,
+    );
+    expect(code(() => parseCompactJws(`${header}.${payload}.${payload}.\u0141.${signature}`))).toBe(
+      AuthErrorCode.TOKEN_UNSUPPORTED,
+    );
   });
 
   it('names the segment count before any decoding fault', () => {
-    for (const token of [`${header}.${payload}.${signature}.${signature}`, `${header}.${payload}=.${signature}.x`, `${header}.\u0141.${signature}.x`]) {
+    for (const token of [
+      `${header}.${payload}.${signature}.${signature}`,
+      `${header}.${payload}=.${signature}.x`,
+      `${header}.\u0141.${signature}.x`,
+    ]) {
       expect(() => parseCompactJws(token)).toThrow(/three segments/);
     }
   });
@@ -241,7 +272,9 @@ describe('parseCompactJws', () => {
     ['a byte order mark', b64u(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"exp":1}')]))],
     ['a JSON array', b64u('[1]')],
   ])('parseJsonPayload rejects a payload with %s', (_what, badPayload) => {
-    expect(code(() => parseJsonPayload(parseCompactJws(`${header}.${badPayload}.${signature}`)))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+    expect(code(() => parseJsonPayload(parseCompactJws(`${header}.${badPayload}.${signature}`)))).toBe(
+      AuthErrorCode.TOKEN_MALFORMED,
+    );
   });
 
   it('parseJsonPayload keeps a U+FFFD that was really in the payload', () => {

@@ -1,5 +1,13 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
-import { ASCII_WRITE_SLACK, base64UrlDecodedLength, decodeBase64Url, decodeBase64UrlBytes, decodeCanonicalBase64Url, viewOf, writeAscii } from './base64url';
+import {
+  ASCII_WRITE_SLACK,
+  base64UrlDecodedLength,
+  decodeBase64Url,
+  decodeBase64UrlBytes,
+  decodeCanonicalBase64Url,
+  viewOf,
+  writeAscii,
+} from './base64url';
 import { DEFAULT_MAX_JSON_DEPTH, isJsonObject, parseStrictJson, type JsonObject } from './strict-json';
 
 /** Default longest accepted token, in characters (checked before any decoding). */
@@ -110,7 +118,11 @@ function malformed(message: string): AuthError {
  * refused by the JSON parser), strict JSON without duplicate members, bounded depth.
  * @throws AuthError `token_malformed`
  */
-export function decodeJsonSegment(segment: string, what: 'header' | 'payload', maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
+export function decodeJsonSegment(
+  segment: string,
+  what: 'header' | 'payload',
+  maxDepth = DEFAULT_MAX_JSON_DEPTH,
+): JsonObject {
   const bytes = decodeCanonicalBase64Url(segment);
   if (bytes === undefined) throw malformed(`JWS ${what} is not canonical base64url`);
   return parseJsonText(decodeStrictText(bytes, what), what, maxDepth);
@@ -143,7 +155,9 @@ function parseJsonText(text: string, what: 'header' | 'payload', maxDepth: numbe
  */
 export function parseJsonPayload(parsed: ParsedCompactJws, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonObject {
   // Only a U+FFFD in the lenient decoding can hide a bad sequence; then the fatal decoder has the last word.
-  const text = parsed.payloadText.includes('\ufffd') ? decodeStrictText(payloadOf(parsed), 'payload') : parsed.payloadText;
+  const text = parsed.payloadText.includes('\ufffd')
+    ? decodeStrictText(payloadOf(parsed), 'payload')
+    : parsed.payloadText;
   return parseJsonText(text, 'payload', maxDepth);
 }
 
@@ -173,7 +187,8 @@ function parseHeader(token: string, end: number, maxDepth: number): JsonObject {
 // The error for a token with more than three segments (five: JWE), or undefined for three.
 function segmentCountError(token: string, second: number): AuthError | undefined {
   if (token.indexOf('.', second + 1) < 0) return undefined;
-  if (token.split('.').length === 5) return new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'encrypted tokens (JWE) are not accepted');
+  if (token.split('.').length === 5)
+    return new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'encrypted tokens (JWE) are not accepted');
   return malformed('token is not a compact JWS (three segments)');
 }
 
@@ -185,7 +200,8 @@ function segmentCountError(token: string, second: number): AuthError | undefined
 export function parseCompactJws(token: unknown, options: CompactParseOptions = {}): ParsedCompactJws {
   if (typeof token !== 'string' || token.length === 0) throw malformed('token is not a non-empty string');
   const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
-  if (token.length > maxLength) throw new AuthError(AuthErrorCode.TOKEN_TOO_LARGE, `token is longer than ${maxLength} characters`);
+  if (token.length > maxLength)
+    throw new AuthError(AuthErrorCode.TOKEN_TOO_LARGE, `token is longer than ${maxLength} characters`);
   const first = token.indexOf('.');
   const second = first < 0 ? -1 : token.indexOf('.', first + 1);
   if (second < 0) throw malformed('token is not a compact JWS (three segments)');
@@ -195,15 +211,26 @@ export function parseCompactJws(token: unknown, options: CompactParseOptions = {
   // one native decode each (decision 010).
   const length = token.length;
   const signatureLength = base64UrlDecodedLength(length - second - 1);
-  const bytes = scratchOf(length + Math.max(ASCII_WRITE_SLACK, signatureLength + base64UrlDecodedLength(second - first - 1)));
-  if (!writeAscii(token, bytes, 0)) throw segmentCountError(token, second) ?? malformed('token is not a compact JWS (non-ASCII characters)');
+  const bytes = scratchOf(
+    length + Math.max(ASCII_WRITE_SLACK, signatureLength + base64UrlDecodedLength(second - first - 1)),
+  );
+  if (!writeAscii(token, bytes, 0))
+    throw segmentCountError(token, second) ?? malformed('token is not a compact JWS (non-ASCII characters)');
   const payloadText = decodeCanonicalText(first + 1, second, length + signatureLength);
-  if (payloadText === undefined) throw segmentCountError(token, second) ?? malformed('JWS payload is not canonical base64url');
+  if (payloadText === undefined)
+    throw segmentCountError(token, second) ?? malformed('JWS payload is not canonical base64url');
   if (decodeBase64UrlBytes(bytes, second + 1, length, scratchView, length) !== signatureLength) {
     throw segmentCountError(token, second) ?? malformed('JWS signature is missing or not canonical base64url');
   }
   const header = parseHeader(token, first, options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
-  const parsed: ParsedCompactJws = { token, header, payloadStart: first + 1, payloadText, signingInputLength: second, signatureLength };
+  const parsed: ParsedCompactJws = {
+    token,
+    header,
+    payloadStart: first + 1,
+    payloadText,
+    signingInputLength: second,
+    signatureLength,
+  };
   scratchHolds = parsed;
   return parsed;
 }

@@ -28,9 +28,12 @@ describe('checkProtectedHeader', () => {
     expect(code(`{"alg":"${alg}"}`)).toBe(AuthErrorCode.ALGORITHM_NOT_ALLOWED);
   });
 
-  it.each(['{}', '{"alg":null}', '{"alg":["RS256"]}', '{"alg":1}'])('refuses a missing or non-string alg: %s', (json) => {
-    expect(code(json)).toBe(AuthErrorCode.TOKEN_MALFORMED);
-  });
+  it.each(['{}', '{"alg":null}', '{"alg":["RS256"]}', '{"alg":1}'])(
+    'refuses a missing or non-string alg: %s',
+    (json) => {
+      expect(code(json)).toBe(AuthErrorCode.TOKEN_MALFORMED);
+    },
+  );
 
   it.each([
     ['{"alg":"RS256","crit":["exp"]}', 'crit'],
@@ -57,7 +60,9 @@ describe('checkProtectedHeader', () => {
 
   it('ignores jwk, jku, x5u and x5c: they never select a key', () => {
     const checked = checkProtectedHeader(
-      h('{"alg":"RS256","jku":"http://127.0.0.1:1/jwks","x5u":"http://127.0.0.1:1/c","jwk":{"kty":"oct","k":"AA"},"x5c":["AA=="]}'),
+      h(
+        '{"alg":"RS256","jku":"http://127.0.0.1:1/jwks","x5u":"http://127.0.0.1:1/c","jwk":{"kty":"oct","k":"AA"},"x5c":["AA=="]}',
+      ),
       allowed,
     );
     expect(Object.keys(checked)).toEqual(['alg', 'kid', 'typ']);

@@ -25,18 +25,27 @@ export function checkProtectedHeader(header: JsonObject, allowed: ReadonlySet<st
       alg: alg.length <= 16 ? alg : undefined,
     });
   }
-  if (header['crit'] !== undefined) throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'JWS "crit" extensions are not supported');
-  if (header['b64'] !== undefined) throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'JWS "b64" (unencoded payload) is not supported');
+  if (header['crit'] !== undefined)
+    throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'JWS "crit" extensions are not supported');
+  if (header['b64'] !== undefined)
+    throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'JWS "b64" (unencoded payload) is not supported');
   if (header['zip'] !== undefined) throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'JWS "zip" is not supported');
   const cty = header['cty'];
-  if (cty !== undefined && (typeof cty !== 'string' || cty.toUpperCase() === 'JWT' || cty.toLowerCase() === 'application/jwt')) {
+  if (
+    cty !== undefined &&
+    (typeof cty !== 'string' || cty.toUpperCase() === 'JWT' || cty.toLowerCase() === 'application/jwt')
+  ) {
     throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'nested tokens ("cty": "JWT") are not accepted');
   }
   const kid = header['kid'];
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {
-    throw new AuthError(AuthErrorCode.TOKEN_MALFORMED, `JWS "kid" must be a string of 1 to ${MAX_KID_LENGTH} characters`);
+    throw new AuthError(
+      AuthErrorCode.TOKEN_MALFORMED,
+      `JWS "kid" must be a string of 1 to ${MAX_KID_LENGTH} characters`,
+    );
   }
   const typ = header['typ'];
-  if (typ !== undefined && typeof typ !== 'string') throw new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'JWS "typ" must be a string');
+  if (typ !== undefined && typeof typ !== 'string')
+    throw new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'JWS "typ" must be a string');
   return { alg: spec, kid: kid as string | undefined, typ: typ as string | undefined };
 }

@@ -8,7 +8,18 @@ const spec = (alg: string): AlgorithmSpec => ALGORITHMS.get(alg) as AlgorithmSpe
 const input = 'eyJhbGciOiJ4In0.eyJzdWIiOiJ5In0';
 
 describe('verifySignature', () => {
-  const asymmetric = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+  const asymmetric = [
+    'RS256',
+    'RS384',
+    'RS512',
+    'PS256',
+    'PS384',
+    'PS512',
+    'ES256',
+    'ES384',
+    'ES512',
+    'EdDSA',
+  ] as const;
 
   it.each(asymmetric)('verifies %s and rejects a bit flip, a truncation and another message', (alg) => {
     const pair = generateTestKey(alg);
@@ -48,20 +59,30 @@ describe('verifySignature', () => {
   it('does not accept a PKCS#1 v1.5 signature as PSS or the reverse', () => {
     const pair = generateTestKey('RS256');
     const key = toVerificationKey(pair.publicKey, undefined, undefined, undefined);
-    expect(verifySignature(spec('PS256'), key, Buffer.from(input), signBytes('RS256', pair.privateKey, input))).toBe(false);
-    expect(verifySignature(spec('RS256'), key, Buffer.from(input), signBytes('PS256', pair.privateKey, input))).toBe(false);
+    expect(verifySignature(spec('PS256'), key, Buffer.from(input), signBytes('RS256', pair.privateKey, input))).toBe(
+      false,
+    );
+    expect(verifySignature(spec('RS256'), key, Buffer.from(input), signBytes('PS256', pair.privateKey, input))).toBe(
+      false,
+    );
   });
 
-  it('refuses an algorithm outside the key\'s own set before any crypto', () => {
+  it("refuses an algorithm outside the key's own set before any crypto", () => {
     const pair = generateTestKey('ES256');
     const key = toVerificationKey(pair.publicKey, undefined, 'ES256', undefined);
-    expect(verifySignature(spec('ES384'), key, Buffer.from(input), signBytes('ES256', pair.privateKey, input))).toBe(false);
+    expect(verifySignature(spec('ES384'), key, Buffer.from(input), signBytes('ES256', pair.privateKey, input))).toBe(
+      false,
+    );
   });
 
   it.each([
     ['ES256', 32, 'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'],
     ['ES384', 48, 'ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973'],
-    ['ES512', 66, '01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409'],
+    [
+      'ES512',
+      66,
+      '01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409',
+    ],
   ] as const)('rejects psychic %s signatures (r = s = 0 and r = s = n)', (alg, size, order) => {
     const pair = generateTestKey(alg as TestAlg as 'ES256');
     const key = toVerificationKey(pair.publicKey, undefined, undefined, undefined);
@@ -81,6 +102,8 @@ describe('verifySignature', () => {
     const ed = generateKeyPairSync('ed25519');
     const rsa = generateTestKey('RS256');
     const key = toVerificationKey(rsa.publicKey, undefined, undefined, undefined);
-    expect(verifySignature(spec('EdDSA'), key, Buffer.from(input), signBytes('EdDSA', ed.privateKey, input))).toBe(false);
+    expect(verifySignature(spec('EdDSA'), key, Buffer.from(input), signBytes('EdDSA', ed.privateKey, input))).toBe(
+      false,
+    );
   });
 });

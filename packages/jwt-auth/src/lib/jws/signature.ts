@@ -3,7 +3,12 @@ import type { VerificationKey } from '../keys/verification-key';
 import type { AlgorithmSpec } from './algorithms';
 
 // node:crypto takes padding and signature encoding in an options object; one is built per key, not per token.
-type KeyWithOptions = { readonly key: KeyObject; readonly padding?: number; readonly saltLength?: number; readonly dsaEncoding?: 'ieee-p1363' };
+type KeyWithOptions = {
+  readonly key: KeyObject;
+  readonly padding?: number;
+  readonly saltLength?: number;
+  readonly dsaEncoding?: 'ieee-p1363';
+};
 type Options = Omit<KeyWithOptions, 'key'>;
 const PSS: Options = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
 const P1363: Options = { dsaEncoding: 'ieee-p1363' };
@@ -26,13 +31,20 @@ const EDDSA_SIGNATURE_LENGTH: Readonly<Record<string, number>> = { ed25519: 64, 
  * `algorithms` set is refused before any crypto, so an RSA/EC/OKP key can never be used as an HMAC secret.
  * Never throws: anything node:crypto rejects is a failed signature.
  */
-export function verifySignature(alg: AlgorithmSpec, key: VerificationKey, signingInput: Uint8Array, signature: Uint8Array): boolean {
+export function verifySignature(
+  alg: AlgorithmSpec,
+  key: VerificationKey,
+  signingInput: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   if (!key.algorithms.has(alg.name)) return false;
   if (alg.signatureLength !== undefined && signature.length !== alg.signatureLength) return false;
   try {
     switch (alg.family) {
       case 'oct': {
-        const mac = createHmac(alg.hash as string, key.key).update(signingInput).digest();
+        const mac = createHmac(alg.hash as string, key.key)
+          .update(signingInput)
+          .digest();
         return timingSafeEqual(mac, signature);
       }
       case 'rsa':

@@ -1,5 +1,11 @@
 import * as fc from 'fast-check';
-import { parseFlatObject, parseStrictJson, parseStrictJsonSlowPath, StrictJsonError, type JsonValue } from './strict-json';
+import {
+  parseFlatObject,
+  parseStrictJson,
+  parseStrictJsonSlowPath,
+  StrictJsonError,
+  type JsonValue,
+} from './strict-json';
 
 describe('parseStrictJson', () => {
   it.each([
@@ -46,11 +52,27 @@ describe('parseStrictJson', () => {
 
   it('returns every object and array frozen', () => {
     const value = parseStrictJson('{"a":[{"b":{}},[]],"c":{}}') as { a: [{ b: object }, unknown[]]; c: object };
-    for (const part of [value, value.a, value.a[0], value.a[0].b, value.a[1], value.c]) expect(Object.isFrozen(part)).toBe(true);
+    for (const part of [value, value.a, value.a[0], value.a[0].b, value.a[1], value.c])
+      expect(Object.isFrozen(part)).toBe(true);
   });
 
   it('reads integers exactly on the fast path and everything else through Number()', () => {
-    for (const text of ['0', '-0', '7', '-42', '253402300799', '999999999999999', '-999999999999999', '9007199254740993', '12345678901234567890', '1.5', '-0.0', '1e3', '1E-3', '10.25e+2']) {
+    for (const text of [
+      '0',
+      '-0',
+      '7',
+      '-42',
+      '253402300799',
+      '999999999999999',
+      '-999999999999999',
+      '9007199254740993',
+      '12345678901234567890',
+      '1.5',
+      '-0.0',
+      '1e3',
+      '1E-3',
+      '10.25e+2',
+    ]) {
       expect(Object.is(parseStrictJson(text), JSON.parse(text))).toBe(true);
       expect(Object.is((parseStrictJson(`{"n":${text}}`) as { n: number }).n, JSON.parse(text))).toBe(true);
     }
@@ -244,15 +266,30 @@ describe('parseFlatObject (the fast path of parseStrictJson)', () => {
   });
 
   it('agrees with the full parser on generated flat documents', () => {
-    const scalar = fc.oneof(fc.string(), fc.integer({ min: -5, max: 2 ** 53 }), fc.boolean(), fc.constant(null), fc.double());
-    const member = fc.oneof(scalar, fc.array(scalar, { maxLength: 4 }), fc.dictionary(fc.string(), scalar, { maxKeys: 2 }));
+    const scalar = fc.oneof(
+      fc.string(),
+      fc.integer({ min: -5, max: 2 ** 53 }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.double(),
+    );
+    const member = fc.oneof(
+      scalar,
+      fc.array(scalar, { maxLength: 4 }),
+      fc.dictionary(fc.string(), scalar, { maxKeys: 2 }),
+    );
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), member, { maxKeys: 8 }), fc.string({ maxLength: 3 }), fc.nat(), (doc, noise, at) => {
-        const text = JSON.stringify(doc);
-        agrees(text);
-        const cut = at % (text.length + 1);
-        agrees(text.slice(0, cut) + noise + text.slice(cut));
-      }),
+      fc.property(
+        fc.dictionary(fc.string(), member, { maxKeys: 8 }),
+        fc.string({ maxLength: 3 }),
+        fc.nat(),
+        (doc, noise, at) => {
+          const text = JSON.stringify(doc);
+          agrees(text);
+          const cut = at % (text.length + 1);
+          agrees(text.slice(0, cut) + noise + text.slice(cut));
+        },
+      ),
       { seed: 20261207, numRuns: 3000 },
     );
   });

@@ -2,7 +2,14 @@ import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import type { KeySource } from '../keys/key-source.interface';
 import { StaticKeySource } from '../keys/static.key-source';
 import type { VerificationKey } from '../keys/verification-key';
-import { parseCompactJws, payloadOf, signatureOf, signingInputOf, type CompactParseOptions, type ParsedCompactJws } from './compact';
+import {
+  parseCompactJws,
+  payloadOf,
+  signatureOf,
+  signingInputOf,
+  type CompactParseOptions,
+  type ParsedCompactJws,
+} from './compact';
 import { checkProtectedHeader, type CheckedHeader } from './header';
 import { verifySignature } from './signature';
 import type { JsonObject } from './strict-json';
@@ -11,9 +18,16 @@ import type { JsonObject } from './strict-json';
  * Return the candidate key that verifies the signature.
  * @throws AuthError `key_not_found` or `signature_invalid`
  */
-export function verifyWithCandidates(parsed: ParsedCompactJws, header: CheckedHeader, candidates: readonly VerificationKey[]): VerificationKey {
+export function verifyWithCandidates(
+  parsed: ParsedCompactJws,
+  header: CheckedHeader,
+  candidates: readonly VerificationKey[],
+): VerificationKey {
   if (candidates.length === 0) {
-    throw new AuthError(AuthErrorCode.KEY_NOT_FOUND, 'no key of the issuer matches the token', { kid: header.kid, alg: header.alg.name });
+    throw new AuthError(AuthErrorCode.KEY_NOT_FOUND, 'no key of the issuer matches the token', {
+      kid: header.kid,
+      alg: header.alg.name,
+    });
   }
   // Views of the scratch buffer, read by the synchronous signature checks right after.
   const signingInput = signingInputOf(parsed);
@@ -21,14 +35,21 @@ export function verifyWithCandidates(parsed: ParsedCompactJws, header: CheckedHe
   for (const key of candidates) {
     if (verifySignature(header.alg, key, signingInput, signature)) return key;
   }
-  throw new AuthError(AuthErrorCode.SIGNATURE_INVALID, 'token signature is invalid', { kid: header.kid, alg: header.alg.name });
+  throw new AuthError(AuthErrorCode.SIGNATURE_INVALID, 'token signature is invalid', {
+    kid: header.kid,
+    alg: header.alg.name,
+  });
 }
 
 /**
  * Resolve the candidate keys for a checked header and return the one that verifies the signature.
  * @throws AuthError `key_not_found`, `signature_invalid` or `keys_unavailable`
  */
-export async function verifyWithKeySource(parsed: ParsedCompactJws, header: CheckedHeader, source: KeySource): Promise<VerificationKey> {
+export async function verifyWithKeySource(
+  parsed: ParsedCompactJws,
+  header: CheckedHeader,
+  source: KeySource,
+): Promise<VerificationKey> {
   return verifyWithCandidates(parsed, header, await source.getKeys({ kid: header.kid, alg: header.alg.name }));
 }
 

@@ -30,7 +30,10 @@ function code(c: JsonObject, p: ClaimPolicy = policy, now = NOW): string | undef
 
 describe('validateClaims', () => {
   it('accepts a valid claims set and returns aud as a list', () => {
-    expect(validateClaims(claims({ aud: ['x', 'billing'] }), policy, NOW)).toEqual({ audience: ['x', 'billing'], exp: NOW + 300 });
+    expect(validateClaims(claims({ aud: ['x', 'billing'] }), policy, NOW)).toEqual({
+      audience: ['x', 'billing'],
+      exp: NOW + 300,
+    });
   });
 
   it.each<[unknown, string]>([
@@ -63,8 +66,12 @@ describe('validateClaims', () => {
     const manyPolicy: ClaimPolicy = { ...policy, audiences: new Set(many), audienceList: many };
     for (const p of [policy, manyPolicy]) {
       expect(validateClaims(claims({ aud: ['x', 'orders-api'] }), p, NOW).audience).toEqual(['x', 'orders-api']);
-      expect(() => validateClaims(claims({ aud: ['x', 'orders-api/'] }), p, NOW)).toThrow(expect.objectContaining({ code: AuthErrorCode.AUDIENCE_INVALID }));
-      expect(() => validateClaims(claims({ aud: 'Orders-api' }), p, NOW)).toThrow(expect.objectContaining({ code: AuthErrorCode.AUDIENCE_INVALID }));
+      expect(() => validateClaims(claims({ aud: ['x', 'orders-api/'] }), p, NOW)).toThrow(
+        expect.objectContaining({ code: AuthErrorCode.AUDIENCE_INVALID }),
+      );
+      expect(() => validateClaims(claims({ aud: 'Orders-api' }), p, NOW)).toThrow(
+        expect.objectContaining({ code: AuthErrorCode.AUDIENCE_INVALID }),
+      );
     }
   });
 

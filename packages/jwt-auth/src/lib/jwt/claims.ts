@@ -48,7 +48,9 @@ export function audienceList(claims: JsonObject, issuer: string): readonly strin
   if (typeof aud === 'string') return [aud];
   if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) return aud as string[];
   if (aud === undefined) throw new AuthError(AuthErrorCode.AUDIENCE_INVALID, 'token has no "aud"', { issuer });
-  throw new AuthError(AuthErrorCode.AUDIENCE_INVALID, '"aud" must be a string or a non-empty array of strings', { issuer });
+  throw new AuthError(AuthErrorCode.AUDIENCE_INVALID, '"aud" must be a string or a non-empty array of strings', {
+    issuer,
+  });
 }
 
 // Services accept one audience or a few: comparing strings then beats hashing each fresh `aud` string for a lookup.
@@ -57,7 +59,8 @@ const LINEAR_AUDIENCES = 4;
 function acceptsAudience(audience: readonly string[], policy: ClaimPolicy): boolean {
   const list = policy.audienceList;
   if (list.length > LINEAR_AUDIENCES) return audience.some((a) => policy.audiences.has(a));
-  for (let i = 0; i < audience.length; i++) for (let j = 0; j < list.length; j++) if (audience[i] === list[j]) return true;
+  for (let i = 0; i < audience.length; i++)
+    for (let j = 0; j < list.length; j++) if (audience[i] === list[j]) return true;
   return false;
 }
 
@@ -69,7 +72,11 @@ function acceptsAudience(audience: readonly string[], policy: ClaimPolicy): bool
  * @returns the `aud` list and `exp`
  * @throws AuthError
  */
-export function validateClaims(claims: JsonObject, policy: ClaimPolicy, now: number): { audience: readonly string[]; exp: number } {
+export function validateClaims(
+  claims: JsonObject,
+  policy: ClaimPolicy,
+  now: number,
+): { audience: readonly string[]; exp: number } {
   const { issuer, clockTolerance } = policy;
   if (claims['iss'] !== issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
 
@@ -78,11 +85,14 @@ export function validateClaims(claims: JsonObject, policy: ClaimPolicy, now: num
   const iat = numericDate(claims, 'iat', issuer);
   if (exp === undefined) throw invalid('token has no "exp"', issuer);
   if (exp <= now - clockTolerance) throw new AuthError(AuthErrorCode.TOKEN_EXPIRED, 'token has expired', { issuer });
-  if (nbf !== undefined && nbf > now + clockTolerance) throw new AuthError(AuthErrorCode.TOKEN_NOT_YET_VALID, 'token is not valid yet', { issuer });
-  if (iat !== undefined && iat > now + clockTolerance) throw new AuthError(AuthErrorCode.TOKEN_AGE_INVALID, 'token was issued in the future', { issuer });
+  if (nbf !== undefined && nbf > now + clockTolerance)
+    throw new AuthError(AuthErrorCode.TOKEN_NOT_YET_VALID, 'token is not valid yet', { issuer });
+  if (iat !== undefined && iat > now + clockTolerance)
+    throw new AuthError(AuthErrorCode.TOKEN_AGE_INVALID, 'token was issued in the future', { issuer });
   if (policy.maxTokenAge !== undefined) {
     if (iat === undefined) throw invalid('token has no "iat" but a maximum age is enforced', issuer);
-    if (now - iat > policy.maxTokenAge + clockTolerance) throw new AuthError(AuthErrorCode.TOKEN_AGE_INVALID, 'token is too old', { issuer });
+    if (now - iat > policy.maxTokenAge + clockTolerance)
+      throw new AuthError(AuthErrorCode.TOKEN_AGE_INVALID, 'token is too old', { issuer });
   }
 
   const audience = audienceList(claims, issuer);

@@ -30,10 +30,15 @@ describe('scopes', () => {
     expect(extractScopes(c({ scope: 'a' }), 'scp')).toEqual([]);
   });
 
-  it.each([{ scope: ['a'] }, { scope: 1 }, { scp: [1] }, { scp: { a: 1 } }])('refuses a wrongly typed claim %j', (claims) => {
-    const claim = 'scope' in claims ? 'scope' : 'scp';
-    expect(() => extractScopes(c(claims), claim)).toThrow(expect.objectContaining({ code: AuthErrorCode.CLAIM_INVALID }));
-  });
+  it.each([{ scope: ['a'] }, { scope: 1 }, { scp: [1] }, { scp: { a: 1 } }])(
+    'refuses a wrongly typed claim %j',
+    (claims) => {
+      const claim = 'scope' in claims ? 'scope' : 'scp';
+      expect(() => extractScopes(c(claims), claim)).toThrow(
+        expect.objectContaining({ code: AuthErrorCode.CLAIM_INVALID }),
+      );
+    },
+  );
 
   it('matches exactly: no prefix, case or whitespace games', () => {
     expect(hasAllScopes(['orders:read'], ['orders:read'])).toBe(true);
@@ -58,6 +63,8 @@ describe('scopes', () => {
     expect(error?.status).toBe(403);
     expect(error?.bearerError).toBe('insufficient_scope');
     expect(error?.details.requiredScopes).toEqual(['a', 'b']);
-    expect(() => assertScopes({ scopes: ['a'] }, { any: ['b', 'c'] })).toThrow(expect.objectContaining({ code: 'insufficient_scope' }));
+    expect(() => assertScopes({ scopes: ['a'] }, { any: ['b', 'c'] })).toThrow(
+      expect.objectContaining({ code: 'insufficient_scope' }),
+    );
   });
 });

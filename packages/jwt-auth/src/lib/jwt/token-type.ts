@@ -17,7 +17,8 @@ function mediaType(typ: string): string {
  */
 export function checkTokenType(typ: string | undefined, mode: TokenTypeMode, issuer?: string): void {
   if (typ === undefined) {
-    if (mode === 'strict') throw new AuthError(AuthErrorCode.TYPE_INVALID, 'token has no "typ"; "at+jwt" is required', { issuer });
+    if (mode === 'strict')
+      throw new AuthError(AuthErrorCode.TYPE_INVALID, 'token has no "typ"; "at+jwt" is required', { issuer });
     return;
   }
   const type = mediaType(typ);

@@ -86,7 +86,12 @@ describe('DiscoveryKeySource', () => {
     expect(await kids(keySource, 'k1')).toEqual(['k1']);
     expect(idp.hits.get(`/realms/main${WELL_KNOWN}`)).toBe(1);
     expect(idp.hits.get('/certs')).toBe(1);
-    expect(keySource.getState()).toMatchObject({ kind: 'discovery', url: `${idp.origin}/certs`, status: 'fresh', keyIds: ['k1'] });
+    expect(keySource.getState()).toMatchObject({
+      kind: 'discovery',
+      url: `${idp.origin}/certs`,
+      status: 'fresh',
+      keyIds: ['k1'],
+    });
     expect(events.map((event) => event.type)).toEqual(['refreshed']);
     expect(events[0].state.kind).toBe('discovery');
   });
@@ -96,7 +101,9 @@ describe('DiscoveryKeySource', () => {
     idp.routes.set(WELL_KNOWN, sendJson({ issuer: idp.origin, jwks_uri: `${idp.origin}/certs` }));
     idp.routes.set('/certs', sendJson({ keys: [k1] }));
     const keySource = source(idp.origin);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => kids(keySource, i % 2 === 0 ? 'k1' : `unknown-${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => kids(keySource, i % 2 === 0 ? 'k1' : `unknown-${i}`)),
+    );
     expect(results.filter((found) => found.length === 1)).toHaveLength(25);
     expect(idp.hits.get(WELL_KNOWN)).toBe(1);
     expect(idp.hits.get('/certs')).toBe(1);
@@ -122,27 +129,41 @@ describe('DiscoveryKeySource', () => {
   ])('refuses a document whose issuer has %s', async (name, documentIssuer) => {
     const idp = await provider();
     const configured = name.startsWith('no trailing') ? `${idp.origin}/realms/main/` : `${idp.origin}/realms/main`;
-    idp.routes.set(`/realms/main${WELL_KNOWN}`, sendJson({ issuer: documentIssuer(idp.origin), jwks_uri: `${idp.origin}/certs` }));
+    idp.routes.set(
+      `/realms/main${WELL_KNOWN}`,
+      sendJson({ issuer: documentIssuer(idp.origin), jwks_uri: `${idp.origin}/certs` }),
+    );
     idp.routes.set('/certs', sendJson({ keys: [k1] }));
     const keySource = source(configured);
     await unavailable(keySource.getKeys({ kid: 'k1', alg: 'ES256' }));
     expect(idp.hits.get(`/realms/main${WELL_KNOWN}`)).toBe(1);
     expect(idp.hits.get('/certs')).toBeUndefined();
-    expect(keySource.getState()).toMatchObject({ status: 'failing', lastError: 'discovery document names a different issuer' });
+    expect(keySource.getState()).toMatchObject({
+      status: 'failing',
+      lastError: 'discovery document names a different issuer',
+    });
   });
 
   it('refuses an http jwks_uri unless allowInsecureHttp is set', () => {
     const document = { issuer: 'https://id.example.com', jwks_uri: 'http://id.example.com/certs' };
     expect(() => readDiscoveryDocument(document, 'https://id.example.com', false)).toThrow(DiscoveryDocumentError);
-    expect(() => readDiscoveryDocument(document, 'https://id.example.com', false)).toThrow('jwks_uri refused: plain http is not allowed');
-    expect(readDiscoveryDocument({ ...document, jwks_uri: 'https://keys.example.com/certs' }, 'https://id.example.com', false)).toBe(
-      'https://keys.example.com/certs',
+    expect(() => readDiscoveryDocument(document, 'https://id.example.com', false)).toThrow(
+      'jwks_uri refused: plain http is not allowed',
     );
+    expect(
+      readDiscoveryDocument(
+        { ...document, jwks_uri: 'https://keys.example.com/certs' },
+        'https://id.example.com',
+        false,
+      ),
+    ).toBe('https://keys.example.com/certs');
     // allowInsecureHttp opens plain http for loopback hosts only.
     expect(() => readDiscoveryDocument(document, 'https://id.example.com', true)).toThrow('loopback hosts only');
     const loopback = { issuer: 'http://127.0.0.1:8080', jwks_uri: 'http://127.0.0.1:8080/certs' };
     expect(readDiscoveryDocument(loopback, 'http://127.0.0.1:8080', true)).toBe('http://127.0.0.1:8080/certs');
-    expect(readDiscoveryDocument({ ...loopback, jwks_uri: 'http://localhost:8080/certs' }, 'http://127.0.0.1:8080', true)).toBe('http://localhost:8080/certs');
+    expect(
+      readDiscoveryDocument({ ...loopback, jwks_uri: 'http://localhost:8080/certs' }, 'http://127.0.0.1:8080', true),
+    ).toBe('http://localhost:8080/certs');
   });
 
   it.each([
@@ -161,7 +182,9 @@ describe('DiscoveryKeySource', () => {
   });
 
   it('refuses a document that is not a JSON object', () => {
-    expect(() => readDiscoveryDocument(['https://id.example.com'], 'https://id.example.com', false)).toThrow('not a JSON object');
+    expect(() => readDiscoveryDocument(['https://id.example.com'], 'https://id.example.com', false)).toThrow(
+      'not a JSON object',
+    );
   });
 
   it('refuses an issuer that cannot be discovered safely', () => {
@@ -181,7 +204,11 @@ describe('DiscoveryKeySource', () => {
     await unavailable(keySource.getKeys({ kid: 'k1', alg: 'ES256' }));
     await keySource.warmUp();
     expect(idp.hits.get(WELL_KNOWN)).toBe(1);
-    expect(keySource.getState()).toMatchObject({ status: 'failing', consecutiveFailures: 1, lastError: 'unexpected status 500' });
+    expect(keySource.getState()).toMatchObject({
+      status: 'failing',
+      consecutiveFailures: 1,
+      lastError: 'unexpected status 500',
+    });
 
     idp.routes.set(WELL_KNOWN, sendJson({ issuer: idp.origin, jwks_uri: `${idp.origin}/certs` }));
     idp.routes.set('/certs', sendJson({ keys: [k1] }));
@@ -238,7 +265,12 @@ describe('DiscoveryKeySource', () => {
     const idp = await provider();
     idp.routes.set(WELL_KNOWN, sendJson({ issuer: idp.origin, jwks_uri: `${idp.origin}/certs` }));
     idp.routes.set('/certs', sendJson({ keys: [k1] }));
-    const keySource = source(idp.origin, { discoveryTtlMs: 60_000, maxStaleMs: 120_000, cacheTtlMs: 600_000, backoffMaxMs: 1000 });
+    const keySource = source(idp.origin, {
+      discoveryTtlMs: 60_000,
+      maxStaleMs: 120_000,
+      cacheTtlMs: 600_000,
+      backoffMaxMs: 1000,
+    });
     const events: string[] = [];
     keySource.subscribe((event) => events.push(event.type));
     await keySource.warmUp();
@@ -265,14 +297,27 @@ describe('DiscoveryKeySource', () => {
     const keySource = source(idp.origin);
     const events: string[] = [];
     keySource.subscribe((event) => events.push(event.type));
-    expect(keySource.getState()).toMatchObject({ status: 'pending', keyCount: 0, consecutiveFailures: 0, lastAttemptAt: undefined });
+    expect(keySource.getState()).toMatchObject({
+      status: 'pending',
+      keyCount: 0,
+      consecutiveFailures: 0,
+      lastAttemptAt: undefined,
+    });
 
     const warming = keySource.warmUp();
     await waitFor(() => held.length === 1, 'the JWKS request');
-    expect(keySource.getState()).toMatchObject({ status: 'pending', url: `${idp.origin}/certs`, consecutiveFailures: 0 });
+    expect(keySource.getState()).toMatchObject({
+      status: 'pending',
+      url: `${idp.origin}/certs`,
+      consecutiveFailures: 0,
+    });
     sendJson({}, 500)({} as IncomingMessage, held[0]);
     await warming;
-    expect(keySource.getState()).toMatchObject({ status: 'failing', consecutiveFailures: 1, lastError: 'unexpected status 500' });
+    expect(keySource.getState()).toMatchObject({
+      status: 'failing',
+      consecutiveFailures: 1,
+      lastError: 'unexpected status 500',
+    });
     expect(events).toEqual(['failing']);
   });
 
@@ -282,6 +327,11 @@ describe('DiscoveryKeySource', () => {
     await idp.close();
     const keySource = source(origin);
     await expect(keySource.warmUp()).resolves.toBeUndefined();
-    expect(keySource.getState()).toMatchObject({ kind: 'discovery', status: 'failing', url: `${origin}${WELL_KNOWN}`, consecutiveFailures: 1 });
+    expect(keySource.getState()).toMatchObject({
+      kind: 'discovery',
+      status: 'failing',
+      url: `${origin}${WELL_KNOWN}`,
+      consecutiveFailures: 1,
+    });
   });
 });

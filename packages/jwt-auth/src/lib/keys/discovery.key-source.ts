@@ -10,7 +10,13 @@ import type {
   KeySourceStatus,
 } from './key-source.interface';
 import { describeFailure, RefreshState } from './refresh-state';
-import { checkConfiguredUrl, emitEvent, RemoteJwksKeySource, resolveRemoteOptions, type RemoteKeySourceOptions } from './remote-jwks.key-source';
+import {
+  checkConfiguredUrl,
+  emitEvent,
+  RemoteJwksKeySource,
+  resolveRemoteOptions,
+  type RemoteKeySourceOptions,
+} from './remote-jwks.key-source';
 import type { RemoteJwksOptions } from './remote-jwks.options';
 import type { VerificationKey } from './verification-key';
 
@@ -77,13 +83,21 @@ export class DiscoveryKeySource implements KeySource {
     checkConfiguredUrl('issuer', issuer, this.allowInsecureHttp);
     // OpenID Connect Discovery 1.0 section 2: the issuer has no query or fragment component.
     if (issuer.includes('?') || issuer.includes('#')) {
-      throw new JwtAuthConfigError('issuer', 'an issuer for discovery has no query or fragment', 'configure the exact issuer identifier, or set jwksUri instead');
+      throw new JwtAuthConfigError(
+        'issuer',
+        'an issuer for discovery has no query or fragment',
+        'configure the exact issuer identifier, or set jwksUri instead',
+      );
     }
     this.settings = resolveRemoteOptions(options);
     this.options = options;
     this.now = options.now ?? Date.now;
     this.discoveryUrl = `${issuer.endsWith('/') ? issuer.slice(0, -1) : issuer}${WELL_KNOWN_PATH}`;
-    this.fetches = new RefreshState({ settings: this.settings, allowInsecureHttp: this.allowInsecureHttp, now: this.now });
+    this.fetches = new RefreshState({
+      settings: this.settings,
+      allowInsecureHttp: this.allowInsecureHttp,
+      now: this.now,
+    });
   }
 
   /** Keys for a token header, from the discovered JWKS (see {@link RemoteJwksKeySource.getKeys}). */
@@ -160,7 +174,9 @@ export class DiscoveryKeySource implements KeySource {
 
   private isDocumentUsable(): boolean {
     const discoveredAt = this.fetches.lastSuccessAt;
-    return discoveredAt !== undefined && this.now() - discoveredAt <= this.settings.discoveryTtlMs + this.settings.maxStaleMs;
+    return (
+      discoveredAt !== undefined && this.now() - discoveredAt <= this.settings.discoveryTtlMs + this.settings.maxStaleMs
+    );
   }
 
   private isRediscoveryDue(): boolean {
@@ -197,7 +213,8 @@ export class DiscoveryKeySource implements KeySource {
   }
 
   private onJwksEvent(event: KeySourceEvent): void {
-    if (event.type === 'refreshed' || event.type === 'keys-rejected') this.emit({ type: event.type, state: this.getState() });
+    if (event.type === 'refreshed' || event.type === 'keys-rejected')
+      this.emit({ type: event.type, state: this.getState() });
     this.reportStatus();
   }
 
@@ -210,7 +227,12 @@ export class DiscoveryKeySource implements KeySource {
     const state = this.getState();
     // Waiting for the first fetches is no state change worth an event, and neither is a set or document that has
     // merely aged out with no failure yet: the next call refetches it.
-    if (state.status === this.reportedStatus || state.status === 'pending' || (state.status === 'failing' && state.consecutiveFailures === 0)) return;
+    if (
+      state.status === this.reportedStatus ||
+      state.status === 'pending' ||
+      (state.status === 'failing' && state.consecutiveFailures === 0)
+    )
+      return;
     this.reportedStatus = state.status;
     const error = state.lastError ?? 'the discovery document expired';
     if (state.status === 'fresh') this.emit({ type: 'recovered', state });
@@ -220,7 +242,12 @@ export class DiscoveryKeySource implements KeySource {
 
   private unavailable(): AuthError {
     this.reportStatus();
-    return new AuthError(AuthErrorCode.KEYS_UNAVAILABLE, 'Signing keys are unavailable', {}, { cause: this.fetches.lastFailure });
+    return new AuthError(
+      AuthErrorCode.KEYS_UNAVAILABLE,
+      'Signing keys are unavailable',
+      {},
+      { cause: this.fetches.lastFailure },
+    );
   }
 
   private emit(event: KeySourceEvent): void {

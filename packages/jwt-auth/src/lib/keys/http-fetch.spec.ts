@@ -92,13 +92,16 @@ describe('fetchJson', () => {
       }
     });
 
-    it.each(['application/json', 'application/jwk-set+json', 'application/json; charset=utf-8', 'Application/JSON', 'application/problem+json'])(
-      'accepts content type %s',
-      async (contentType) => {
-        const server = await serve(json('{"ok":true}', { 'content-type': contentType }));
-        await expect(fetchJson(server.url, insecure)).resolves.toEqual(expect.objectContaining({ ok: true }));
-      },
-    );
+    it.each([
+      'application/json',
+      'application/jwk-set+json',
+      'application/json; charset=utf-8',
+      'Application/JSON',
+      'application/problem+json',
+    ])('accepts content type %s', async (contentType) => {
+      const server = await serve(json('{"ok":true}', { 'content-type': contentType }));
+      await expect(fetchJson(server.url, insecure)).resolves.toEqual(expect.objectContaining({ ok: true }));
+    });
 
     it.each([
       ['gzip', gzipSync],
@@ -138,9 +141,12 @@ describe('fetchJson', () => {
       expect(server.hits).toBe(0);
     });
 
-    it.each(['ftp://127.0.0.1/jwks', 'file:///etc/passwd', 'data:application/json,{}', '/relative/jwks', 'not a url'])('refuses %s', async (url) => {
-      expect((await failure(fetchJson(url, insecure))).reason).toBe('url');
-    });
+    it.each(['ftp://127.0.0.1/jwks', 'file:///etc/passwd', 'data:application/json,{}', '/relative/jwks', 'not a url'])(
+      'refuses %s',
+      async (url) => {
+        expect((await failure(fetchJson(url, insecure))).reason).toBe('url');
+      },
+    );
 
     it('checkFetchUrl accepts https and refuses http by default', () => {
       expect(checkFetchUrl('https://id.example.com/jwks').hostname).toBe('id.example.com');
@@ -282,7 +288,9 @@ describe('fetchJson', () => {
 
     it('cuts a gzip bomb that is far below the cap when compressed', async () => {
       // Without a cap on the decoded size this is a valid 64 MiB JSON document (trailing whitespace).
-      const bomb = gzipSync(Buffer.concat([Buffer.from('{"keys":[]}'), Buffer.alloc(64 * 1024 * 1024, 0x20)]), { level: 9 });
+      const bomb = gzipSync(Buffer.concat([Buffer.from('{"keys":[]}'), Buffer.alloc(64 * 1024 * 1024, 0x20)]), {
+        level: 9,
+      });
       expect(bomb.length).toBeLessThan(128 * 1024);
       const server = await serve(json(bomb, { 'content-encoding': 'gzip' }));
       const started = Date.now();

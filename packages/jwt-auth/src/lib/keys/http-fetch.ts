@@ -74,7 +74,10 @@ export function checkFetchUrl(url: string, allowInsecureHttp = false): URL {
   if (parsed.protocol === 'https:') return parsed;
   if (parsed.protocol === 'http:') {
     if (allowInsecureHttp && isLoopbackHost(parsed.hostname)) return parsed;
-    throw new FetchError('url', allowInsecureHttp ? 'plain http is allowed for loopback hosts only' : 'plain http is not allowed');
+    throw new FetchError(
+      'url',
+      allowInsecureHttp ? 'plain http is allowed for loopback hosts only' : 'plain http is not allowed',
+    );
   }
   throw new FetchError('url', `protocol ${parsed.protocol} is not supported`);
 }
@@ -135,7 +138,9 @@ function parseBody(body: Buffer): unknown {
     return parseStrictJson(text);
   } catch (error) {
     // StrictJsonError messages name the fault and an offset, never the input.
-    throw new FetchError('json', `body is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}`, { cause: error });
+    throw new FetchError('json', `body is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}`, {
+      cause: error,
+    });
   }
 }
 
@@ -162,7 +167,10 @@ export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<
     let request: ClientRequest | undefined;
 
     const onAbort = (): void => finish(new FetchError('aborted', 'request aborted'));
-    const timer = setTimeout(() => finish(new FetchError('timeout', `no complete response within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new FetchError('timeout', `no complete response within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -180,7 +188,8 @@ export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<
     function onResponse(response: IncomingMessage): void {
       const status = response.statusCode ?? 0;
       if (status !== 200) {
-        const message = status >= 300 && status < 400 ? `redirect (status ${status}) not followed` : `unexpected status ${status}`;
+        const message =
+          status >= 300 && status < 400 ? `redirect (status ${status}) not followed` : `unexpected status ${status}`;
         return finish(new FetchError('status', message));
       }
       if (!isJsonMediaType(response.headers['content-type'])) {
@@ -204,7 +213,10 @@ export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<
           callback();
         },
       });
-      const stages = decoder === null ? [response, sink] : [response, byteLimit(maxBodyBytes + COMPRESSED_SLACK_BYTES), decoder, sink];
+      const stages =
+        decoder === null
+          ? [response, sink]
+          : [response, byteLimit(maxBodyBytes + COMPRESSED_SLACK_BYTES), decoder, sink];
       pipeline(stages, (error) => {
         if (settled) return;
         if (error) return finish(describeBodyError(error));
@@ -232,7 +244,11 @@ export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<
       return finish(new FetchError('network', 'request could not be sent', { cause: error }));
     }
     request.on('error', (error: NodeJS.ErrnoException) => {
-      finish(new FetchError('network', `network error (${typeof error.code === 'string' ? error.code : 'unknown'})`, { cause: error }));
+      finish(
+        new FetchError('network', `network error (${typeof error.code === 'string' ? error.code : 'unknown'})`, {
+          cause: error,
+        }),
+      );
     });
     request.end();
   });

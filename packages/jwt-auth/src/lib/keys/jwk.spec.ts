@@ -1,7 +1,10 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { importJwk, importJwkSet } from './jwk';
 
-const jwkOf = (key: KeyObject, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ ...key.export({ format: 'jwk' }), ...extra });
+const jwkOf = (key: KeyObject, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  ...key.export({ format: 'jwk' }),
+  ...extra,
+});
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const ed = generateKeyPairSync('ed25519');
@@ -17,7 +20,14 @@ function reason(jwk: unknown, options = {}): string | undefined {
 
 describe('importJwk', () => {
   it('imports RSA, EC and OKP public keys with the algorithms they fit', () => {
-    expect([...importJwk(jwkOf(rsa.publicKey, { kid: 'r' })).algorithms]).toEqual(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
+    expect([...importJwk(jwkOf(rsa.publicKey, { kid: 'r' })).algorithms]).toEqual([
+      'RS256',
+      'RS384',
+      'RS512',
+      'PS256',
+      'PS384',
+      'PS512',
+    ]);
     expect([...importJwk(jwkOf(ec.publicKey)).algorithms]).toEqual(['ES256']);
     expect([...importJwk(jwkOf(ed.publicKey)).algorithms]).toEqual(['EdDSA']);
     expect(importJwk(jwkOf(rsa.publicKey, { kid: 'r' })).kid).toBe('r');
@@ -48,7 +58,9 @@ describe('importJwk', () => {
   });
 
   it.each(['d', 'p', 'q', 'dp', 'dq', 'qi'])('refuses a member carrying private parameter %s', (member) => {
-    expect(reason(jwkOf(rsa.privateKey)[member] ? jwkOf(rsa.privateKey) : jwkOf(rsa.publicKey, { [member]: 'AQAB' }))).toMatch(/private/);
+    expect(
+      reason(jwkOf(rsa.privateKey)[member] ? jwkOf(rsa.privateKey) : jwkOf(rsa.publicKey, { [member]: 'AQAB' })),
+    ).toMatch(/private/);
   });
 
   it('refuses private EC and OKP members', () => {
@@ -68,7 +80,9 @@ describe('importJwk', () => {
     expect(reason(oct)).toMatch(/symmetric/);
     expect(reason(oct, { allowSymmetric: true })).toBeUndefined();
     expect(reason({ kty: 'oct', k: '' }, { allowSymmetric: true })).toMatch(/empty/);
-    expect(reason({ kty: 'oct', k: Buffer.alloc(31, 9).toString('base64url') }, { allowSymmetric: true })).toMatch(/shorter/);
+    expect(reason({ kty: 'oct', k: Buffer.alloc(31, 9).toString('base64url') }, { allowSymmetric: true })).toMatch(
+      /shorter/,
+    );
   });
 
   it('refuses X25519 (an encryption curve) and unknown kty', () => {
@@ -81,7 +95,9 @@ describe('importJwk', () => {
 
   it('ignores extra members such as x5c and never lets them change the key', () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const key = importJwk(jwkOf(ec.publicKey, { x5c: ['MIIB'], x5u: 'http://127.0.0.1:1/', jku: 'http://127.0.0.1:1/' }));
+    const key = importJwk(
+      jwkOf(ec.publicKey, { x5c: ['MIIB'], x5u: 'http://127.0.0.1:1/', jku: 'http://127.0.0.1:1/' }),
+    );
     expect(key.key.equals(ec.publicKey)).toBe(true);
     expect(key.key.equals(other.publicKey)).toBe(false);
   });
@@ -94,7 +110,11 @@ describe('importJwk', () => {
 describe('importJwkSet', () => {
   it('keeps valid members and reports the dropped ones with reasons', () => {
     const { keys, rejected } = importJwkSet({
-      keys: [jwkOf(rsa.publicKey, { kid: 'good' }), jwkOf(rsa.privateKey, { kid: 'leaky' }), jwkOf(ec.publicKey, { kid: 'enc', use: 'enc' })],
+      keys: [
+        jwkOf(rsa.publicKey, { kid: 'good' }),
+        jwkOf(rsa.privateKey, { kid: 'leaky' }),
+        jwkOf(ec.publicKey, { kid: 'enc', use: 'enc' }),
+      ],
     });
     expect(keys.map((k) => k.kid)).toEqual(['good']);
     expect(rejected.map((r) => [r.index, r.kid])).toEqual([
@@ -105,14 +125,25 @@ describe('importJwkSet', () => {
   });
 
   it('drops every member of a duplicated kid (ambiguous)', () => {
-    const { keys, rejected } = importJwkSet({ keys: [jwkOf(ec.publicKey, { kid: 'same' }), jwkOf(rsa.publicKey, { kid: 'same' }), jwkOf(ed.publicKey, { kid: 'other' })] });
+    const { keys, rejected } = importJwkSet({
+      keys: [
+        jwkOf(ec.publicKey, { kid: 'same' }),
+        jwkOf(rsa.publicKey, { kid: 'same' }),
+        jwkOf(ed.publicKey, { kid: 'other' }),
+      ],
+    });
     expect(keys.map((k) => k.kid)).toEqual(['other']);
     expect(rejected).toHaveLength(2);
   });
 
   it('drops symmetric members of a set that also holds asymmetric keys', () => {
     const { keys } = importJwkSet(
-      { keys: [{ kty: 'oct', kid: 'h', k: Buffer.alloc(32, 5).toString('base64url') }, jwkOf(ec.publicKey, { kid: 'e' })] },
+      {
+        keys: [
+          { kty: 'oct', kid: 'h', k: Buffer.alloc(32, 5).toString('base64url') },
+          jwkOf(ec.publicKey, { kid: 'e' }),
+        ],
+      },
       { allowSymmetric: true },
     );
     expect(keys.map((k) => k.kid)).toEqual(['e']);
@@ -122,6 +153,8 @@ describe('importJwkSet', () => {
     expect(() => importJwkSet([jwkOf(ec.publicKey)])).toThrow(/keys/);
     expect(() => importJwkSet({ keys: {} })).toThrow(/keys/);
     expect(() => importJwkSet({ keys: Array.from({ length: 101 }, () => jwkOf(ec.publicKey)) })).toThrow(/100/);
-    expect(() => importJwkSet({ keys: Array.from({ length: 3 }, () => jwkOf(ec.publicKey)) }, { maxKeys: 2 })).toThrow(/more than 2/);
+    expect(() => importJwkSet({ keys: Array.from({ length: 3 }, () => jwkOf(ec.publicKey)) }, { maxKeys: 2 })).toThrow(
+      /more than 2/,
+    );
   });
 });

@@ -65,20 +65,32 @@ function importKeyMaterial(jwk: Jwk, allowSymmetric: boolean): KeyObject {
   switch (jwk.kty) {
     case 'RSA':
       // Only the public members reach node:crypto, so nothing else in the JWK can change the key.
-      return createPublicKey({ key: { kty: 'RSA', n: requireString(jwk, 'n'), e: requireString(jwk, 'e') } as NodeJwk, format: 'jwk' });
+      return createPublicKey({
+        key: { kty: 'RSA', n: requireString(jwk, 'n'), e: requireString(jwk, 'e') } as NodeJwk,
+        format: 'jwk',
+      });
     case 'EC': {
-      if (typeof jwk['crv'] !== 'string' || !CURVES[jwk['crv']]) throw new KeyRejectedError('EC member has an unsupported "crv"');
+      if (typeof jwk['crv'] !== 'string' || !CURVES[jwk['crv']])
+        throw new KeyRejectedError('EC member has an unsupported "crv"');
       const key = { kty: 'EC', crv: jwk['crv'], x: requireString(jwk, 'x'), y: requireString(jwk, 'y') };
       return createPublicKey({ key: key as NodeJwk, format: 'jwk' });
     }
     case 'OKP': {
-      if (typeof jwk['crv'] !== 'string' || !OKP_CURVES[jwk['crv']]) throw new KeyRejectedError('OKP member is not an Ed25519/Ed448 signing key');
-      return createPublicKey({ key: { kty: 'OKP', crv: jwk['crv'], x: requireString(jwk, 'x') } as NodeJwk, format: 'jwk' });
+      if (typeof jwk['crv'] !== 'string' || !OKP_CURVES[jwk['crv']])
+        throw new KeyRejectedError('OKP member is not an Ed25519/Ed448 signing key');
+      return createPublicKey({
+        key: { kty: 'OKP', crv: jwk['crv'], x: requireString(jwk, 'x') } as NodeJwk,
+        format: 'jwk',
+      });
     }
     case 'oct': {
-      if (!allowSymmetric) throw new KeyRejectedError('symmetric (oct) keys are never taken from a key set; configure an HMAC key with the `secret` option');
+      if (!allowSymmetric)
+        throw new KeyRejectedError(
+          'symmetric (oct) keys are never taken from a key set; configure an HMAC key with the `secret` option',
+        );
       const k = jwk['k'];
-      if (typeof k !== 'string' || (k.length > 0 && !/^[A-Za-z0-9_-]+$/.test(k))) throw new KeyRejectedError('member "k" must be base64url');
+      if (typeof k !== 'string' || (k.length > 0 && !/^[A-Za-z0-9_-]+$/.test(k)))
+        throw new KeyRejectedError('member "k" must be base64url');
       return createSecretKey(Buffer.from(k, 'base64url'));
     }
     default:
@@ -100,7 +112,8 @@ export function importJwk(jwk: unknown, options: JwkImportOptions = {}): Verific
   }
   if (jwk['use'] !== undefined && jwk['use'] !== 'sig') throw new KeyRejectedError('"use" is not "sig"');
   const ops = jwk['key_ops'];
-  if (ops !== undefined && (!Array.isArray(ops) || !ops.includes('verify'))) throw new KeyRejectedError('"key_ops" does not allow "verify"');
+  if (ops !== undefined && (!Array.isArray(ops) || !ops.includes('verify')))
+    throw new KeyRejectedError('"key_ops" does not allow "verify"');
   const kid = jwk['kid'];
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) {
     throw new KeyRejectedError(`"kid" must be a string of 1 to ${MAX_KID_LENGTH} characters`);
@@ -123,7 +136,8 @@ export function importJwk(jwk: unknown, options: JwkImportOptions = {}): Verific
  * @throws KeyRejectedError when the set as a whole is unusable.
  */
 export function importJwkSet(jwks: unknown, options: JwkImportOptions = {}): ImportedKeySet {
-  if (!isObject(jwks) || !Array.isArray(jwks['keys'])) throw new KeyRejectedError('a JWKS must be an object with a "keys" array');
+  if (!isObject(jwks) || !Array.isArray(jwks['keys']))
+    throw new KeyRejectedError('a JWKS must be an object with a "keys" array');
   const members = jwks['keys'] as unknown[];
   const maxKeys = options.maxKeys ?? 100;
   if (members.length > maxKeys) throw new KeyRejectedError(`the JWKS has ${members.length} keys, more than ${maxKeys}`);
@@ -131,7 +145,8 @@ export function importJwkSet(jwks: unknown, options: JwkImportOptions = {}): Imp
   const rejected: RejectedJwk[] = [];
   const imported: { index: number; key: VerificationKey }[] = [];
   members.forEach((member, index) => {
-    const kid = isObject(member) && typeof member['kid'] === 'string' ? member['kid'].slice(0, MAX_KID_LENGTH) : undefined;
+    const kid =
+      isObject(member) && typeof member['kid'] === 'string' ? member['kid'].slice(0, MAX_KID_LENGTH) : undefined;
     try {
       imported.push({ index, key: importJwk(member, options) });
     } catch (error) {

@@ -97,7 +97,12 @@ export class RefreshState {
   /** Fetch a JSON document under the configured limits; aborted by `close()`. */
   fetchJson(url: string): Promise<unknown> {
     const { settings, allowInsecureHttp } = this.options;
-    return fetchJson(url, { timeoutMs: settings.timeoutMs, maxBodyBytes: settings.maxBodyBytes, allowInsecureHttp, signal: this.abort.signal });
+    return fetchJson(url, {
+      timeoutMs: settings.timeoutMs,
+      maxBodyBytes: settings.maxBodyBytes,
+      allowInsecureHttp,
+      signal: this.abort.signal,
+    });
   }
 
   /** Note a successful attempt: stamps `lastSuccessAt` and ends any backoff. */

@@ -1,6 +1,13 @@
 import { randomUUID, type JsonWebKey } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ecJwkPair as ecKey, listenOnLoopback, respond, waitFor, type Handler, type TestJwkPair as TestKey } from '../__fixtures__/jwks-server';
+import {
+  ecJwkPair as ecKey,
+  listenOnLoopback,
+  respond,
+  waitFor,
+  type Handler,
+  type TestJwkPair as TestKey,
+} from '../__fixtures__/jwks-server';
 import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../errors/auth.errors';
 import type { KeySourceEvent } from './key-source.interface';
 import { RemoteJwksKeySource, type RemoteKeySourceOptions } from './remote-jwks.key-source';
@@ -65,7 +72,11 @@ async function settle(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-async function kids(keySource: RemoteJwksKeySource, kid: string | undefined, alg = 'ES256'): Promise<(string | undefined)[]> {
+async function kids(
+  keySource: RemoteJwksKeySource,
+  kid: string | undefined,
+  alg = 'ES256',
+): Promise<(string | undefined)[]> {
   return (await keySource.getKeys({ kid, alg })).map((key) => key.kid);
 }
 
@@ -125,7 +136,9 @@ describe('RemoteJwksKeySource', () => {
       [{ maxStaleMs: Number.NaN }, 'fetch.maxStaleMs'],
       [{ backoffInitialMs: 10_000, backoffMaxMs: 1_000 }, 'fetch.backoffMaxMs'],
     ])('refuses the options %j', (options, option) => {
-      expect(() => new RemoteJwksKeySource('https://id.example.com/jwks', options)).toThrow(expect.objectContaining({ option }));
+      expect(() => new RemoteJwksKeySource('https://id.example.com/jwks', options)).toThrow(
+        expect.objectContaining({ option }),
+      );
     });
   });
 
@@ -154,7 +167,9 @@ describe('RemoteJwksKeySource', () => {
       const keySource = source(server.url, { algorithms: new Set(['ES256']) });
       expect(await kids(keySource, 'p384', 'ES384')).toEqual([]);
       expect(keySource.getState().keyIds).toEqual(['k1']);
-      expect(keySource.getState().rejectedKeys).toEqual([{ kid: 'p384', reason: expect.stringContaining('allowed algorithms') }]);
+      expect(keySource.getState().rejectedKeys).toEqual([
+        { kid: 'p384', reason: expect.stringContaining('allowed algorithms') },
+      ]);
     });
 
     it('shares one in-flight fetch among concurrent callers', async () => {
@@ -168,7 +183,8 @@ describe('RemoteJwksKeySource', () => {
     it('costs at most 2 fetches for a flood of 200 random kids against a cold cache', async () => {
       const server = await jwksServer(jwks(k1.pub));
       const keySource = source(server.url);
-      const flood = (): Promise<(string | undefined)[][]> => Promise.all(Array.from({ length: 200 }, () => kids(keySource, randomUUID())));
+      const flood = (): Promise<(string | undefined)[][]> =>
+        Promise.all(Array.from({ length: 200 }, () => kids(keySource, randomUUID())));
       expect((await flood()).every((found) => found.length === 0)).toBe(true);
       expect(server.hits).toBeLessThanOrEqual(2);
       const afterFirstFlood = server.hits;
@@ -324,7 +340,10 @@ describe('RemoteJwksKeySource', () => {
       ['an HTML page with status 200', () => respond(200, 'text/html', '<html>sign in</html>')],
       ['a redirect', () => respond(302, 'application/json', '{}')],
       ['a non-JSON body', () => respond(200, 'application/json', 'not json')],
-      ['duplicate JSON members', () => respond(200, 'application/json', `{"keys":[${JSON.stringify(k1.pub)}],"keys":[]}`)],
+      [
+        'duplicate JSON members',
+        () => respond(200, 'application/json', `{"keys":[${JSON.stringify(k1.pub)}],"keys":[]}`),
+      ],
       ['empty keys', () => jwks()],
       ['a body that is not a key set', () => respond(200, 'application/json', '{"keys":{}}')],
       ['too many keys', () => jwks(k1.pub, k2.pub, k3.pub)],
@@ -479,14 +498,23 @@ describe('RemoteJwksKeySource', () => {
       const server = await jwksServer((_req, res) => held.push(res));
       const keySource = source(server.url);
       const events = record(keySource);
-      expect(keySource.getState()).toMatchObject({ status: 'pending', keyCount: 0, consecutiveFailures: 0, lastAttemptAt: undefined });
+      expect(keySource.getState()).toMatchObject({
+        status: 'pending',
+        keyCount: 0,
+        consecutiveFailures: 0,
+        lastAttemptAt: undefined,
+      });
 
       const warming = keySource.warmUp();
       await waitFor(() => held.length === 1, 'the first request');
       expect(keySource.getState()).toMatchObject({ status: 'pending', lastAttemptAt: clock });
       respond(503, 'application/json', '{}')({} as IncomingMessage, held[0]);
       await warming;
-      expect(keySource.getState()).toMatchObject({ status: 'failing', consecutiveFailures: 1, lastError: 'unexpected status 503' });
+      expect(keySource.getState()).toMatchObject({
+        status: 'failing',
+        consecutiveFailures: 1,
+        lastError: 'unexpected status 503',
+      });
       expect(events.map((event) => event.type)).toEqual(['failing']);
     });
 

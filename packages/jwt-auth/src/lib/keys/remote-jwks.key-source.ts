@@ -39,27 +39,49 @@ export function resolveRemoteOptions(options: RemoteJwksOptions): Readonly<Requi
     const value = options[name];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new JwtAuthConfigError(`fetch.${name}`, 'must be a finite number >= 0', `remove it to use the default (${REMOTE_JWKS_DEFAULTS[name]})`);
+      throw new JwtAuthConfigError(
+        `fetch.${name}`,
+        'must be a finite number >= 0',
+        `remove it to use the default (${REMOTE_JWKS_DEFAULTS[name]})`,
+      );
     }
     resolved[name] = value;
   }
   const positiveIntegers = ['timeoutMs', 'maxBodyBytes', 'maxKeys'] as const;
   for (const name of positiveIntegers) {
     if (!Number.isInteger(resolved[name]) || resolved[name] < 1) {
-      throw new JwtAuthConfigError(`fetch.${name}`, 'must be a positive integer', `remove it to use the default (${REMOTE_JWKS_DEFAULTS[name]})`);
+      throw new JwtAuthConfigError(
+        `fetch.${name}`,
+        'must be a positive integer',
+        `remove it to use the default (${REMOTE_JWKS_DEFAULTS[name]})`,
+      );
     }
   }
   if (resolved.timeoutMs > MAX_TIMER_MS) {
-    throw new JwtAuthConfigError('fetch.timeoutMs', `must be at most ${MAX_TIMER_MS}`, 'use a deadline of a few seconds');
+    throw new JwtAuthConfigError(
+      'fetch.timeoutMs',
+      `must be at most ${MAX_TIMER_MS}`,
+      'use a deadline of a few seconds',
+    );
   }
-  if (resolved.cacheTtlMs === 0) throw new JwtAuthConfigError('fetch.cacheTtlMs', 'must be positive', 'use minutes, e.g. 600000');
+  if (resolved.cacheTtlMs === 0)
+    throw new JwtAuthConfigError('fetch.cacheTtlMs', 'must be positive', 'use minutes, e.g. 600000');
   if (resolved.refreshAheadMs >= resolved.cacheTtlMs) {
-    throw new JwtAuthConfigError('fetch.refreshAheadMs', 'must be shorter than fetch.cacheTtlMs, or every request would start a refresh', 'lower refreshAheadMs or raise cacheTtlMs');
+    throw new JwtAuthConfigError(
+      'fetch.refreshAheadMs',
+      'must be shorter than fetch.cacheTtlMs, or every request would start a refresh',
+      'lower refreshAheadMs or raise cacheTtlMs',
+    );
   }
   if (resolved.backoffMaxMs < resolved.backoffInitialMs) {
-    throw new JwtAuthConfigError('fetch.backoffMaxMs', 'must be at least fetch.backoffInitialMs', 'raise backoffMaxMs or lower backoffInitialMs');
+    throw new JwtAuthConfigError(
+      'fetch.backoffMaxMs',
+      'must be at least fetch.backoffInitialMs',
+      'raise backoffMaxMs or lower backoffInitialMs',
+    );
   }
-  if (resolved.discoveryTtlMs === 0) throw new JwtAuthConfigError('fetch.discoveryTtlMs', 'must be positive', 'use hours, e.g. 86400000');
+  if (resolved.discoveryTtlMs === 0)
+    throw new JwtAuthConfigError('fetch.discoveryTtlMs', 'must be positive', 'use hours, e.g. 86400000');
   return Object.freeze(resolved);
 }
 
@@ -69,13 +91,15 @@ export function resolveRemoteOptions(options: RemoteJwksOptions): Readonly<Requi
  * @throws JwtAuthConfigError naming the option and the fix
  */
 export function checkConfiguredUrl(option: string, url: unknown, allowInsecureHttp: boolean): void {
-  if (typeof url !== 'string') throw new JwtAuthConfigError(option, 'must be a string', 'give an absolute https:// URL');
+  if (typeof url !== 'string')
+    throw new JwtAuthConfigError(option, 'must be a string', 'give an absolute https:// URL');
   try {
     checkFetchUrl(url, allowInsecureHttp);
   } catch (error) {
-    const fix = (error as FetchError).message === 'plain http is not allowed'
-      ? 'use https, or set allowInsecureHttp: true for loopback development only'
-      : 'give an absolute https:// URL without user:password';
+    const fix =
+      (error as FetchError).message === 'plain http is not allowed'
+        ? 'use https, or set allowInsecureHttp: true for loopback development only'
+        : 'give an absolute https:// URL without user:password';
     throw new JwtAuthConfigError(option, (error as FetchError).message, fix);
   }
 }
@@ -206,7 +230,9 @@ export class RemoteJwksKeySource implements KeySource {
 
   private hasUsableKeys(): boolean {
     const { lastSuccessAt } = this.fetches;
-    return this.keys.length > 0 && lastSuccessAt !== undefined && this.now() - lastSuccessAt <= this.settings.maxStaleMs;
+    return (
+      this.keys.length > 0 && lastSuccessAt !== undefined && this.now() - lastSuccessAt <= this.settings.maxStaleMs
+    );
   }
 
   private isRefreshDue(): boolean {
@@ -281,7 +307,12 @@ export class RemoteJwksKeySource implements KeySource {
 
   private unavailable(): AuthError {
     this.reportStatus();
-    return new AuthError(AuthErrorCode.KEYS_UNAVAILABLE, 'Signing keys are unavailable', {}, { cause: this.fetches.lastFailure });
+    return new AuthError(
+      AuthErrorCode.KEYS_UNAVAILABLE,
+      'Signing keys are unavailable',
+      {},
+      { cause: this.fetches.lastFailure },
+    );
   }
 
   private emit(event: KeySourceEvent): void {

@@ -27,7 +27,27 @@ describe('importStaticKeys', () => {
   it('imports an X.509 certificate PEM and uses its public key', () => {
     const keyFile = join(dir, 'cert-key.pem');
     const certFile = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=issuer.test'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=issuer.test',
+      ],
+      { stdio: 'ignore' },
+    );
     const [key] = importStaticKeys([readFileSync(certFile, 'utf8')]);
     expect(key.key.asymmetricKeyType).toBe('ec');
     expect([...key.algorithms]).toEqual(['ES256']);
@@ -35,7 +55,10 @@ describe('importStaticKeys', () => {
 
   it('reads PEM and JWKS files given as { path }', () => {
     writeFileSync(join(dir, 'key.pem'), ec.publicKey.export({ type: 'spki', format: 'pem' }));
-    writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'file' }] }));
+    writeFileSync(
+      join(dir, 'jwks.json'),
+      JSON.stringify({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'file' }] }),
+    );
     const keys = importStaticKeys([{ path: join(dir, 'key.pem') }, { path: join(dir, 'jwks.json') }]);
     expect(keys.map((k) => [k.kid, k.family])).toEqual([
       [undefined, 'ec'],
@@ -44,17 +67,30 @@ describe('importStaticKeys', () => {
   });
 
   it('refuses private keys, non-PEM strings and unusable JWKS members', () => {
-    expect(() => importStaticKeys([rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string])).toThrow(/private key/);
-    expect(() => importStaticKeys([rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string])).toThrow(/private key/);
+    expect(() => importStaticKeys([rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string])).toThrow(
+      /private key/,
+    );
+    expect(() => importStaticKeys([rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string])).toThrow(
+      /private key/,
+    );
     expect(() => importStaticKeys(['./keys/public.pem'])).toThrow(/PEM/);
-    expect(() => importStaticKeys([{ keys: [{ ...ec.publicKey.export({ format: 'jwk' }), use: 'enc' }] }])).toThrow(/member 0/);
-    expect(() => importStaticKeys([rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string], { algorithms: new Set(['ES256']) })).toThrow(/allowed/);
+    expect(() => importStaticKeys([{ keys: [{ ...ec.publicKey.export({ format: 'jwk' }), use: 'enc' }] }])).toThrow(
+      /member 0/,
+    );
+    expect(() =>
+      importStaticKeys([rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string], {
+        algorithms: new Set(['ES256']),
+      }),
+    ).toThrow(/allowed/);
   });
 });
 
 describe('importHmacSecret', () => {
   it('accepts a random secret of the right length', () => {
-    expect([...importHmacSecret(randomBytes(64), { algorithms: new Set(['HS256', 'HS512']) }).algorithms]).toEqual(['HS256', 'HS512']);
+    expect([...importHmacSecret(randomBytes(64), { algorithms: new Set(['HS256', 'HS512']) }).algorithms]).toEqual([
+      'HS256',
+      'HS512',
+    ]);
     expect(importHmacSecret(createSecretKey(randomBytes(32)), { algorithms: new Set(['HS256']) }).family).toBe('oct');
   });
 
@@ -74,8 +110,12 @@ describe('importHmacSecret', () => {
   });
 
   it('applies the same strength checks to a secret KeyObject', () => {
-    expect(() => importHmacSecret(createSecretKey(Buffer.from('a'.repeat(64))), { algorithms: new Set(['HS256']) })).toThrow(/distinct/);
-    expect(() => importHmacSecret(createSecretKey(Buffer.alloc(16, 1)), { algorithms: new Set(['HS256']) })).toThrow(/shorter|distinct/);
+    expect(() =>
+      importHmacSecret(createSecretKey(Buffer.from('a'.repeat(64))), { algorithms: new Set(['HS256']) }),
+    ).toThrow(/distinct/);
+    expect(() => importHmacSecret(createSecretKey(Buffer.alloc(16, 1)), { algorithms: new Set(['HS256']) })).toThrow(
+      /shorter|distinct/,
+    );
   });
 
   it('refuses a public key given as a secret', () => {
@@ -108,6 +148,12 @@ describe('StaticKeySource', () => {
   });
 
   it('reports a fresh state without key material', () => {
-    expect(source.getState()).toEqual({ kind: 'static', status: 'fresh', keyIds: ['k1'], keyCount: 2, consecutiveFailures: 0 });
+    expect(source.getState()).toEqual({
+      kind: 'static',
+      status: 'fresh',
+      keyIds: ['k1'],
+      keyCount: 2,
+      consecutiveFailures: 0,
+    });
   });
 });

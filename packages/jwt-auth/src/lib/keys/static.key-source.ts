@@ -29,10 +29,16 @@ const WEAK_SECRETS = new Set([
   'keyboard cat',
 ]);
 
-function fromPem(pem: string, kid: string | undefined, alg: string | undefined, options: JwkImportOptions): VerificationKey {
+function fromPem(
+  pem: string,
+  kid: string | undefined,
+  alg: string | undefined,
+  options: JwkImportOptions,
+): VerificationKey {
   if (!pem.includes('-----BEGIN')) throw new KeyRejectedError('a key string must be PEM (use { path } for a file)');
   // createPublicKey would quietly derive the public half of a private key; a verifier has no business holding one.
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw new KeyRejectedError('a private key was configured; configure the public key or certificate');
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem))
+    throw new KeyRejectedError('a private key was configured; configure the public key or certificate');
   let key: KeyObject;
   try {
     key = createPublicKey(pem);
@@ -70,7 +76,9 @@ function fromValue(input: StaticKeyValue, options: JwkImportOptions): Verificati
     const { keys, rejected } = importJwkSet(input, options);
     if (rejected.length > 0) {
       const first = rejected[0];
-      throw new KeyRejectedError(`JWKS member ${first.index}${first.kid ? ` (kid ${first.kid})` : ''} is unusable: ${first.reason}`);
+      throw new KeyRejectedError(
+        `JWKS member ${first.index}${first.kid ? ` (kid ${first.kid})` : ''} is unusable: ${first.reason}`,
+      );
     }
     return [...keys];
   }
@@ -92,24 +100,33 @@ export function importStaticKeys(inputs: readonly StaticKeyValue[], options: Jwk
  * @throws KeyRejectedError
  */
 export function importHmacSecret(secret: string | Buffer | KeyObject, options: JwkImportOptions = {}): VerificationKey {
-  if (secret instanceof KeyObject && secret.type !== 'secret') throw new KeyRejectedError('an HMAC secret must be a secret KeyObject');
+  if (secret instanceof KeyObject && secret.type !== 'secret')
+    throw new KeyRejectedError('an HMAC secret must be a secret KeyObject');
   let key: KeyObject;
   {
     // A KeyObject gets the same strength checks as raw bytes.
-    const bytes = secret instanceof KeyObject ? secret.export() : typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+    const bytes =
+      secret instanceof KeyObject
+        ? secret.export()
+        : typeof secret === 'string'
+          ? Buffer.from(secret, 'utf8')
+          : Buffer.from(secret);
     if (bytes.length === 0) throw new KeyRejectedError('the HMAC secret is empty');
     const text = bytes.toString('latin1').toLowerCase();
     if (WEAK_SECRETS.has(text) || [...WEAK_SECRETS].some((weak) => text.split(weak).every((part) => part === ''))) {
       throw new KeyRejectedError('the HMAC secret is a well-known placeholder value');
     }
-    if (bytes.length < 32) throw new KeyRejectedError(`the HMAC secret of ${bytes.length} bytes is shorter than 32 bytes`);
+    if (bytes.length < 32)
+      throw new KeyRejectedError(`the HMAC secret of ${bytes.length} bytes is shorter than 32 bytes`);
     if (new Set(bytes).size < 8) throw new KeyRejectedError('the HMAC secret has fewer than 8 distinct bytes');
     key = createSecretKey(bytes);
   }
   const verificationKey = toVerificationKey(key, undefined, undefined, options.algorithms, options);
   for (const alg of options.algorithms ?? []) {
     if (alg.startsWith('HS') && !verificationKey.algorithms.has(alg as never)) {
-      throw new KeyRejectedError(`the HMAC secret is shorter than ${alg} needs (${parseInt(alg.slice(2), 10) / 8} bytes)`);
+      throw new KeyRejectedError(
+        `the HMAC secret is shorter than ${alg} needs (${parseInt(alg.slice(2), 10) / 8} bytes)`,
+      );
     }
   }
   return verificationKey;
@@ -135,7 +152,8 @@ export class StaticKeySource implements KeySource {
 
   private static indexByAlg(keys: readonly VerificationKey[]): Map<string, readonly VerificationKey[]> {
     const index = new Map<string, readonly VerificationKey[]>();
-    for (const key of keys) for (const alg of key.algorithms) index.set(alg, Object.freeze([...(index.get(alg) ?? []), key]));
+    for (const key of keys)
+      for (const alg of key.algorithms) index.set(alg, Object.freeze([...(index.get(alg) ?? []), key]));
     return index;
   }
 

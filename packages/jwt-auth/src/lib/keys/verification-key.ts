@@ -33,7 +33,10 @@ const DEFAULT_MIN_RSA_BITS = 2048;
  * The algorithms a key can verify, from its type alone.
  * RSA with a modulus below the minimum or an exponent that is even or below 3 is refused.
  */
-export function algorithmsForKey(key: KeyObject, policy: KeyImportPolicy = {}): { family: KeyFamily; algorithms: JwsAlgorithm[] } {
+export function algorithmsForKey(
+  key: KeyObject,
+  policy: KeyImportPolicy = {},
+): { family: KeyFamily; algorithms: JwsAlgorithm[] } {
   if (key.type === 'secret') {
     const length = key.symmetricKeySize ?? 0;
     if (length === 0) throw new KeyRejectedError('HMAC secret is empty');
@@ -88,7 +91,8 @@ export function toVerificationKey(
   const { family, algorithms } = algorithmsForKey(key, policy);
   let usable = algorithms;
   if (declaredAlg !== undefined) {
-    if (!algorithmSpec(declaredAlg)) throw new KeyRejectedError(`JWK alg ${JSON.stringify(declaredAlg)} is not a supported JWS algorithm`);
+    if (!algorithmSpec(declaredAlg))
+      throw new KeyRejectedError(`JWK alg ${JSON.stringify(declaredAlg)} is not a supported JWS algorithm`);
     if (!algorithms.includes(declaredAlg as JwsAlgorithm)) {
       throw new KeyRejectedError(`JWK alg ${String(declaredAlg)} does not fit a ${family} key of this size or curve`);
     }

@@ -51,10 +51,17 @@ function holderOf(context: ExecutionContext): object | undefined {
  * Record the outcome of authentication: on HTTP the principal becomes `request.user` (Express and Fastify alike);
  * on RPC it is attached to the transport context object. `undefined` records an anonymous call.
  */
-export function attachAuthentication(context: ExecutionContext, principal: AuthPrincipal | undefined, token: string | undefined): void {
+export function attachAuthentication(
+  context: ExecutionContext,
+  principal: AuthPrincipal | undefined,
+  token: string | undefined,
+): void {
   const holder = holderOf(context);
   if (holder === undefined) {
-    throw new AuthError(AuthErrorCode.VALIDATION_FAILED, 'The call has no request or context object to attach the principal to');
+    throw new AuthError(
+      AuthErrorCode.VALIDATION_FAILED,
+      'The call has no request or context object to attach the principal to',
+    );
   }
   if (context.getType() === 'http') {
     (holder as AuthHttpRequest).user = principal;

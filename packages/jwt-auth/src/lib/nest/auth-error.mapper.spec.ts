@@ -15,12 +15,16 @@ describe('formatWwwAuthenticate', () => {
   });
 
   it('carries invalid_request for multiple tokens', () => {
-    expect(formatWwwAuthenticate(new AuthError('multiple_tokens', 'two'))).toBe('Bearer error="invalid_request", error_description="two"');
+    expect(formatWwwAuthenticate(new AuthError('multiple_tokens', 'two'))).toBe(
+      'Bearer error="invalid_request", error_description="two"',
+    );
   });
 
   it('lists the required scopes for insufficient_scope', () => {
     const error = new AuthError('insufficient_scope', 'missing', { requiredScopes: ['a:read', 'b:write'] });
-    expect(formatWwwAuthenticate(error)).toBe('Bearer error="insufficient_scope", error_description="missing", scope="a:read b:write"');
+    expect(formatWwwAuthenticate(error)).toBe(
+      'Bearer error="insufficient_scope", error_description="missing", scope="a:read b:write"',
+    );
   });
 
   it('keeps quotes, backslashes and control characters out of quoted values', () => {
@@ -36,21 +40,40 @@ describe('toHttpException', () => {
     expect(exception).toBeInstanceOf(BearerAuthException);
     expect(exception.getStatus()).toBe(403);
     expect(exception.getResponse()).toEqual({ statusCode: 403, error: 'insufficient_scope', message: 'missing' });
-    expect(exception.wwwAuthenticate).toBe('Bearer realm="r", error="insufficient_scope", error_description="missing", scope="x"');
+    expect(exception.wwwAuthenticate).toBe(
+      'Bearer realm="r", error="insufficient_scope", error_description="missing", scope="x"',
+    );
   });
 
   it('turns anything else into a 401 validation_failed that does not echo the cause', () => {
     const exception = toHttpException(new TypeError('secret internals'));
     expect(exception.getStatus()).toBe(401);
-    expect(exception.getResponse()).toEqual({ statusCode: 401, error: 'validation_failed', message: 'Token validation failed' });
+    expect(exception.getResponse()).toEqual({
+      statusCode: 401,
+      error: 'validation_failed',
+      message: 'Token validation failed',
+    });
   });
 });
 
 describe('toRpcErrorPayload', () => {
   it('gives status, code and message; gRPC a numeric status code', () => {
-    expect(toRpcErrorPayload(new AuthError('multiple_tokens', 'two'), 'tcp')).toEqual({ status: 400, code: 'multiple_tokens', message: 'two' });
-    expect(toRpcErrorPayload(new AuthError('token_expired', 'old'), 'grpc')).toEqual({ code: 16, message: 'token_expired: old', status: 401, error: 'token_expired' });
-    expect(toRpcErrorPayload('weird')).toEqual({ status: 401, code: 'validation_failed', message: 'Token validation failed' });
+    expect(toRpcErrorPayload(new AuthError('multiple_tokens', 'two'), 'tcp')).toEqual({
+      status: 400,
+      code: 'multiple_tokens',
+      message: 'two',
+    });
+    expect(toRpcErrorPayload(new AuthError('token_expired', 'old'), 'grpc')).toEqual({
+      code: 16,
+      message: 'token_expired: old',
+      status: 401,
+      error: 'token_expired',
+    });
+    expect(toRpcErrorPayload('weird')).toEqual({
+      status: 401,
+      code: 'validation_failed',
+      message: 'Token validation failed',
+    });
   });
 });
 

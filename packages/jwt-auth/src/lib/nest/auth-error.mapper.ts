@@ -62,10 +62,18 @@ export function toHttpException(error: unknown, realm?: string): BearerAuthExcep
 }
 
 /** Map an error to the error object an RPC caller receives; anything that is not an {@link AuthError} becomes a 401. */
-export function toRpcErrorPayload(error: unknown, transport: RpcTransportKind = 'unknown'): RpcAuthErrorPayload | GrpcAuthErrorPayload {
+export function toRpcErrorPayload(
+  error: unknown,
+  transport: RpcTransportKind = 'unknown',
+): RpcAuthErrorPayload | GrpcAuthErrorPayload {
   const authError = AuthError.from(error);
   if (transport === 'grpc') {
-    return { code: GRPC_STATUS[authError.status], message: `${authError.code}: ${authError.message}`, status: authError.status, error: authError.code };
+    return {
+      code: GRPC_STATUS[authError.status],
+      message: `${authError.code}: ${authError.message}`,
+      status: authError.status,
+      error: authError.code,
+    };
   }
   return { status: authError.status, code: authError.code, message: authError.message };
 }

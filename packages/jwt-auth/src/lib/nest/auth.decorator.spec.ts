@@ -43,12 +43,21 @@ class SpecialOrdersController extends OrdersController {
 Scopes('orders:special')(SpecialOrdersController);
 
 const requirementsOf = (cls: new () => object, method: string) =>
-  readScopeRequirements(reflector, createHttpContext({}, { handler: (cls.prototype as Record<string, () => void>)[method], class: cls }));
+  readScopeRequirements(
+    reflector,
+    createHttpContext({}, { handler: (cls.prototype as Record<string, () => void>)[method], class: cls }),
+  );
 
 describe('scope decorators', () => {
   it('merge class and method requirements (a method cannot loosen its class)', () => {
-    expect(requirementsOf(OrdersController, 'write')).toEqual({ all: ['orders:audit', 'orders:write', 'orders:read'], any: [['tenant:a', 'tenant:b']] });
-    expect(requirementsOf(OrdersController, 'plain')).toEqual({ all: ['orders:read'], any: [['tenant:a', 'tenant:b']] });
+    expect(requirementsOf(OrdersController, 'write')).toEqual({
+      all: ['orders:audit', 'orders:write', 'orders:read'],
+      any: [['tenant:a', 'tenant:b']],
+    });
+    expect(requirementsOf(OrdersController, 'plain')).toEqual({
+      all: ['orders:read'],
+      any: [['tenant:a', 'tenant:b']],
+    });
   });
 
   it('keep each @AnyScope as its own group (no widening by merging alternatives)', () => {
@@ -59,11 +68,17 @@ describe('scope decorators', () => {
   });
 
   it('accumulate repeated decorators on one target instead of replacing them', () => {
-    expect(requirementsOf(OrdersController, 'write').all).toEqual(expect.arrayContaining(['orders:write', 'orders:audit']));
+    expect(requirementsOf(OrdersController, 'write').all).toEqual(
+      expect.arrayContaining(['orders:write', 'orders:audit']),
+    );
   });
 
   it('inherit the parent class requirements in a subclass', () => {
-    expect(requirementsOf(SpecialOrdersController, 'special').all).toEqual(['special', 'orders:read', 'orders:special']);
+    expect(requirementsOf(SpecialOrdersController, 'special').all).toEqual([
+      'special',
+      'orders:read',
+      'orders:special',
+    ]);
     expect(requirementsOf(OrdersController, 'plain').all).toEqual(['orders:read']);
   });
 

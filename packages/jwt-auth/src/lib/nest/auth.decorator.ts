@@ -11,7 +11,10 @@ export const Public = Reflector.createDecorator<void, true>({ key: 'nest-sso:jwt
  * Authenticate when a token is presented, serve anonymously when none is: the principal is then `undefined`.
  * A presented but invalid token is still refused (401); declared scopes still require a token.
  */
-export const OptionalAuth = Reflector.createDecorator<void, true>({ key: 'nest-sso:jwt-auth:optional', transform: () => true });
+export const OptionalAuth = Reflector.createDecorator<void, true>({
+  key: 'nest-sso:jwt-auth:optional',
+  transform: () => true,
+});
 
 /** Metadata key of the all-of scope list (accumulated over every `@Scopes` on one target). */
 export const SCOPES_ALL_METADATA = 'nest-sso:jwt-auth:scopes:all';
@@ -23,11 +26,19 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 function validateScopes(decorator: string, scopes: readonly unknown[]): readonly string[] {
   if (scopes.length === 0) {
-    throw new JwtAuthConfigError(`@${decorator}()`, 'no scope was given', `name at least one scope, e.g. @${decorator}('orders:read')`);
+    throw new JwtAuthConfigError(
+      `@${decorator}()`,
+      'no scope was given',
+      `name at least one scope, e.g. @${decorator}('orders:read')`,
+    );
   }
   for (const scope of scopes) {
     if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
-      throw new JwtAuthConfigError(`@${decorator}(${JSON.stringify(scope)})`, 'a scope must be a non-empty string without spaces, quotes or backslashes', 'pass each scope as its own argument');
+      throw new JwtAuthConfigError(
+        `@${decorator}(${JSON.stringify(scope)})`,
+        'a scope must be a non-empty string without spaces, quotes or backslashes',
+        'pass each scope as its own argument',
+      );
     }
   }
   return Object.freeze([...(scopes as string[])]);

@@ -14,9 +14,20 @@ describe('BearerAuthExceptionFilter', () => {
   it('sets the challenge and replies with the body through the HTTP adapter', () => {
     const adapter = { isHeadersSent: jest.fn(() => false), setHeader: jest.fn(), reply: jest.fn(), end: jest.fn() };
     const response = {};
-    new BearerAuthExceptionFilter({ httpAdapter: adapter } as unknown as HttpAdapterHost).catch(exception, host('http', response));
-    expect(adapter.setHeader).toHaveBeenCalledWith(response, 'WWW-Authenticate', 'Bearer realm="api", error="invalid_token", error_description="old"');
-    expect(adapter.reply).toHaveBeenCalledWith(response, { statusCode: 401, error: 'token_expired', message: 'old' }, 401);
+    new BearerAuthExceptionFilter({ httpAdapter: adapter } as unknown as HttpAdapterHost).catch(
+      exception,
+      host('http', response),
+    );
+    expect(adapter.setHeader).toHaveBeenCalledWith(
+      response,
+      'WWW-Authenticate',
+      'Bearer realm="api", error="invalid_token", error_description="old"',
+    );
+    expect(adapter.reply).toHaveBeenCalledWith(
+      response,
+      { statusCode: 401, error: 'token_expired', message: 'old' },
+      401,
+    );
   });
 
   it('falls back to the raw Node response without an adapter', () => {
@@ -24,7 +35,11 @@ describe('BearerAuthExceptionFilter', () => {
     new BearerAuthExceptionFilter(undefined).catch(exception, host('http', response));
     expect(response.statusCode).toBe(401);
     expect(response.setHeader).toHaveBeenCalledWith('WWW-Authenticate', expect.stringContaining('invalid_token'));
-    expect(JSON.parse(response.end.mock.calls[0][0] as string)).toEqual({ statusCode: 401, error: 'token_expired', message: 'old' });
+    expect(JSON.parse(response.end.mock.calls[0][0] as string)).toEqual({
+      statusCode: 401,
+      error: 'token_expired',
+      message: 'old',
+    });
   });
 
   it('answers an RPC caller with the status/code payload', async () => {

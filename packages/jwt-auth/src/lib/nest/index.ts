@@ -1,6 +1,11 @@
 export { JwtAuthModule } from './jwt-auth.module';
 export { JWT_AUTH_MODULE_OPTIONS } from './jwt-auth.module-definition';
-export type { JwtAuthModuleExtras, JwtAuthModuleOptions, JwtAuthOptionsFactory, TokenExtractor } from './jwt-auth-options.interface';
+export type {
+  JwtAuthModuleExtras,
+  JwtAuthModuleOptions,
+  JwtAuthOptionsFactory,
+  TokenExtractor,
+} from './jwt-auth-options.interface';
 export { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 export { JwtAuthGuard } from './jwt-auth.guard';
 export { ScopesGuard } from './scopes.guard';

@@ -2,7 +2,14 @@ import type { LoggerService } from '@nestjs/common';
 import type { KeySourceState } from '../keys/key-source.interface';
 import { ResolvedJwtAuthOptions, logKeySourceEvent } from './jwt-auth-options.resolver';
 
-const state: KeySourceState = { kind: 'jwks', url: 'https://id.example.com/jwks', status: 'stale', keyIds: [], keyCount: 2, consecutiveFailures: 1 };
+const state: KeySourceState = {
+  kind: 'jwks',
+  url: 'https://id.example.com/jwks',
+  status: 'stale',
+  keyIds: [],
+  keyCount: 2,
+  consecutiveFailures: 1,
+};
 
 const recorder = () => {
   const calls: [string, string][] = [];
@@ -29,7 +36,14 @@ describe('ResolvedJwtAuthOptions', () => {
       realm: 'api',
     });
     expect(resolved.verifierOptions).toMatchObject({
-      issuers: [{ issuer: 'https://id.example.com', audience: 'api', jwksUri: 'https://id.example.com/jwks', scopeClaim: 'scp' }],
+      issuers: [
+        {
+          issuer: 'https://id.example.com',
+          audience: 'api',
+          jwksUri: 'https://id.example.com/jwks',
+          scopeClaim: 'scp',
+        },
+      ],
       clockTolerance: 30,
       maxTokenLength: 4096,
       now,
@@ -41,14 +55,20 @@ describe('ResolvedJwtAuthOptions', () => {
   });
 
   it('passes issuers through untouched', () => {
-    const issuers = [{ issuer: 'a', audience: 'x' }, { issuer: 'b', audience: 'y' }];
+    const issuers = [
+      { issuer: 'a', audience: 'x' },
+      { issuer: 'b', audience: 'y' },
+    ];
     expect(new ResolvedJwtAuthOptions({ issuers }).verifierOptions.issuers).toBe(issuers);
   });
 
   it.each([
     [{}, /Invalid option issuer: no issuer is configured/],
     [{ audience: 'api' }, /Invalid option issuer: issuer fields are set at the top level/],
-    [{ issuer: 'a', audience: 'x', issuers: [] }, /Invalid option issuers: both issuers and the single-issuer shorthand \(issuer, audience\)/],
+    [
+      { issuer: 'a', audience: 'x', issuers: [] },
+      /Invalid option issuers: both issuers and the single-issuer shorthand \(issuer, audience\)/,
+    ],
     [{ issuers: 'a' }, /Invalid option issuers: it is not an array/],
     [{ issuer: 'a', audience: 'x', realm: 'a"b' }, /Invalid option realm/],
     [{ issuer: 'a', audience: 'x', extractors: ['nope'] }, /Invalid option extractors\[0\]/],
@@ -86,7 +106,10 @@ describe('logKeySourceEvent', () => {
     logKeySourceEvent(logger, 'iss', { type: 'stale', state, error: 'timeout' });
     logKeySourceEvent(logger, 'iss', { type: 'failing', state, error: 'timeout' });
     logKeySourceEvent(logger, 'iss', { type: 'recovered', state });
-    logKeySourceEvent(logger, 'iss', { type: 'keys-rejected', state: { ...state, rejectedKeys: [{ kid: 'k1', reason: 'private member d' }] } });
+    logKeySourceEvent(logger, 'iss', {
+      type: 'keys-rejected',
+      state: { ...state, rejectedKeys: [{ kid: 'k1', reason: 'private member d' }] },
+    });
     logKeySourceEvent(logger, 'iss', { type: 'refreshed', state });
     expect(calls.map(([level]) => level)).toEqual(['warn', 'error', 'log', 'warn', 'debug']);
     expect(calls[0][1]).toContain('https://id.example.com/jwks');

@@ -44,7 +44,11 @@ export class ResolvedJwtAuthOptions {
 
   constructor(options: JwtAuthModuleOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new JwtAuthConfigError('options', 'the module options are missing', 'pass an options object to JwtAuthModule.forRoot() or return one from the forRootAsync() factory');
+      throw new JwtAuthConfigError(
+        'options',
+        'the module options are missing',
+        'pass an options object to JwtAuthModule.forRoot() or return one from the forRootAsync() factory',
+      );
     }
     for (const extra of ['globalGuard', 'isGlobal'] as const) {
       if (extra in options) {
@@ -65,7 +69,11 @@ export class ResolvedJwtAuthOptions {
 function validateRealm(realm: unknown): string | undefined {
   if (realm === undefined) return undefined;
   if (typeof realm !== 'string' || !REALM_PATTERN.test(realm)) {
-    throw new JwtAuthConfigError('realm', 'it must be a string of printable ASCII without `"` or `\\`', 'use a plain realm name such as "orders-api"');
+    throw new JwtAuthConfigError(
+      'realm',
+      'it must be a string of printable ASCII without `"` or `\\`',
+      'use a plain realm name such as "orders-api"',
+    );
   }
   return realm;
 }
@@ -73,11 +81,19 @@ function validateRealm(realm: unknown): string | undefined {
 function validateExtractors(extractors: unknown): readonly TokenExtractor[] {
   if (extractors === undefined) return [];
   if (!Array.isArray(extractors)) {
-    throw new JwtAuthConfigError('extractors', 'it must be an array of functions', 'pass e.g. [ExtractJwt.fromUrlQueryParameter("access_token")]');
+    throw new JwtAuthConfigError(
+      'extractors',
+      'it must be an array of functions',
+      'pass e.g. [ExtractJwt.fromUrlQueryParameter("access_token")]',
+    );
   }
   extractors.forEach((extractor, index) => {
     if (typeof extractor !== 'function') {
-      throw new JwtAuthConfigError(`extractors[${index}]`, 'it is not a function', 'pass functions of the form (request) => string | null');
+      throw new JwtAuthConfigError(
+        `extractors[${index}]`,
+        'it is not a function',
+        'pass functions of the form (request) => string | null',
+      );
     }
   });
   return Object.freeze([...(extractors as TokenExtractor[])]);
@@ -86,8 +102,18 @@ function validateExtractors(extractors: unknown): readonly TokenExtractor[] {
 function validateLogger(logger: unknown): LoggerService | undefined {
   if (logger === undefined) return undefined;
   const candidate = logger as Partial<LoggerService> | null;
-  if (typeof candidate !== 'object' || candidate === null || typeof candidate.log !== 'function' || typeof candidate.error !== 'function' || typeof candidate.warn !== 'function') {
-    throw new JwtAuthConfigError('logger', 'it is not a Nest LoggerService (log, warn and error methods)', 'pass new Logger("JwtAuth") or an app logger');
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.log !== 'function' ||
+    typeof candidate.error !== 'function' ||
+    typeof candidate.warn !== 'function'
+  ) {
+    throw new JwtAuthConfigError(
+      'logger',
+      'it is not a Nest LoggerService (log, warn and error methods)',
+      'pass new Logger("JwtAuth") or an app logger',
+    );
   }
   return candidate as LoggerService;
 }
@@ -101,7 +127,11 @@ function toVerifierOptions(options: JwtAuthModuleOptions, logger: LoggerService)
   if (options.issuers !== undefined) {
     if (hasShorthand(options)) {
       const used = SHORTHAND_KEYS.filter((key) => options[key] !== undefined).join(', ');
-      throw new JwtAuthConfigError('issuers', `both issuers and the single-issuer shorthand (${used}) are set`, 'move the top-level issuer fields into an entry of issuers');
+      throw new JwtAuthConfigError(
+        'issuers',
+        `both issuers and the single-issuer shorthand (${used}) are set`,
+        'move the top-level issuer fields into an entry of issuers',
+      );
     }
     if (!Array.isArray(options.issuers)) {
       throw new JwtAuthConfigError('issuers', 'it is not an array', 'pass issuers: [{ issuer, audience, ... }]');
@@ -112,9 +142,17 @@ function toVerifierOptions(options: JwtAuthModuleOptions, logger: LoggerService)
     for (const key of SHORTHAND_KEYS) if (options[key] !== undefined) shorthand[key] = options[key];
     issuers = [shorthand as unknown as IssuerOptions];
   } else if (hasShorthand(options)) {
-    throw new JwtAuthConfigError('issuer', 'issuer fields are set at the top level but issuer is missing', 'set issuer to the exact iss value of your tokens');
+    throw new JwtAuthConfigError(
+      'issuer',
+      'issuer fields are set at the top level but issuer is missing',
+      'set issuer to the exact iss value of your tokens',
+    );
   } else {
-    throw new JwtAuthConfigError('issuer', 'no issuer is configured', 'set issuer and audience (single issuer) or issuers: [{ issuer, audience }]');
+    throw new JwtAuthConfigError(
+      'issuer',
+      'no issuer is configured',
+      'set issuer and audience (single issuer) or issuers: [{ issuer, audience }]',
+    );
   }
 
   const verifierOptions: Record<string, unknown> = {};

@@ -4,7 +4,14 @@ import { RpcException, TcpContext } from '@nestjs/microservices';
 import { AuthError } from '../errors/auth.errors';
 import type { AuthPrincipal } from '../jwt/principal';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
-import { TestIssuer, createContextOfType, createHttpContext, createHttpRequest, createHttpResponse, createRpcContext } from '../../testing';
+import {
+  TestIssuer,
+  createContextOfType,
+  createHttpContext,
+  createHttpRequest,
+  createHttpResponse,
+  createRpcContext,
+} from '../../testing';
 import { getAccessToken, getAuthPrincipal } from './auth-context';
 import { AnyScope, OptionalAuth, Public, Scopes } from './auth.decorator';
 import { BearerAuthException } from './bearer-auth.exception';
@@ -77,11 +84,18 @@ describe('JwtAuthGuard', () => {
 
   afterEach(() => verifier.close());
 
-  const http = (handler: keyof OrdersController | keyof ProfileController, headers: Record<string, string | string[]> = {}) => {
+  const http = (
+    handler: keyof OrdersController | keyof ProfileController,
+    headers: Record<string, string | string[]> = {},
+  ) => {
     const cls = handler in OrdersController.prototype ? OrdersController : ProfileController;
     const request = createHttpRequest(headers);
     const response = createHttpResponse();
-    const context = createHttpContext(request, { handler: (cls.prototype as unknown as Record<string, () => void>)[handler], class: cls, response });
+    const context = createHttpContext(request, {
+      handler: (cls.prototype as unknown as Record<string, () => void>)[handler],
+      class: cls,
+      response,
+    });
     return { request, response, context };
   };
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -119,12 +133,22 @@ describe('JwtAuthGuard', () => {
     expect(((await rejection(http('create', bearer(onlyWrite)).context)) as BearerAuthException).getStatus()).toBe(403);
     const onlyRead = issuer.sign({ scope: 'orders:read' });
     expect(((await rejection(http('create', bearer(onlyRead)).context)) as BearerAuthException).getStatus()).toBe(403);
-    await expect(guard.canActivate(http('create', bearer(issuer.sign({ scope: 'orders:read orders:write' }))).context)).resolves.toBe(true);
+    await expect(
+      guard.canActivate(http('create', bearer(issuer.sign({ scope: 'orders:read orders:write' }))).context),
+    ).resolves.toBe(true);
   });
 
   it('enforces @AnyScope on top of the class scope', async () => {
-    await expect(guard.canActivate(http('either', bearer(issuer.sign({ scope: 'orders:read b' }))).context)).resolves.toBe(true);
-    expect(((await rejection(http('either', bearer(issuer.sign({ scope: 'orders:read c' }))).context)) as BearerAuthException).code).toBe('insufficient_scope');
+    await expect(
+      guard.canActivate(http('either', bearer(issuer.sign({ scope: 'orders:read b' }))).context),
+    ).resolves.toBe(true);
+    expect(
+      (
+        (await rejection(
+          http('either', bearer(issuer.sign({ scope: 'orders:read c' }))).context,
+        )) as BearerAuthException
+      ).code,
+    ).toBe('insufficient_scope');
   });
 
   it('lets @Public through without looking at the token', async () => {
@@ -154,7 +178,9 @@ describe('JwtAuthGuard', () => {
 
   it('fails closed on execution contexts it does not know', async () => {
     for (const type of ['ws', 'graphql', 'something']) {
-      const error = await rejection(createContextOfType(type, [{}, {}], { handler: ProfileController.prototype.strict, class: ProfileController }));
+      const error = await rejection(
+        createContextOfType(type, [{}, {}], { handler: ProfileController.prototype.strict, class: ProfileController }),
+      );
       expect(error).toBeInstanceOf(AuthError);
       expect((error as AuthError).status).toBe(401);
     }
@@ -186,7 +212,10 @@ describe('JwtAuthGuard', () => {
   it('authenticates RPC calls from the envelope and attaches the principal to the transport context', async () => {
     const ctx = new TcpContext([{} as never, 'p']);
     const token = issuer.sign({ sub: 'svc', scope: 'orders:read' });
-    const context = createRpcContext(createRpcAuthEnvelope(token, { id: 1 }), ctx, { handler: OrdersController.prototype.list, class: OrdersController });
+    const context = createRpcContext(createRpcAuthEnvelope(token, { id: 1 }), ctx, {
+      handler: OrdersController.prototype.list,
+      class: OrdersController,
+    });
     await expect(guard.canActivate(context)).resolves.toBe(true);
     expect(currentUserFactory(undefined, context)).toMatchObject({ subject: 'svc' });
     expect(getAccessToken(context)).toBe(token);
@@ -195,7 +224,10 @@ describe('JwtAuthGuard', () => {
   });
 
   it('answers RPC failures with an RpcException carrying status and code', async () => {
-    const context = createRpcContext({ id: 1 }, new TcpContext([{} as never, 'p']), { handler: OrdersController.prototype.list, class: OrdersController });
+    const context = createRpcContext({ id: 1 }, new TcpContext([{} as never, 'p']), {
+      handler: OrdersController.prototype.list,
+      class: OrdersController,
+    });
     const error = (await rejection(context)) as RpcException;
     expect(error).toBeInstanceOf(RpcException);
     expect(error.getError()).toEqual({ status: 401, code: 'token_missing', message: expect.any(String) });
@@ -203,14 +235,25 @@ describe('JwtAuthGuard', () => {
 
   it('exposes protected hooks for subclasses', async () => {
     class TenantGuard extends JwtAuthGuard {
-      protected override checkScopes(principal: AuthPrincipal, requirements: Parameters<JwtAuthGuard['checkScopes']>[1]): void {
+      protected override checkScopes(
+        principal: AuthPrincipal,
+        requirements: Parameters<JwtAuthGuard['checkScopes']>[1],
+      ): void {
         super.checkScopes(principal, requirements);
         if (principal.claims['tenant'] !== 'acme') throw new AuthError('insufficient_scope', 'wrong tenant');
       }
     }
-    const tenantGuard = new TenantGuard(new Reflector(), verifier, new ResolvedJwtAuthOptions({ ...issuer.issuerOptions('static'), logger }));
-    await expect(tenantGuard.canActivate(http('list', bearer(issuer.sign({ scope: 'orders:read', tenant: 'acme' }))).context)).resolves.toBe(true);
-    await expect(tenantGuard.canActivate(http('list', bearer(issuer.sign({ scope: 'orders:read', tenant: 'evil' }))).context)).rejects.toMatchObject({
+    const tenantGuard = new TenantGuard(
+      new Reflector(),
+      verifier,
+      new ResolvedJwtAuthOptions({ ...issuer.issuerOptions('static'), logger }),
+    );
+    await expect(
+      tenantGuard.canActivate(http('list', bearer(issuer.sign({ scope: 'orders:read', tenant: 'acme' }))).context),
+    ).resolves.toBe(true);
+    await expect(
+      tenantGuard.canActivate(http('list', bearer(issuer.sign({ scope: 'orders:read', tenant: 'evil' }))).context),
+    ).rejects.toMatchObject({
       code: 'insufficient_scope',
     });
   });

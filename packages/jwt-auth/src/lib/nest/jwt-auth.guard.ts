@@ -5,7 +5,12 @@ import type { AuthPrincipal } from '../jwt/principal';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
 import { OptionalAuth, Public } from './auth.decorator';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
-import { assertScopeRequirements, hasScopeRequirements, readScopeRequirements, type ScopeRequirements } from './scope-requirements';
+import {
+  assertScopeRequirements,
+  hasScopeRequirements,
+  readScopeRequirements,
+  type ScopeRequirements,
+} from './scope-requirements';
 import type { AuthTransport } from './transports/auth-transport.interface';
 import { HttpAuthTransport } from './transports/http.transport';
 import { RpcAuthTransport } from './transports/rpc.transport';
@@ -116,12 +121,20 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   /** Log the failure (never the token) and turn it into the transport's exception; the result is thrown. */
-  protected async handleFailure(error: AuthError, context: ExecutionContext, transport: AuthTransport | undefined): Promise<unknown> {
+  protected async handleFailure(
+    error: AuthError,
+    context: ExecutionContext,
+    transport: AuthTransport | undefined,
+  ): Promise<unknown> {
     this.logFailure(error, context);
     return transport ? transport.toException(error, context) : error;
   }
 
-  private async failClosed(error: AuthError, context: ExecutionContext, transport: AuthTransport | undefined): Promise<unknown> {
+  private async failClosed(
+    error: AuthError,
+    context: ExecutionContext,
+    transport: AuthTransport | undefined,
+  ): Promise<unknown> {
     try {
       const exception = await this.handleFailure(error, context, transport);
       if (exception !== undefined && exception !== null) return exception;

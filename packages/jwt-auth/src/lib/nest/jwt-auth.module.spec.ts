@@ -32,19 +32,28 @@ describe('JwtAuthModule', () => {
     const plain = JwtAuthModule.forRoot(issuer.issuerOptions('static'));
     expect(plain.providers).not.toContainEqual(expect.objectContaining({ provide: APP_GUARD }));
     expect(plain.global).toBe(false);
-    const guarded = JwtAuthModule.forRootAsync({ globalGuard: true, isGlobal: true, useFactory: () => issuer.issuerOptions('static') });
+    const guarded = JwtAuthModule.forRootAsync({
+      globalGuard: true,
+      isGlobal: true,
+      useFactory: () => issuer.issuerOptions('static'),
+    });
     expect(guarded.providers).toContainEqual({ provide: APP_GUARD, useClass: JwtAuthGuard });
     expect(guarded.global).toBe(true);
   });
 
   it('strips the extras from the options handed to the factory-free path', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [JwtAuthModule.forRoot({ ...issuer.issuerOptions('static'), globalGuard: true, isGlobal: true })] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [JwtAuthModule.forRoot({ ...issuer.issuerOptions('static'), globalGuard: true, isGlobal: true })],
+    }).compile();
     expect(moduleRef.get(ResolvedJwtAuthOptions).verifierOptions.issuers[0].issuer).toBe(issuer.issuerUrl);
     await moduleRef.close();
   });
 
   it('without globalGuard leaves routes open (the app opts in per controller)', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [JwtAuthModule.forRoot(issuer.issuerOptions('static'))], controllers: [OpenController] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [JwtAuthModule.forRoot(issuer.issuerOptions('static'))],
+      controllers: [OpenController],
+    }).compile();
     const app: INestApplication = moduleRef.createNestApplication({ logger: false });
     await app.init();
     await request(app.getHttpServer()).get('/').expect(200);

@@ -52,4 +52,3 @@ export class JwtAuthModule extends JwtAuthConfigurableModuleClass implements OnA
     this.verifier.close();
   }
 }
-

@@ -28,7 +28,11 @@ export class ScopesGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const transport: AuthTransport | undefined = this.transports[context.getType()];
     try {
-      if (!transport) throw new AuthError(AuthErrorCode.VALIDATION_FAILED, `ScopesGuard does not support "${context.getType()}" contexts`);
+      if (!transport)
+        throw new AuthError(
+          AuthErrorCode.VALIDATION_FAILED,
+          `ScopesGuard does not support "${context.getType()}" contexts`,
+        );
       const requirements = readScopeRequirements(this.reflector, context);
       if (!hasScopeRequirements(requirements)) return true;
       const principal = getAuthPrincipal(context);

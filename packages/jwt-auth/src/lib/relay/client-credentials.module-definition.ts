@@ -13,8 +13,7 @@ const definition = new ConfigurableModuleBuilder<ClientCredentialsOptions>({
   .build();
 
 /** The generated base class with `forRoot()` / `forRootAsync()`. */
-export const ClientCredentialsConfigurableModuleClass =
-  definition.ConfigurableModuleClass;
+export const ClientCredentialsConfigurableModuleClass = definition.ConfigurableModuleClass;
 
 /** DI token of the {@link ClientCredentialsOptions} passed to `ClientCredentialsModule.forRoot()` or built by its factory. */
 export const CLIENT_CREDENTIALS_OPTIONS = definition.MODULE_OPTIONS_TOKEN;

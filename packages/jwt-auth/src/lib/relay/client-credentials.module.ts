@@ -19,8 +19,7 @@ import {
   providers: [
     {
       provide: ClientCredentialsTokenProvider,
-      useFactory: (options: ClientCredentialsOptions) =>
-        new ClientCredentialsTokenProvider(options),
+      useFactory: (options: ClientCredentialsOptions) => new ClientCredentialsTokenProvider(options),
       inject: [CLIENT_CREDENTIALS_OPTIONS],
     },
   ],

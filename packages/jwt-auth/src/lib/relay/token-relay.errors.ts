@@ -7,8 +7,7 @@ export const TokenRelayErrorCode = {
 } as const;
 
 /** One of the {@link TokenRelayErrorCode} values. */
-export type TokenRelayErrorCode =
-  (typeof TokenRelayErrorCode)[keyof typeof TokenRelayErrorCode];
+export type TokenRelayErrorCode = (typeof TokenRelayErrorCode)[keyof typeof TokenRelayErrorCode];
 
 /**
  * Raised when a token cannot be relayed. A programming or wiring error on the caller's side (a `@Public()` handler

@@ -1,9 +1,4 @@
-import {
-  Injectable,
-  type CallHandler,
-  type ExecutionContext,
-  type NestInterceptor,
-} from '@nestjs/common';
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { getAccessToken } from '../nest/auth-context';
 import { runWithAccessToken } from './token-relay.context';
@@ -18,12 +13,9 @@ import { runWithAccessToken } from './token-relay.context';
 export class TokenRelayInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const type = context.getType();
-    const token =
-      type === 'http' || type === 'rpc' ? getAccessToken(context) : undefined;
+    const token = type === 'http' || type === 'rpc' ? getAccessToken(context) : undefined;
     // Nest binds the handler to the async context in which handle() is called, so the handler and everything it
     // awaits run inside this store.
-    return token === undefined
-      ? next.handle()
-      : runWithAccessToken(token, () => next.handle());
+    return token === undefined ? next.handle() : runWithAccessToken(token, () => next.handle());
   }
 }

@@ -10,11 +10,7 @@ import { TokenRelayInterceptor } from './token-relay.interceptor';
  * @example @Module({ imports: [JwtAuthModule.forRoot({ ...options, globalGuard: true }), TokenRelayModule] })
  */
 @Module({
-  providers: [
-    TokenRelay,
-    TokenRelayInterceptor,
-    { provide: APP_INTERCEPTOR, useExisting: TokenRelayInterceptor },
-  ],
+  providers: [TokenRelay, TokenRelayInterceptor, { provide: APP_INTERCEPTOR, useExisting: TokenRelayInterceptor }],
   exports: [TokenRelay],
 })
 export class TokenRelayModule {}

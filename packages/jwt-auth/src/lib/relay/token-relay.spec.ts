@@ -51,24 +51,12 @@ describe('TokenRelay', () => {
 
   it('refuses to relay without a token, outside a relayed call', () => {
     expect(relay.currentToken()).toBeUndefined();
-    expect(relayError(() => relay.headers()).code).toBe(
-      TokenRelayErrorCode.TOKEN_MISSING,
-    );
-    expect(relayError(() => relay.envelope({ sku: 'A' })).code).toBe(
-      TokenRelayErrorCode.TOKEN_MISSING,
-    );
-    expect(relayError(() => relay.headers('')).code).toBe(
-      TokenRelayErrorCode.TOKEN_MISSING,
-    );
+    expect(relayError(() => relay.headers()).code).toBe(TokenRelayErrorCode.TOKEN_MISSING);
+    expect(relayError(() => relay.envelope({ sku: 'A' })).code).toBe(TokenRelayErrorCode.TOKEN_MISSING);
+    expect(relayError(() => relay.headers('')).code).toBe(TokenRelayErrorCode.TOKEN_MISSING);
   });
 
-  it.each([
-    'a b',
-    `${TOKEN}\r\nx-injected: 1`,
-    'a,b',
-    '"quoted"',
-    'tok\u00e9n',
-  ])(
+  it.each(['a b', `${TOKEN}\r\nx-injected: 1`, 'a,b', '"quoted"', 'tok\u00e9n'])(
     'refuses %j, which cannot travel as one bearer credential, without echoing it',
     (bad) => {
       const error = relayError(() => relay.headers(bad));
@@ -117,9 +105,7 @@ describe('TokenRelay', () => {
     );
     // Subscribed outside the call: the envelope was already built with the caller's token.
     await expect(firstValueFrom(reply)).resolves.toEqual({ ok: true });
-    await firstValueFrom(
-      relay.emit(client, 'inventory.audit', { sku: 'A' }, 'explicit.p.s'),
-    );
+    await firstValueFrom(relay.emit(client, 'inventory.audit', { sku: 'A' }, 'explicit.p.s'));
     expect(client.sent).toEqual([
       {
         kind: 'send',
@@ -174,9 +160,7 @@ describe('ClientCredentialsModule', () => {
         );
       });
     });
-    await new Promise<void>((resolve) =>
-      server.listen(0, '127.0.0.1', resolve),
-    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     tokenEndpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`;
   });
 
@@ -202,12 +186,8 @@ describe('ClientCredentialsModule', () => {
     expect(b).toBe('cc-token-1');
     await expect(tokens.getToken()).resolves.toBe('cc-token-1');
     expect(requests).toHaveLength(1);
-    expect(requests[0].authorization).toBe(
-      `Basic ${Buffer.from('worker:s3cret').toString('base64')}`,
-    );
-    expect(new URLSearchParams(requests[0].body).get('scope')).toBe(
-      'inventory:read',
-    );
+    expect(requests[0].authorization).toBe(`Basic ${Buffer.from('worker:s3cret').toString('base64')}`);
+    expect(new URLSearchParams(requests[0].body).get('scope')).toBe('inventory:read');
     await moduleRef.close();
   });
 

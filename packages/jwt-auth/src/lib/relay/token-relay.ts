@@ -1,9 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import {
-  createRpcAuthEnvelope,
-  type RpcAuthEnvelope,
-} from '../nest/transports/rpc-auth-envelope';
+import { createRpcAuthEnvelope, type RpcAuthEnvelope } from '../nest/transports/rpc-auth-envelope';
 import { currentAccessToken } from './token-relay.context';
 import { TokenRelayError, TokenRelayErrorCode } from './token-relay.errors';
 
@@ -17,15 +14,9 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  */
 export interface RelayClient {
   /** Request-response: `ClientProxy.send()`. */
-  send<TResult = unknown, TInput = unknown>(
-    pattern: unknown,
-    data: TInput,
-  ): Observable<TResult>;
+  send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult>;
   /** Event: `ClientProxy.emit()`. */
-  emit<TResult = unknown, TInput = unknown>(
-    pattern: unknown,
-    data: TInput,
-  ): Observable<TResult>;
+  emit<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult>;
 }
 
 /**
@@ -77,10 +68,7 @@ export class TokenRelay {
    * HTTP headers carrying the token, merged over `extra` (whose own `authorization`, in any case, is replaced).
    * @example await fetch(url, { headers: relay.headers(undefined, { accept: 'application/json' }) })
    */
-  headers(
-    token?: string,
-    extra: Readonly<Record<string, string>> = {},
-  ): Record<string, string> {
+  headers(token?: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
     const authorization = this.authorization(token);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(extra))
@@ -105,10 +93,7 @@ export class TokenRelay {
     data: TData,
     token?: string,
   ): Observable<TResult> {
-    return client.send<TResult, RpcAuthEnvelope<TData>>(
-      pattern,
-      this.envelope(data, token),
-    );
+    return client.send<TResult, RpcAuthEnvelope<TData>>(pattern, this.envelope(data, token));
   }
 
   /** `client.emit(pattern, envelope)`: an event carrying the token (read at call time, as for {@link TokenRelay.send}). */
@@ -118,9 +103,6 @@ export class TokenRelay {
     data: TData,
     token?: string,
   ): Observable<TResult> {
-    return client.emit<TResult, RpcAuthEnvelope<TData>>(
-      pattern,
-      this.envelope(data, token),
-    );
+    return client.emit<TResult, RpcAuthEnvelope<TData>>(pattern, this.envelope(data, token));
   }
 }

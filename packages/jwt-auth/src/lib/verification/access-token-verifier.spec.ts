@@ -11,7 +11,10 @@ import type { IssuerOptions } from './verifier-options.interface';
 const ISS_A = 'https://issuer.test';
 const ISS_B = 'https://other-issuer.test';
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-const pairs = Object.fromEntries(ASYMMETRIC.map((alg) => [alg, generateTestKey(alg)])) as Record<(typeof ASYMMETRIC)[number], TestKeyPair>;
+const pairs = Object.fromEntries(ASYMMETRIC.map((alg) => [alg, generateTestKey(alg)])) as Record<
+  (typeof ASYMMETRIC)[number],
+  TestKeyPair
+>;
 const keyB = generateTestKey('ES256');
 
 async function rejection(promise: Promise<unknown>): Promise<AuthError> {
@@ -39,7 +42,12 @@ afterAll(() => new Promise((resolve) => canary.close(resolve)));
 function verifier(extra: Partial<IssuerOptions> = {}, more: IssuerOptions[] = []): AccessTokenVerifier {
   return new AccessTokenVerifier({
     issuers: [
-      { issuer: ISS_A, audience: ['api', 'other-api'], keys: ASYMMETRIC.map((alg) => ({ key: pairs[alg].publicKey, kid: alg })), ...extra },
+      {
+        issuer: ISS_A,
+        audience: ['api', 'other-api'],
+        keys: ASYMMETRIC.map((alg) => ({ key: pairs[alg].publicKey, kid: alg })),
+        ...extra,
+      },
       ...more,
     ],
   });
@@ -56,9 +64,19 @@ describe('AccessTokenVerifier', () => {
   const v = verifier({}, [{ issuer: ISS_B, audience: 'api', keys: [{ key: keyB.publicKey, kid: 'b' }] }]);
 
   it.each(ASYMMETRIC)('accepts a valid %s token and returns a frozen null-prototype principal', async (alg) => {
-    const token = signToken(pairs[alg], { client_id: 'web', scope: 'orders:read orders:write', nested: { a: [1] } }, { kid: alg });
+    const token = signToken(
+      pairs[alg],
+      { client_id: 'web', scope: 'orders:read orders:write', nested: { a: [1] } },
+      { kid: alg },
+    );
     const principal = await v.verify(token);
-    expect(principal).toMatchObject({ issuer: ISS_A, subject: 'user-1', audience: ['api'], scopes: ['orders:read', 'orders:write'], clientId: 'web' });
+    expect(principal).toMatchObject({
+      issuer: ISS_A,
+      subject: 'user-1',
+      audience: ['api'],
+      scopes: ['orders:read', 'orders:write'],
+      clientId: 'web',
+    });
     expect(principal.header).toEqual({ alg, kid: alg, typ: 'at+jwt' });
     expect(Object.getPrototypeOf(principal)).toBeNull();
     expect(Object.getPrototypeOf(principal.claims)).toBeNull();
@@ -66,8 +84,12 @@ describe('AccessTokenVerifier', () => {
   });
 
   it('freezes every part of the principal whatever shape aud and the scope claim take', async () => {
-    const scp = new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', keys: pairs.ES256.publicKey, scopeClaim: 'scp' }] });
-    const withScp = await scp.verify(signToken(pairs.ES256, { aud: ['other', 'api'], scp: ['a', '', 'b'], roles: [{ r: ['x'] }] }));
+    const scp = new AccessTokenVerifier({
+      issuers: [{ issuer: ISS_A, audience: 'api', keys: pairs.ES256.publicKey, scopeClaim: 'scp' }],
+    });
+    const withScp = await scp.verify(
+      signToken(pairs.ES256, { aud: ['other', 'api'], scp: ['a', '', 'b'], roles: [{ r: ['x'] }] }),
+    );
     expect(withScp.scopes).toEqual(['a', 'b']);
     expect(withScp.audience).toEqual(['other', 'api']);
     expectDeepFrozen(withScp);
@@ -77,13 +99,23 @@ describe('AccessTokenVerifier', () => {
     expectDeepFrozen(await v.verify(signToken(pairs.ES256, { scope: undefined }, { kid: 'ES256' })));
   });
 
-  it('applies each issuer\'s header rules to a header segment the issuers share', async () => {
+  it("applies each issuer's header rules to a header segment the issuers share", async () => {
     // Both issuers get the very same header segment, so the same parsed header object: what one issuer accepted must
     // not carry over to the other, in either order.
     const both = new AccessTokenVerifier({
       issuers: [
-        { issuer: ISS_A, audience: 'api', algorithms: ['ES256'], keys: [{ key: pairs.ES256.publicKey, kid: 'shared' }] },
-        { issuer: ISS_B, audience: 'api', algorithms: ['ES384'], keys: [{ key: pairs.ES384.publicKey, kid: 'shared' }] },
+        {
+          issuer: ISS_A,
+          audience: 'api',
+          algorithms: ['ES256'],
+          keys: [{ key: pairs.ES256.publicKey, kid: 'shared' }],
+        },
+        {
+          issuer: ISS_B,
+          audience: 'api',
+          algorithms: ['ES384'],
+          keys: [{ key: pairs.ES384.publicKey, kid: 'shared' }],
+        },
       ],
     });
     const forA = signToken(pairs.ES256, {}, { kid: 'shared', typ: 'JWT' });
@@ -94,8 +126,19 @@ describe('AccessTokenVerifier', () => {
     }
     const strictB = new AccessTokenVerifier({
       issuers: [
-        { issuer: ISS_A, audience: 'api', algorithms: ['ES256'], keys: [{ key: pairs.ES256.publicKey, kid: 'shared' }] },
-        { issuer: ISS_B, audience: 'api', algorithms: ['ES256'], keys: [{ key: pairs.ES256.publicKey, kid: 'shared' }], tokenType: 'strict' },
+        {
+          issuer: ISS_A,
+          audience: 'api',
+          algorithms: ['ES256'],
+          keys: [{ key: pairs.ES256.publicKey, kid: 'shared' }],
+        },
+        {
+          issuer: ISS_B,
+          audience: 'api',
+          algorithms: ['ES256'],
+          keys: [{ key: pairs.ES256.publicKey, kid: 'shared' }],
+          tokenType: 'strict',
+        },
       ],
     });
     for (let round = 0; round < 2; round++) {
@@ -106,18 +149,20 @@ describe('AccessTokenVerifier', () => {
 
   it('accepts HS256 only with a locally configured secret', async () => {
     const secret = randomBytes(32);
-    const hs = new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', algorithms: ['HS256'], secret }] });
+    const hs = new AccessTokenVerifier({
+      issuers: [{ issuer: ISS_A, audience: 'api', algorithms: ['HS256'], secret }],
+    });
     const token = signToken({ alg: 'HS256', privateKey: createSecretKey(secret) });
     await expect(hs.verify(token)).resolves.toMatchObject({ issuer: ISS_A });
   });
 
-  it('refuses an HS256 token keyed with the issuer\'s public key (alg confusion)', async () => {
+  it("refuses an HS256 token keyed with the issuer's public key (alg confusion)", async () => {
     const pem = pairs.RS256.publicKey.export({ type: 'spki', format: 'pem' });
     const token = signToken({ alg: 'HS256', privateKey: createSecretKey(Buffer.from(pem)) }, {}, { kid: 'RS256' });
     expect((await rejection(v.verify(token))).code).toBe(AuthErrorCode.ALGORITHM_NOT_ALLOWED);
   });
 
-  it('refuses an alg that the issuer allows but the kid\'s key does not fit', async () => {
+  it("refuses an alg that the issuer allows but the kid's key does not fit", async () => {
     const token = signToken(pairs.ES256, {}, { kid: 'RS256' });
     expect((await rejection(v.verify(token))).code).toBe(AuthErrorCode.KEY_NOT_FOUND);
   });
@@ -126,24 +171,46 @@ describe('AccessTokenVerifier', () => {
     const header = b64u({ alg: 'none' });
     const payload = b64u({ iss: ISS_A, aud: 'api', exp: nowSeconds() + 60 });
     for (const token of [`${header}.${payload}.`, `${header}.${payload}.AAAA`]) {
-      expect([AuthErrorCode.TOKEN_MALFORMED, AuthErrorCode.ALGORITHM_NOT_ALLOWED]).toContain((await rejection(v.verify(token))).code);
+      expect([AuthErrorCode.TOKEN_MALFORMED, AuthErrorCode.ALGORITHM_NOT_ALLOWED]).toContain(
+        (await rejection(v.verify(token))).code,
+      );
     }
   });
 
-  it('selects the issuer by iss and tries only that issuer\'s keys', async () => {
+  it("selects the issuer by iss and tries only that issuer's keys", async () => {
     expect(await v.verify(signToken(keyB, { iss: ISS_B }, { kid: 'b' }))).toMatchObject({ issuer: ISS_B });
     // Signed with B's key but naming A, and the reverse.
-    expect((await rejection(v.verify(signToken(keyB, { iss: ISS_A }, { kid: 'ES256' })))).code).toBe(AuthErrorCode.SIGNATURE_INVALID);
-    expect((await rejection(v.verify(signToken(keyB, { iss: ISS_A }, { kid: 'b' })))).code).toBe(AuthErrorCode.KEY_NOT_FOUND);
-    expect((await rejection(v.verify(signToken(pairs.ES256, { iss: ISS_B }, { kid: 'b' })))).code).toBe(AuthErrorCode.SIGNATURE_INVALID);
+    expect((await rejection(v.verify(signToken(keyB, { iss: ISS_A }, { kid: 'ES256' })))).code).toBe(
+      AuthErrorCode.SIGNATURE_INVALID,
+    );
+    expect((await rejection(v.verify(signToken(keyB, { iss: ISS_A }, { kid: 'b' })))).code).toBe(
+      AuthErrorCode.KEY_NOT_FOUND,
+    );
+    expect((await rejection(v.verify(signToken(pairs.ES256, { iss: ISS_B }, { kid: 'b' })))).code).toBe(
+      AuthErrorCode.SIGNATURE_INVALID,
+    );
   });
 
   it('never fetches anything for an issuer that is not configured', async () => {
-    const realm = { issuer: `${canaryUrl}/realm`, audience: 'api', jwksUri: `${canaryUrl}/jwks`, allowInsecureHttp: true };
+    const realm = {
+      issuer: `${canaryUrl}/realm`,
+      audience: 'api',
+      jwksUri: `${canaryUrl}/jwks`,
+      allowInsecureHttp: true,
+    };
     // Two issuers go through the issuer map; one is compared directly.
     for (const issuers of [[realm, { issuer: canaryUrl, audience: 'api', allowInsecureHttp: true }], [realm]]) {
       const remote = new AccessTokenVerifier({ issuers });
-      for (const iss of [`${canaryUrl}/realm/`, `${canaryUrl}/REALM`, `${canaryUrl}/`, `${canaryUrl}/evil`, 'https://attacker.test', '', undefined, 7]) {
+      for (const iss of [
+        `${canaryUrl}/realm/`,
+        `${canaryUrl}/REALM`,
+        `${canaryUrl}/`,
+        `${canaryUrl}/evil`,
+        'https://attacker.test',
+        '',
+        undefined,
+        7,
+      ]) {
         const token = signToken(pairs.ES256, { iss });
         expect((await rejection(remote.verify(token))).code).toBe(AuthErrorCode.ISSUER_INVALID);
       }
@@ -155,19 +222,32 @@ describe('AccessTokenVerifier', () => {
   it('enforces the per-issuer algorithm allow-list', async () => {
     const es = verifier({ algorithms: ['ES256'], keys: [{ key: pairs.ES256.publicKey, kid: 'ES256' }] });
     expect(() => verifier({ algorithms: ['ES256'] })).toThrow(/issuers\[0\]\.keys.*allowed algorithms/);
-    expect((await rejection(es.verify(signToken(pairs.RS256, {}, { kid: 'RS256' })))).code).toBe(AuthErrorCode.ALGORITHM_NOT_ALLOWED);
+    expect((await rejection(es.verify(signToken(pairs.RS256, {}, { kid: 'RS256' })))).code).toBe(
+      AuthErrorCode.ALGORITHM_NOT_ALLOWED,
+    );
     await expect(es.verify(signToken(pairs.ES256, {}, { kid: 'ES256' }))).resolves.toBeDefined();
   });
 
   it('applies the typ policy', async () => {
-    expect((await rejection(v.verify(signToken(pairs.ES256, {}, { kid: 'ES256', typ: 'id_token+jwt' })))).code).toBe(AuthErrorCode.TYPE_INVALID);
+    expect((await rejection(v.verify(signToken(pairs.ES256, {}, { kid: 'ES256', typ: 'id_token+jwt' })))).code).toBe(
+      AuthErrorCode.TYPE_INVALID,
+    );
     const strict = verifier({ tokenType: 'strict' });
-    expect((await rejection(strict.verify(signToken(pairs.ES256, {}, { kid: 'ES256', typ: 'JWT' })))).code).toBe(AuthErrorCode.TYPE_INVALID);
-    await expect(strict.verify(signToken(pairs.ES256, {}, { kid: 'ES256', typ: 'application/at+jwt' }))).resolves.toBeDefined();
+    expect((await rejection(strict.verify(signToken(pairs.ES256, {}, { kid: 'ES256', typ: 'JWT' })))).code).toBe(
+      AuthErrorCode.TYPE_INVALID,
+    );
+    await expect(
+      strict.verify(signToken(pairs.ES256, {}, { kid: 'ES256', typ: 'application/at+jwt' })),
+    ).resolves.toBeDefined();
   });
 
   it('checks claims only after the signature', async () => {
-    const expiredForged = signRaw('ES256', keyB.privateKey, { alg: 'ES256', kid: 'ES256' }, { iss: ISS_A, aud: 'api', exp: 1 });
+    const expiredForged = signRaw(
+      'ES256',
+      keyB.privateKey,
+      { alg: 'ES256', kid: 'ES256' },
+      { iss: ISS_A, aud: 'api', exp: 1 },
+    );
     expect((await rejection(v.verify(expiredForged))).code).toBe(AuthErrorCode.SIGNATURE_INVALID);
     const expired = signToken(pairs.ES256, { exp: nowSeconds() - 120 }, { kid: 'ES256' });
     expect((await rejection(v.verify(expired))).code).toBe(AuthErrorCode.TOKEN_EXPIRED);
@@ -193,7 +273,11 @@ describe('AccessTokenVerifier', () => {
     const b = new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', keySource: broken }] });
     const error = await rejection(b.verify(signToken(pairs.ES256)));
     expect(error).toBeInstanceOf(AuthError);
-    expect([error.code, error.status, error.bearerError]).toEqual([AuthErrorCode.VALIDATION_FAILED, 401, 'invalid_token']);
+    expect([error.code, error.status, error.bearerError]).toEqual([
+      AuthErrorCode.VALIDATION_FAILED,
+      401,
+      'invalid_token',
+    ]);
   });
 
   it('never puts the token into an error, and keeps only loggable header values', async () => {
@@ -242,7 +326,10 @@ describe('AccessTokenVerifier configuration', () => {
     fails({ algorithms: ['NONE' as never] }, /"none" can never be allowed/);
     fails({ algorithms: ['rs256' as never] }, /not a supported/);
     fails({ algorithms: [] }, /algorithms/);
-    fails({ keys: undefined, jwksUri: 'https://issuer.test/jwks', algorithms: ['RS256', 'HS256'] }, /HS256 needs a locally configured secret/);
+    fails(
+      { keys: undefined, jwksUri: 'https://issuer.test/jwks', algorithms: ['RS256', 'HS256'] },
+      /HS256 needs a locally configured secret/,
+    );
     fails({ keys: undefined, algorithms: ['HS256'] }, /HS256 needs a locally configured secret/);
     fails({ keys: undefined, algorithms: ['HS256'], secret: 'your-256-bit-secret' }, /secret.*placeholder/);
     fails({ keys: undefined, algorithms: ['HS256'], secret: 'too-short' }, /secret.*shorter/);
@@ -259,7 +346,10 @@ describe('AccessTokenVerifier configuration', () => {
     fails({ scopeClaim: 'scopes' as never }, /scopeClaim/);
     fails({ tokenType: 'lenient' as never }, /tokenType/);
     fails({ fetch: { timeoutMs: 0 } }, /fetch\.timeoutMs/);
-    fails({ keys: undefined, jwksUri: 'https://issuer.test/jwks', fetch: { refreshAheadMs: 700_000 } }, /issuers\[0\]\.fetch\.refreshAheadMs|issuers\[0\].*refreshAheadMs/);
+    fails(
+      { keys: undefined, jwksUri: 'https://issuer.test/jwks', fetch: { refreshAheadMs: 700_000 } },
+      /issuers\[0\]\.fetch\.refreshAheadMs|issuers\[0\].*refreshAheadMs/,
+    );
     fails({ keys: undefined, discovery: false }, /discovery: false/);
     fails({ keys: undefined, discovery: true, jwksUri: 'https://issuer.test/jwks' }, /both jwksUri and discovery/);
     fails({ fetch: { timeout: 5 } as never }, /fetch\.timeout/);
@@ -270,7 +360,12 @@ describe('AccessTokenVerifier configuration', () => {
   });
 
   it('accepts a plain http JWKS URL only with allowInsecureHttp', () => {
-    expect(() => new AccessTokenVerifier({ issuers: [{ issuer: ISS_A, audience: 'api', jwksUri: `${canaryUrl}/jwks`, allowInsecureHttp: true }] })).not.toThrow();
+    expect(
+      () =>
+        new AccessTokenVerifier({
+          issuers: [{ issuer: ISS_A, audience: 'api', jwksUri: `${canaryUrl}/jwks`, allowInsecureHttp: true }],
+        }),
+    ).not.toThrow();
   });
 });
 
@@ -311,7 +406,10 @@ describe('AccessTokenVerifier verified-token cache', () => {
   it('re-checks expiry on every hit', async () => {
     let now = Date.now();
     const m = mutableSource();
-    const v = new AccessTokenVerifier({ now: () => now, issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }] });
+    const v = new AccessTokenVerifier({
+      now: () => now,
+      issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }],
+    });
     const token = signToken(pair, { exp: Math.floor(now / 1000) + 30 }, { kid: 'k' });
     await v.verify(token);
     now += 120_000;
@@ -320,12 +418,21 @@ describe('AccessTokenVerifier verified-token cache', () => {
 
   it('can be disabled and rejects a bad size', async () => {
     const m = mutableSource();
-    const v = new AccessTokenVerifier({ verifiedTokenCacheSize: 0, issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }] });
+    const v = new AccessTokenVerifier({
+      verifiedTokenCacheSize: 0,
+      issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }],
+    });
     const token = signToken(pair, {}, { kid: 'k' });
     const a = await v.verify(token);
     const b = await v.verify(token);
     expect(a).not.toBe(b);
     expect(a).toEqual(b);
-    expect(() => new AccessTokenVerifier({ verifiedTokenCacheSize: -1, issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }] })).toThrow(/verifiedTokenCacheSize/);
+    expect(
+      () =>
+        new AccessTokenVerifier({
+          verifiedTokenCacheSize: -1,
+          issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }],
+        }),
+    ).toThrow(/verifiedTokenCacheSize/);
   });
 });

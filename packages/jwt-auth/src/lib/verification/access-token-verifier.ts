@@ -190,14 +190,23 @@ export class AccessTokenVerifier {
     for (const runtime of this.issuers.values()) runtime.keySource.close?.();
   }
 
-  private withContext(error: AuthError, issuer: IssuerRuntime | undefined, header: CheckedHeader | undefined): AuthError {
+  private withContext(
+    error: AuthError,
+    issuer: IssuerRuntime | undefined,
+    header: CheckedHeader | undefined,
+  ): AuthError {
     const details: AuthErrorDetails = {
       ...error.details,
       issuer: error.details.issuer ?? issuer?.issuer,
       kid: loggable(error.details.kid ?? header?.kid),
       alg: error.details.alg ?? header?.alg.name,
     };
-    if (details.issuer === error.details.issuer && details.kid === error.details.kid && details.alg === error.details.alg) return error;
+    if (
+      details.issuer === error.details.issuer &&
+      details.kid === error.details.kid &&
+      details.alg === error.details.alg
+    )
+      return error;
     return new AuthError(error.code, error.message, details, { cause: error.cause });
   }
 }

@@ -3,11 +3,17 @@ import { AuthError } from '../../errors/auth.errors';
 import { JwksRsaKeySource, type JwksRsaClient, type JwksRsaSigningKey } from './jwks-rsa.key-source';
 
 const pem = (type: 'rsa' | 'ec', options: object = {}): string => {
-  const { publicKey } = generateKeyPairSync(type as 'rsa', { modulusLength: 2048, ...options } as never) as unknown as { publicKey: KeyObject };
+  const { publicKey } = generateKeyPairSync(type as 'rsa', { modulusLength: 2048, ...options } as never) as unknown as {
+    publicKey: KeyObject;
+  };
   return publicKey.export({ format: 'pem', type: 'spki' }).toString();
 };
 
-const signingKey = (kid: string, publicPem: string, alg?: string): JwksRsaSigningKey => ({ kid, alg, getPublicKey: () => publicPem });
+const signingKey = (kid: string, publicPem: string, alg?: string): JwksRsaSigningKey => ({
+  kid,
+  alg,
+  getPublicKey: () => publicPem,
+});
 
 class NotFound extends Error {
   override name = 'SigningKeyNotFoundError';
@@ -67,6 +73,11 @@ describe('JwksRsaKeySource', () => {
     const error = await source.getKeys({ kid: 'x', alg: 'RS256' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthError);
     expect((error as AuthError).code).toBe('keys_unavailable');
-    expect(source.getState()).toMatchObject({ status: 'failing', consecutiveFailures: 1, lastError: 'connect ECONNREFUSED', url: 'https://id.example.com/jwks' });
+    expect(source.getState()).toMatchObject({
+      status: 'failing',
+      consecutiveFailures: 1,
+      lastError: 'connect ECONNREFUSED',
+      url: 'https://id.example.com/jwks',
+    });
   });
 });

@@ -43,19 +43,33 @@ export class JwksRsaKeySource implements KeySource {
     private readonly options: JwksRsaKeySourceOptions = {},
   ) {
     this.allowed = options.algorithms ? new Set(options.algorithms) : undefined;
-    this.state = { kind: 'jwks-rsa', url: options.url, status: 'pending', keyIds: [], keyCount: 0, consecutiveFailures: 0 };
+    this.state = {
+      kind: 'jwks-rsa',
+      url: options.url,
+      status: 'pending',
+      keyIds: [],
+      keyCount: 0,
+      consecutiveFailures: 0,
+    };
   }
 
   async getKeys(lookup: KeyLookup): Promise<readonly VerificationKey[]> {
     let signingKeys: JwksRsaSigningKey[];
     const attemptAt = Date.now();
     try {
-      signingKeys = lookup.kid === undefined ? await this.client.getSigningKeys() : [await this.client.getSigningKey(lookup.kid)];
+      signingKeys =
+        lookup.kid === undefined ? await this.client.getSigningKeys() : [await this.client.getSigningKey(lookup.kid)];
     } catch (error) {
       // jwks-rsa reports an unknown kid as SigningKeyNotFoundError: that is "no key", not an outage.
       if (error instanceof Error && error.name === 'SigningKeyNotFoundError') return [];
       const message = error instanceof Error ? error.message : 'JWKS fetch failed';
-      this.state = { ...this.state, status: 'failing', lastAttemptAt: attemptAt, lastError: message, consecutiveFailures: this.state.consecutiveFailures + 1 };
+      this.state = {
+        ...this.state,
+        status: 'failing',
+        lastAttemptAt: attemptAt,
+        lastError: message,
+        consecutiveFailures: this.state.consecutiveFailures + 1,
+      };
       throw new AuthError(AuthErrorCode.KEYS_UNAVAILABLE, 'The issuer keys could not be obtained');
     }
     const keys: VerificationKey[] = [];

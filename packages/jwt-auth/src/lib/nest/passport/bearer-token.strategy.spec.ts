@@ -28,14 +28,18 @@ describe('BearerTokenStrategy', () => {
 
   it('verifies the bearer token and hands the principal to the verify callback', async () => {
     const strategy = new BearerTokenStrategy({ verifier: { verify } }, passThrough);
-    await expect(authenticate(strategy, createHttpRequest({ authorization: 'Bearer good.token.sig' }))).resolves.toEqual({ user: principal });
+    await expect(
+      authenticate(strategy, createHttpRequest({ authorization: 'Bearer good.token.sig' })),
+    ).resolves.toEqual({ user: principal });
   });
 
   it('fails with a BearerAuthException carrying the challenge', async () => {
     const strategy = new BearerTokenStrategy({ verifier: { verify }, realm: 'r' }, passThrough);
     const { error } = await authenticate(strategy, createHttpRequest({ authorization: 'Bearer bad.token.sig' }));
     expect(error).toBeInstanceOf(BearerAuthException);
-    expect((error as BearerAuthException).wwwAuthenticate).toBe('Bearer realm="r", error="invalid_token", error_description="bad signature"');
+    expect((error as BearerAuthException).wwwAuthenticate).toBe(
+      'Bearer realm="r", error="invalid_token", error_description="bad signature"',
+    );
     const missing = await authenticate(strategy, createHttpRequest());
     expect((missing.error as BearerAuthException).wwwAuthenticate).toBe('Bearer realm="r"');
   });
@@ -43,14 +47,23 @@ describe('BearerTokenStrategy', () => {
   it('uses extra extractors and refuses a second token', async () => {
     const fromQuery = (req: { query?: Record<string, string> }) => req.query?.['t'] ?? null;
     const strategy = new BearerTokenStrategy({ verifier: { verify }, extractors: [fromQuery] }, passThrough);
-    await expect(authenticate(strategy, createHttpRequest({}, { query: { t: 'good.token.sig' } }))).resolves.toEqual({ user: principal });
-    const { error } = await authenticate(strategy, createHttpRequest({ authorization: 'Bearer good.token.sig' }, { query: { t: 'good.token.sig' } }));
+    await expect(authenticate(strategy, createHttpRequest({}, { query: { t: 'good.token.sig' } }))).resolves.toEqual({
+      user: principal,
+    });
+    const { error } = await authenticate(
+      strategy,
+      createHttpRequest({ authorization: 'Bearer good.token.sig' }, { query: { t: 'good.token.sig' } }),
+    );
     expect((error as BearerAuthException).getStatus()).toBe(400);
   });
 
   it('passes application errors through and refuses a falsy user with 401', async () => {
-    const refusing = new BearerTokenStrategy({ verifier: { verify } }, (_p, done) => done(new ForbiddenException('nope')));
-    expect((await authenticate(refusing, createHttpRequest({ authorization: 'Bearer good.token.sig' }))).error).toBeInstanceOf(ForbiddenException);
+    const refusing = new BearerTokenStrategy({ verifier: { verify } }, (_p, done) =>
+      done(new ForbiddenException('nope')),
+    );
+    expect(
+      (await authenticate(refusing, createHttpRequest({ authorization: 'Bearer good.token.sig' }))).error,
+    ).toBeInstanceOf(ForbiddenException);
     const falsy = new BearerTokenStrategy({ verifier: { verify } }, (_p, done) => done(null, false));
     const { error } = await authenticate(falsy, createHttpRequest({ authorization: 'Bearer good.token.sig' }));
     expect((error as BearerAuthException).getStatus()).toBe(401);

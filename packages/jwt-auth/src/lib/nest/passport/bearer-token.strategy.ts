@@ -19,7 +19,10 @@ export interface BearerTokenStrategyOptions {
 }
 
 /** Receives the verified principal and answers with the user passport attaches (falsy refuses the request). */
-export type BearerTokenVerifyCallback = (principal: AuthPrincipal, done: (error: unknown, user?: unknown, info?: unknown) => void) => void;
+export type BearerTokenVerifyCallback = (
+  principal: AuthPrincipal,
+  done: (error: unknown, user?: unknown, info?: unknown) => void,
+) => void;
 
 interface StrategyActions {
   success(user: unknown, info?: unknown): void;
@@ -61,7 +64,10 @@ export class BearerTokenStrategy extends Strategy {
     try {
       this.verifyCallback(principal, (error, user, info) => {
         if (error) return actions.error(error);
-        if (!user) return actions.error(toHttpException(new AuthError(AuthErrorCode.VALIDATION_FAILED, 'The application refused the token'), realm));
+        if (!user)
+          return actions.error(
+            toHttpException(new AuthError(AuthErrorCode.VALIDATION_FAILED, 'The application refused the token'), realm),
+          );
         attachHttpAccessToken(request, token);
         actions.success(user, info);
       });

@@ -1,2 +1,6 @@
-export { BearerTokenStrategy, type BearerTokenStrategyOptions, type BearerTokenVerifyCallback } from './bearer-token.strategy';
+export {
+  BearerTokenStrategy,
+  type BearerTokenStrategyOptions,
+  type BearerTokenVerifyCallback,
+} from './bearer-token.strategy';
 export { JwtPassportStrategy } from './jwt-passport.strategy';

@@ -13,7 +13,10 @@ import { BearerTokenStrategy } from './bearer-token.strategy';
  */
 @Injectable()
 export class JwtPassportStrategy extends PassportStrategy(BearerTokenStrategy, 'jwt') {
-  constructor(@Inject(AccessTokenVerifier) verifier: AccessTokenVerifier, @Inject(ResolvedJwtAuthOptions) options: ResolvedJwtAuthOptions) {
+  constructor(
+    @Inject(AccessTokenVerifier) verifier: AccessTokenVerifier,
+    @Inject(ResolvedJwtAuthOptions) options: ResolvedJwtAuthOptions,
+  ) {
     super({ verifier, realm: options.realm, extractors: options.extractors });
   }
 

@@ -21,13 +21,19 @@ describe('parseBearerCredentials', () => {
     expect(parseBearerCredentials(value)).toBe(token);
   });
 
-  it.each(['', '   ', 'Basic dXNlcjpwYXNz', 'Digest username="x"', 'Bearerabc', 'Token abc'])('finds no bearer token in %j', (value) => {
-    expect(parseBearerCredentials(value)).toBeUndefined();
-  });
+  it.each(['', '   ', 'Basic dXNlcjpwYXNz', 'Digest username="x"', 'Bearerabc', 'Token abc'])(
+    'finds no bearer token in %j',
+    (value) => {
+      expect(parseBearerCredentials(value)).toBeUndefined();
+    },
+  );
 
-  it.each(['Bearer', 'Bearer ', 'Bearer a b', 'Bearer a=b', 'Bearer a\tb', 'Bearer "abc"', 'Bearer ab;c', 'Bearer ä'])('refuses %j as malformed', (value) => {
-    expect(code(() => parseBearerCredentials(value))).toBe('token_malformed');
-  });
+  it.each(['Bearer', 'Bearer ', 'Bearer a b', 'Bearer a=b', 'Bearer a\tb', 'Bearer "abc"', 'Bearer ab;c', 'Bearer ä'])(
+    'refuses %j as malformed',
+    (value) => {
+      expect(code(() => parseBearerCredentials(value))).toBe('token_malformed');
+    },
+  );
 
   it.each(['Bearer a, Bearer b', 'Bearer a,b', 'Basic x, Bearer y'])('refuses comma-joined credentials %j', (value) => {
     expect(code(() => parseBearerCredentials(value))).toBe('multiple_tokens');

@@ -16,7 +16,8 @@ function authorizationValues(request: AuthHttpRequest): unknown[] {
       const name = raw[i];
       if (typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'authorization') count++;
     }
-    if (count > 1) throw new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request has more than one Authorization header');
+    if (count > 1)
+      throw new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request has more than one Authorization header');
   }
   // `headers` rather than rawHeaders for the value, so middleware that sets the header (cookie to header) still works.
   const header = request.headers?.['authorization'];

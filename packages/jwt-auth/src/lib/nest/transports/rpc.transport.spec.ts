@@ -33,9 +33,12 @@ const nats = (values: Record<string, string[]> | undefined) => {
   for (const [key, list] of Object.entries(values)) for (const v of list) h.append(key, v);
   return new NatsContext(['subject', h]);
 };
-const rmq = (headers: Record<string, unknown>) => new RmqContext([{ properties: { headers }, content: Buffer.from('') }, {}, 'pattern']);
-const kafka = (headers: Record<string, unknown>) => new KafkaContext([{ headers, value: null } as never, 0, 'topic', {} as never, async () => undefined, {} as never]);
-const mqtt = (userProperties: Record<string, unknown>) => new MqttContext(['topic', { properties: { userProperties } }]);
+const rmq = (headers: Record<string, unknown>) =>
+  new RmqContext([{ properties: { headers }, content: Buffer.from('') }, {}, 'pattern']);
+const kafka = (headers: Record<string, unknown>) =>
+  new KafkaContext([{ headers, value: null } as never, 0, 'topic', {} as never, async () => undefined, {} as never]);
+const mqtt = (userProperties: Record<string, unknown>) =>
+  new MqttContext(['topic', { properties: { userProperties } }]);
 
 describe('detectRpcTransport', () => {
   it.each([
@@ -109,10 +112,20 @@ describe('RpcAuthTransport.toException', () => {
     const { AuthError: Err } = await import('../../errors/auth.errors');
     const { RpcException } = await import('@nestjs/microservices');
     const error = new Err('token_expired', 'token has expired');
-    const exception = (await transport.toException(error, createRpcContext({}, tcp()))) as InstanceType<typeof RpcException>;
+    const exception = (await transport.toException(error, createRpcContext({}, tcp()))) as InstanceType<
+      typeof RpcException
+    >;
     expect(exception).toBeInstanceOf(RpcException);
     expect(exception.getError()).toEqual({ status: 401, code: 'token_expired', message: 'token has expired' });
-    const grpc = (await transport.toException(new Err('insufficient_scope', 'no'), createRpcContext({}, new FakeMetadata({})))) as InstanceType<typeof RpcException>;
-    expect(grpc.getError()).toEqual({ code: 7, message: 'insufficient_scope: no', status: 403, error: 'insufficient_scope' });
+    const grpc = (await transport.toException(
+      new Err('insufficient_scope', 'no'),
+      createRpcContext({}, new FakeMetadata({})),
+    )) as InstanceType<typeof RpcException>;
+    expect(grpc.getError()).toEqual({
+      code: 7,
+      message: 'insufficient_scope: no',
+      status: 403,
+      error: 'insufficient_scope',
+    });
   });
 });

@@ -79,7 +79,9 @@ export function transportAuthorizationValues(kind: RpcTransportKind, ctx: unknow
     case 'kafka':
       return fromRecord((c['getMessage']() as { headers?: unknown } | undefined)?.headers);
     case 'mqtt':
-      return fromRecord((c['getPacket']() as { properties?: { userProperties?: unknown } } | undefined)?.properties?.userProperties);
+      return fromRecord(
+        (c['getPacket']() as { properties?: { userProperties?: unknown } } | undefined)?.properties?.userProperties,
+      );
     case 'grpc':
       return (c['get']('authorization') as unknown[]).map(asText);
     default:
