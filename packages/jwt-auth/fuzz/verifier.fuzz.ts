@@ -11,7 +11,7 @@ import {
   type VerificationKey,
 } from '../src';
 // Internal on purpose: the strict JSON parser is not public API, but it is the first thing hostile input meets.
-import { parseStrictJson, StrictJsonError } from '../src/lib/jws/strict-json';
+import { parseStrictJson, StrictJsonError } from '../src/lib/json/strict-json';
 import { hasDuplicateMembers, jsonDepth, sameJson } from './json-oracle';
 
 // Fuzz targets over the strict JSON parser and the verifier, shared by the jest run (short, fixed seed) and the

@@ -21,7 +21,7 @@ import {
   JwtAuthGuard,
   JwtAuthModule,
   Public,
-  RPC_ENVELOPE_DATA,
+  RpcData,
   Scopes,
   createRpcAuthEnvelope,
   type AuthPrincipal,
@@ -51,17 +51,13 @@ function inventoryController(p: Patterns, useGuard: boolean): Type<unknown> {
   @Scopes('inventory:read')
   class InventoryController {
     @MessagePattern(p.get)
-    get(
-      @Payload(RPC_ENVELOPE_DATA) data: { sku: string },
-      @CurrentUser() user: AuthPrincipal,
-      @CurrentUser('sub') sub: string,
-    ) {
+    get(@RpcData() data: { sku: string }, @CurrentUser() user: AuthPrincipal, @CurrentUser('sub') sub: string) {
       return { sku: data.sku, sub, subject: user.subject, scopes: user.scopes };
     }
 
     @MessagePattern(p.adjust)
     @Scopes('inventory:write')
-    adjust(@Payload(RPC_ENVELOPE_DATA) data: { sku: string; delta: number }, @CurrentUser('sub') sub: string) {
+    adjust(@RpcData() data: { sku: string; delta: number }, @CurrentUser('sub') sub: string) {
       return { sku: data.sku, delta: data.delta, by: sub };
     }
 

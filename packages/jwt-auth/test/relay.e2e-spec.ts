@@ -12,7 +12,6 @@ import {
 import {
   ClientsModule,
   MessagePattern,
-  Payload,
   Transport,
   type ClientProxy,
   type MicroserviceOptions,
@@ -24,7 +23,7 @@ import {
   CurrentUser,
   JwtAuthModule,
   Public,
-  RPC_ENVELOPE_DATA,
+  RpcData,
   Scopes,
   TokenRelay,
   TokenRelayError,
@@ -56,11 +55,7 @@ class StockController {
 
   @MessagePattern('stock.get')
   @Scopes('inventory:read')
-  get(
-    @Payload(RPC_ENVELOPE_DATA) data: { sku: string },
-    @CurrentUser('sub') sub: string,
-    @AccessToken() token: string,
-  ) {
+  get(@RpcData() data: { sku: string }, @CurrentUser('sub') sub: string, @AccessToken() token: string) {
     hits.rpc++;
     return { sku: data.sku, sub, fingerprint: fingerprint(token) };
   }

@@ -2,9 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { Controller, type INestMicroservice } from '@nestjs/common';
-import { MessagePattern, Payload, Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { MessagePattern, Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { CurrentUser, JwtAuthModule, RPC_ENVELOPE_DATA, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
+import { CurrentUser, JwtAuthModule, RpcData, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import { TestIssuer } from '@nest-sso/jwt-auth/testing';
 import { INVENTORY_PATTERNS, type ReserveStockRequest, type StockQuery } from '@nest-sso/inventory-contracts';
 import { ServiceConfigError } from '@nest-sso/sso-config';
@@ -18,13 +18,13 @@ jest.setTimeout(30_000);
 class StandInInventory {
   @MessagePattern(INVENTORY_PATTERNS.getStock)
   @Scopes('inventory:read')
-  getStock(@Payload(RPC_ENVELOPE_DATA) query: StockQuery) {
+  getStock(@RpcData() query: StockQuery) {
     return { sku: query.sku, available: 10, reserved: 0 };
   }
 
   @MessagePattern(INVENTORY_PATTERNS.reserve)
   @Scopes('inventory:reserve')
-  reserve(@Payload(RPC_ENVELOPE_DATA) request: ReserveStockRequest, @CurrentUser() caller: AuthPrincipal) {
+  reserve(@RpcData() request: ReserveStockRequest, @CurrentUser() caller: AuthPrincipal) {
     return {
       reservationId: 'res-1',
       sku: request.sku,

@@ -1,6 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
-import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
-import { CurrentUser, RPC_ENVELOPE_DATA, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
+import { MessagePattern, RpcException } from '@nestjs/microservices';
+import { CurrentUser, RpcData, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_PATTERNS,
   INVENTORY_SCOPES,
@@ -37,7 +37,7 @@ export class StockController {
   /** The stock level of one SKU. */
   @MessagePattern(INVENTORY_PATTERNS.getStock)
   @Scopes(INVENTORY_SCOPES.read)
-  getStock(@Payload(RPC_ENVELOPE_DATA) data: unknown): StockLevel {
+  getStock(@RpcData() data: unknown): StockLevel {
     try {
       return this.stock.level(parseStockQuery(data).sku);
     } catch (error) {
@@ -48,7 +48,7 @@ export class StockController {
   /** Reserve stock for the caller (a user's relayed token or a machine client's own token). */
   @MessagePattern(INVENTORY_PATTERNS.reserve)
   @Scopes(INVENTORY_SCOPES.reserve)
-  reserve(@Payload(RPC_ENVELOPE_DATA) data: unknown, @CurrentUser() caller: AuthPrincipal): Reservation {
+  reserve(@RpcData() data: unknown, @CurrentUser() caller: AuthPrincipal): Reservation {
     try {
       const request = parseReserveStockRequest(data);
       const reservation = this.stock.reserve(

@@ -1,8 +1,8 @@
 import type { AddressInfo, Server } from 'node:net';
 import { Controller, type INestMicroservice } from '@nestjs/common';
-import { MessagePattern, Payload, RpcException, Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { MessagePattern, RpcException, Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { CurrentUser, JwtAuthModule, RPC_ENVELOPE_DATA, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
+import { CurrentUser, JwtAuthModule, RpcData, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import { TestIssuer } from '@nest-sso/jwt-auth/testing';
 import { INVENTORY_PATTERNS, type ReserveStockRequest } from '@nest-sso/inventory-contracts';
 import { ServiceConfigError } from '@nest-sso/sso-config';
@@ -16,7 +16,7 @@ jest.setTimeout(30_000);
 class StandInInventory {
   @MessagePattern(INVENTORY_PATTERNS.reserve)
   @Scopes('inventory:reserve')
-  reserve(@Payload(RPC_ENVELOPE_DATA) request: ReserveStockRequest, @CurrentUser() caller: AuthPrincipal) {
+  reserve(@RpcData() request: ReserveStockRequest, @CurrentUser() caller: AuthPrincipal) {
     if (request.sku === 'SKU-EMPTY')
       throw new RpcException({
         status: 409,

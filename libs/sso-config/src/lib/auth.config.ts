@@ -1,8 +1,7 @@
 import {
   ASYMMETRIC_ALGORITHMS,
-  AccessTokenVerifier,
   JwtAuthConfigError,
-  ResolvedJwtAuthOptions,
+  JwtAuthModule,
   type AsymmetricAlgorithm,
   type JwtAuthModuleOptions,
 } from '@nest-sso/jwt-auth';
@@ -74,7 +73,7 @@ function readAlgorithms(env: Env, problems: ProblemList): AsymmetricAlgorithm[] 
 // The package's own boot-time checks, run here so their message reaches the operator without a Nest stack trace.
 function assertAcceptedByJwtAuth(options: JwtAuthModuleOptions): void {
   try {
-    new AccessTokenVerifier(new ResolvedJwtAuthOptions(options).verifierOptions).close();
+    JwtAuthModule.validateOptions(options);
   } catch (error) {
     if (error instanceof JwtAuthConfigError) {
       const problems = new ProblemList();

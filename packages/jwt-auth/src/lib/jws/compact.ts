@@ -8,7 +8,7 @@ import {
   viewOf,
   writeAscii,
 } from './base64url';
-import { DEFAULT_MAX_JSON_DEPTH, isJsonObject, parseStrictJson, type JsonObject } from './strict-json';
+import { DEFAULT_MAX_JSON_DEPTH, isJsonObject, parseStrictJson, type JsonObject } from '../json/strict-json';
 
 /** Default longest accepted token, in characters (checked before any decoding). */
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;

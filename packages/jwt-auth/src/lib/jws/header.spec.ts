@@ -1,6 +1,6 @@
 import { AuthErrorCode } from '../errors/auth.errors';
 import { checkProtectedHeader } from './header';
-import { parseStrictJson, type JsonObject } from './strict-json';
+import { parseStrictJson, type JsonObject } from '../json/strict-json';
 
 const allowed = new Set(['RS256', 'ES256']);
 const h = (json: string): JsonObject => parseStrictJson(json) as JsonObject;

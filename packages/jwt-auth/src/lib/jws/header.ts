@@ -1,7 +1,9 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
-import { MAX_KID_LENGTH } from '../keys/jwk';
 import { algorithmSpec, type AlgorithmSpec } from './algorithms';
-import type { JsonObject } from './strict-json';
+import type { JsonObject } from '../json/strict-json';
+
+/** Longest accepted `kid`, in the token header and in a JWK; a `kid` is only ever an exact lookup key. */
+export const MAX_KID_LENGTH = 256;
 
 /** The header values the verifier acts on, after {@link checkProtectedHeader}. */
 export interface CheckedHeader {

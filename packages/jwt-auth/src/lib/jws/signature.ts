@@ -1,6 +1,20 @@
 import { constants, createHmac, timingSafeEqual, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import type { VerificationKey } from '../keys/verification-key';
-import type { AlgorithmSpec } from './algorithms';
+import type { AlgorithmSpec, JwsAlgorithm, KeyFamily } from './algorithms';
+
+/**
+ * A key ready for the hot path: imported once into a `KeyObject`, with the exact set of algorithms it may verify.
+ * The key decides the primitive; a token's `alg` only selects among these.
+ */
+export interface VerificationKey {
+  /** The key id, used only as an exact lookup. */
+  readonly kid: string | undefined;
+  /** The imported key (public key, or secret key for HMAC). */
+  readonly key: KeyObject;
+  /** The key's family. */
+  readonly family: KeyFamily;
+  /** Algorithms this key may verify: fits the key type, its JWK `alg` (if any) and the issuer's allow-list. */
+  readonly algorithms: ReadonlySet<JwsAlgorithm>;
+}
 
 // node:crypto takes padding and signature encoding in an options object; one is built per key, not per token.
 type KeyWithOptions = {

@@ -1,5 +1,5 @@
 import { AuthErrorCode } from '../errors/auth.errors';
-import { parseStrictJson, type JsonObject } from '../jws/strict-json';
+import { parseStrictJson, type JsonObject } from '../json/strict-json';
 import { validateClaims, type ClaimPolicy } from './claims';
 
 const NOW = 1_800_000_000;

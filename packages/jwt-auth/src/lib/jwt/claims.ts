@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
-import type { JsonObject } from '../jws/strict-json';
+import type { JsonObject } from '../json/strict-json';
 
 /** Largest accepted NumericDate: 9999-12-31T23:59:59Z (SECURITY.md "Claims"). */
 export const MAX_NUMERIC_DATE = 253402300799;

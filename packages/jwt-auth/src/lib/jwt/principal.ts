@@ -1,4 +1,4 @@
-import { createNullProtoObject, type JsonObject, type JsonValue } from '../jws/strict-json';
+import { createNullProtoObject, type JsonObject, type JsonValue } from '../json/strict-json';
 
 /** The verified JWT claims set: a frozen, null-prototype copy. */
 export type JwtClaims = Readonly<Record<string, JsonValue>>;

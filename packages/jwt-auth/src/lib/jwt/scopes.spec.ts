@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
-import { parseStrictJson, type JsonObject } from '../jws/strict-json';
+import { parseStrictJson, type JsonObject } from '../json/strict-json';
 import { assertScopes, extractScopes, hasAllScopes, hasAnyScope } from './scopes';
 
 const c = (value: object): JsonObject => parseStrictJson(JSON.stringify(value)) as JsonObject;

@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
-import type { JsonObject } from '../jws/strict-json';
+import type { JsonObject } from '../json/strict-json';
 
 /** Where an issuer puts granted scopes: `scope` (RFC 8693/9068, space-separated) or `scp` (string or array). */
 export type ScopeClaim = 'scope' | 'scp';

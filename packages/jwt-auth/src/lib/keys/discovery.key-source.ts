@@ -1,5 +1,5 @@
 import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../errors/auth.errors';
-import { isJsonObject } from '../jws/strict-json';
+import { isJsonObject } from '../json/strict-json';
 import { checkFetchUrl, FetchError } from './http-fetch';
 import type {
   KeyLookup,

@@ -2,7 +2,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import { pipeline, Transform, Writable, type TransformCallback } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { parseStrictJson } from '../jws/strict-json';
+import { parseStrictJson } from '../json/strict-json';
 import { REMOTE_JWKS_DEFAULTS } from './remote-jwks.options';
 
 /** Why a {@link fetchJson} call failed, for metrics and tests. */

@@ -1,4 +1,5 @@
 import { createPublicKey, createSecretKey, type JsonWebKey as NodeJwk, type KeyObject } from 'node:crypto';
+import { MAX_KID_LENGTH } from '../jws/header';
 import { KeyRejectedError, toVerificationKey, type KeyImportPolicy, type VerificationKey } from './verification-key';
 
 /** A JSON Web Key as found in a JWKS (RFC 7517); only public members are used. */
@@ -41,9 +42,6 @@ export interface JwkImportOptions extends KeyImportPolicy {
   /** Most members accepted; a larger set is refused whole. @default 100 */
   readonly maxKeys?: number;
 }
-
-/** Longest accepted `kid`; longer ids are refused rather than used as lookup keys. */
-export const MAX_KID_LENGTH = 256;
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth'] as const;
 const CURVES: Readonly<Record<string, true>> = { 'P-256': true, 'P-384': true, 'P-521': true };
@@ -171,3 +169,5 @@ export function importJwkSet(jwks: unknown, options: JwkImportOptions = {}): Imp
   rejected.sort((a, b) => a.index - b.index);
   return { keys, rejected };
 }
+
+export { MAX_KID_LENGTH };

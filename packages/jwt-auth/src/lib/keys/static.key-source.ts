@@ -1,6 +1,6 @@
 import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isJsonObject, parseStrictJson } from '../jws/strict-json';
+import { isJsonObject, parseStrictJson } from '../json/strict-json';
 import { importJwk, importJwkSet, type JwkImportOptions } from './jwk';
 import type { KeyLookup, KeySource, KeySourceState } from './key-source.interface';
 import { KeyRejectedError, toVerificationKey, type VerificationKey } from './verification-key';

@@ -1,5 +1,6 @@
 import { AuthError } from '../errors/auth.errors';
-import { applyChallenge, formatWwwAuthenticate, toHttpException, toRpcErrorPayload } from './auth-error.mapper';
+import { formatWwwAuthenticate } from '../bearer/www-authenticate';
+import { applyChallenge, toHttpException, toRpcErrorPayload } from './auth-error.mapper';
 import { BearerAuthException } from './bearer-auth.exception';
 
 describe('formatWwwAuthenticate', () => {

@@ -1,4 +1,5 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import { formatWwwAuthenticate } from '../bearer/www-authenticate';
 import { BearerAuthException } from './bearer-auth.exception';
 
 /** Which RPC transport a message came in on; decides the error shape (gRPC needs a numeric status code). */
@@ -30,31 +31,6 @@ export interface GrpcAuthErrorPayload {
 }
 
 const GRPC_STATUS = { 400: 3, 401: 16, 403: 7 } as const;
-const MAX_DESCRIPTION = 200;
-
-// RFC 6750 section 3: error_description and scope are limited to these characters inside the quotes.
-function quotedValue(text: string): string {
-  return text.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, ' ').slice(0, MAX_DESCRIPTION);
-}
-
-/**
- * The RFC 6750 `WWW-Authenticate` challenge for an error: no `error` attribute when no token was presented,
- * `scope` with the required scopes for `insufficient_scope`.
- * @example formatWwwAuthenticate(error, 'api') // Bearer realm="api", error="invalid_token", error_description="..."
- */
-export function formatWwwAuthenticate(error: AuthError, realm?: string): string {
-  const params: string[] = [];
-  if (realm !== undefined) params.push(`realm="${quotedValue(realm)}"`);
-  if (error.bearerError !== undefined) {
-    params.push(`error="${error.bearerError}"`, `error_description="${quotedValue(error.message)}"`);
-    const scopes = error.details.requiredScopes;
-    if (error.code === AuthErrorCode.INSUFFICIENT_SCOPE && scopes && scopes.length > 0) {
-      params.push(`scope="${quotedValue(scopes.join(' '))}"`);
-    }
-  }
-  return params.length === 0 ? 'Bearer' : `Bearer ${params.join(', ')}`;
-}
-
 /** Map an error to the HTTP exception the client sees; anything that is not an {@link AuthError} becomes a 401. */
 export function toHttpException(error: unknown, realm?: string): BearerAuthException {
   const authError = AuthError.from(error);

@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { AuthPrincipal } from '../jwt/principal';
 import { getAccessToken, getAuthPrincipal } from './auth-context';
+import { isRpcAuthEnvelope } from './transports/rpc-auth-envelope';
 
 /** The principal, or one of its claims, for the current call; `undefined` for an anonymous (`@OptionalAuth`) call. */
 export function currentUserFactory(claim: string | undefined, context: ExecutionContext): unknown {
@@ -27,3 +28,15 @@ export function accessTokenFactory(_data: unknown, context: ExecutionContext): s
  * @example relay(@AccessToken() token: string) { return this.client.send('x', createRpcAuthEnvelope(token, data)); }
  */
 export const AccessToken = createParamDecorator<void>(accessTokenFactory);
+
+/** The application payload of a message: `data` of an {@link RpcAuthEnvelope}, otherwise the payload itself. */
+export function rpcDataFactory(_data: unknown, context: ExecutionContext): unknown {
+  const payload: unknown = context.switchToRpc().getData();
+  return isRpcAuthEnvelope(payload) ? payload.data : payload;
+}
+
+/**
+ * The message payload without its auth envelope, for handlers that may be called with or without one.
+ * @example getStock(@RpcData() query: StockQuery) {}
+ */
+export const RpcData = createParamDecorator<void>(rpcDataFactory);

@@ -41,6 +41,14 @@ export class JwtAuthModule extends JwtAuthConfigurableModuleClass implements OnA
     super();
   }
 
+  /**
+   * Check module options the way boot does, without starting anything: throws a `JwtAuthConfigError` naming every
+   * problem. For configuration loaders that want to report problems before Nest starts.
+   */
+  static validateOptions(options: JwtAuthModuleOptions): void {
+    new AccessTokenVerifier(new ResolvedJwtAuthOptions(options).verifierOptions).close();
+  }
+
   onApplicationBootstrap(): void {
     // Not awaited: a slow or unreachable issuer must neither delay nor fail boot; failures surface as key-source events.
     this.verifier.warmUp().catch((error: unknown) => {

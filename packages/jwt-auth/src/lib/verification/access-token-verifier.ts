@@ -1,8 +1,8 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
 import { parseCompactJws, parseJsonPayload, type CompactParseOptions } from '../jws/compact';
-import type { JsonObject } from '../jws/strict-json';
+import type { JsonObject } from '../json/strict-json';
 import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
-import { verifyWithCandidates } from '../jws/verify-jws';
+import { verifyWithCandidates } from './verify-jws';
 import { validateClaims } from '../jwt/claims';
 import { createPrincipal, freezeHeader, type AuthPrincipal, type PrincipalHeader } from '../jwt/principal';
 import { extractScopes } from '../jwt/scopes';

@@ -1,5 +1,5 @@
 import type { AuthPrincipal } from '../jwt/principal';
-import type { JsonObject } from '../jws/strict-json';
+import type { JsonObject } from '../json/strict-json';
 import type { VerificationKey } from '../keys/verification-key';
 
 /** A token that verified once: its principal, claims and the key that verified its signature. */

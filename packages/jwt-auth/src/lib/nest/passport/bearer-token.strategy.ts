@@ -6,7 +6,7 @@ import { attachHttpAccessToken } from '../auth-context';
 import { toHttpException } from '../auth-error.mapper';
 import type { TokenExtractor } from '../jwt-auth-options.interface';
 import { extractHttpTokens } from '../transports/http.transport';
-import { singleToken } from '../transports/bearer-credentials';
+import { singleToken } from '../../bearer/bearer-credentials';
 
 /** What {@link BearerTokenStrategy} verifies with. */
 export interface BearerTokenStrategyOptions {

@@ -5,7 +5,7 @@ import { attachAuthentication, type AuthHttpRequest } from '../auth-context';
 import { applyChallenge, toHttpException } from '../auth-error.mapper';
 import type { TokenExtractor } from '../jwt-auth-options.interface';
 import type { AuthTransport } from './auth-transport.interface';
-import { collectBearerTokens, singleToken } from './bearer-credentials';
+import { collectBearerTokens, singleToken } from '../../bearer/bearer-credentials';
 
 function authorizationValues(request: AuthHttpRequest): unknown[] {
   // Node keeps only the first of repeated Authorization headers in `headers`; rawHeaders still shows them all.

@@ -39,3 +39,8 @@ export function envelopeAuthorizationValues(payload: unknown): unknown[] {
   }
   return values;
 }
+
+/** An envelope made by {@link createRpcAuthEnvelope}: own `headers` with an `authorization` value, and own `data`. */
+export function isRpcAuthEnvelope(payload: unknown): payload is RpcAuthEnvelope {
+  return isRecord(payload) && Object.hasOwn(payload, 'data') && envelopeAuthorizationValues(payload).length > 0;
+}

@@ -4,7 +4,7 @@ import type { AuthPrincipal } from '../../jwt/principal';
 import { attachAuthentication } from '../auth-context';
 import { toRpcException, type RpcTransportKind } from '../auth-error.mapper';
 import type { AuthTransport } from './auth-transport.interface';
-import { collectBearerTokens, singleToken } from './bearer-credentials';
+import { collectBearerTokens, singleToken } from '../../bearer/bearer-credentials';
 import { envelopeAuthorizationValues } from './rpc-auth-envelope';
 
 type Fn = (...args: unknown[]) => unknown;

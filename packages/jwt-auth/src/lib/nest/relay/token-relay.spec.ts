@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, of, type Observable } from 'rxjs';
-import { ClientCredentialsTokenProvider } from '../client/client-credentials.token-provider';
+import { ClientCredentialsTokenProvider } from '../../client/client-credentials.token-provider';
 import { ClientCredentialsModule } from './client-credentials.module';
 import { TokenRelay, type RelayClient } from './token-relay';
 import { currentAccessToken, runWithAccessToken } from './token-relay.context';

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
-import { AuthError, AuthErrorCode } from '../../errors/auth.errors';
-import type { KeyLookup, KeySource, KeySourceState } from '../../keys/key-source.interface';
-import { toVerificationKey, type VerificationKey } from '../../keys/verification-key';
+import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import type { KeyLookup, KeySource, KeySourceState } from './key-source.interface';
+import { toVerificationKey, type VerificationKey } from './verification-key';
 
 /** The part of a jwks-rsa `SigningKey` this adapter uses. */
 export interface JwksRsaSigningKey {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { createRpcAuthEnvelope, type RpcAuthEnvelope } from '../nest/transports/rpc-auth-envelope';
+import { createRpcAuthEnvelope, type RpcAuthEnvelope } from '../transports/rpc-auth-envelope';
 import { currentAccessToken } from './token-relay.context';
 import { TokenRelayError, TokenRelayErrorCode } from './token-relay.errors';
 

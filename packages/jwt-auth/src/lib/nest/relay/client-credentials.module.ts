@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import {
   ClientCredentialsTokenProvider,
   type ClientCredentialsOptions,
-} from '../client/client-credentials.token-provider';
+} from '../../client/client-credentials.token-provider';
 import {
   CLIENT_CREDENTIALS_OPTIONS,
   ClientCredentialsConfigurableModuleClass,

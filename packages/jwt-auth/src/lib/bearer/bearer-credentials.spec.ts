@@ -1,4 +1,4 @@
-import { AuthError } from '../../errors/auth.errors';
+import { AuthError } from '../errors/auth.errors';
 import { collectBearerTokens, parseBearerCredentials, singleToken } from './bearer-credentials';
 
 const code = (fn: () => unknown): string | undefined => {

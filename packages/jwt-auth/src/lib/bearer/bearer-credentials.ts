@@ -1,4 +1,4 @@
-import { AuthError, AuthErrorCode } from '../../errors/auth.errors';
+import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 
 // RFC 6750 section 2.1: "Bearer" 1*SP b64token, the scheme compared case-insensitively (RFC 7235 section 2.1).
 const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
@@ -45,4 +45,15 @@ export function singleToken(tokens: readonly string[]): string | undefined {
     throw new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request presents more than one access token');
   }
   return tokens[0];
+}
+
+/**
+ * The bearer token of a request from its `Authorization` header value(s), as Node gives them (`req.headers.authorization`
+ * or an array of raw values): `undefined` when none is presented, an {@link AuthError} when the header is malformed
+ * or carries more than one credential. Only SP and HTAB count as whitespace (RFC 9110).
+ * @example const token = extractBearerToken(req.headers.authorization);
+ */
+export function extractBearerToken(header: string | readonly string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return singleToken(collectBearerTokens(typeof header === 'string' ? [header] : header));
 }

@@ -1,6 +1,6 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { getAccessToken } from '../nest/auth-context';
+import { getAccessToken } from '../auth-context';
 import { runWithAccessToken } from './token-relay.context';
 
 /**

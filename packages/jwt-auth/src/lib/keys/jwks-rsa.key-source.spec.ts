@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { AuthError } from '../../errors/auth.errors';
+import { AuthError } from '../errors/auth.errors';
 import { JwksRsaKeySource, type JwksRsaClient, type JwksRsaSigningKey } from './jwks-rsa.key-source';
 
 const pem = (type: 'rsa' | 'ec', options: object = {}): string => {

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { ClientCredentialsOptions } from '../client/client-credentials.token-provider';
+import type { ClientCredentialsOptions } from '../../client/client-credentials.token-provider';
 
 const definition = new ConfigurableModuleBuilder<ClientCredentialsOptions>({
   moduleName: 'ClientCredentials',

@@ -9,10 +9,10 @@ import {
   signingInputOf,
   type CompactParseOptions,
   type ParsedCompactJws,
-} from './compact';
-import { checkProtectedHeader, type CheckedHeader } from './header';
-import { verifySignature } from './signature';
-import type { JsonObject } from './strict-json';
+} from '../jws/compact';
+import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
+import { verifySignature } from '../jws/signature';
+import type { JsonObject } from '../json/strict-json';
 
 /**
  * Return the candidate key that verifies the signature.
