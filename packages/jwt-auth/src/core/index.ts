@@ -52,6 +52,7 @@ export { verifyCompactJws } from '../lib/verification/verify-jws';
 export type { JwsVerifyOptions, VerifiedJws } from '../lib/verification/verify-jws';
 export { DEFAULT_CLOCK_TOLERANCE, MAX_CLOCK_TOLERANCE } from '../lib/verification/issuer-config';
 export type {
+  ClaimProfile,
   IssuerOptions,
   StaticKeyInput,
   TokenTypePolicy,

@@ -1,5 +1,6 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { JwtAuthConfigError } from '../errors/auth.errors';
+import { logSafe } from '../errors/log-safe';
 import type { KeySourceEvent } from '../keys/key-source.interface';
 import type { IssuerOptions, VerifierOptions } from '../verification/verifier-options.interface';
 import type { JwtAuthModuleOptions, TokenExtractor } from './jwt-auth-options.interface';
@@ -17,6 +18,8 @@ const SHORTHAND_KEYS = [
   'scopeClaim',
   'tokenType',
   'requiredClaims',
+  'requireSubject',
+  'profile',
   'maxTokenAge',
   'allowInsecureHttp',
   'fetch',
@@ -169,28 +172,37 @@ function toVerifierOptions(options: JwtAuthModuleOptions, logger: LoggerService)
         try {
           appListener(issuer, event);
         } catch (error) {
-          logger.error(`onKeySourceEvent threw for issuer ${JSON.stringify(issuer)}: ${describe(error)}`);
+          logger.error(`onKeySourceEvent threw for issuer ${logSafe(issuer)}: ${logSafe(describe(error), 256)}`);
         }
       }
     },
   };
 }
 
-/** Log a key-source state change at the level it deserves: stale warns, failing errs, recovered logs. */
+/**
+ * Log a key-source state change at the level it deserves: stale warns, failing errs, recovered logs. Every string from
+ * the issuer's side (URL, kid, reasons, errors) goes through `logSafe`, so a hostile JWKS cannot forge log lines.
+ */
 export function logKeySourceEvent(logger: LoggerService, issuer: string, event: KeySourceEvent): void {
-  const where = `issuer ${JSON.stringify(issuer)}${event.state.url ? ` (${event.state.url})` : ''}`;
+  const where = `issuer ${logSafe(issuer)}${event.state.url ? ` (${logSafe(event.state.url, 256)})` : ''}`;
   switch (event.type) {
     case 'stale':
-      logger.warn(`Keys for ${where} could not be refreshed (${event.error}); serving the last good key set`);
+      logger.warn(
+        `Keys for ${where} could not be refreshed (${logSafe(event.error, 256)}); serving the last good key set`,
+      );
       break;
     case 'failing':
-      logger.error(`Keys for ${where} are unavailable (${event.error}); tokens from this issuer are refused`);
+      logger.error(
+        `Keys for ${where} are unavailable (${logSafe(event.error, 256)}); tokens from this issuer are refused`,
+      );
       break;
     case 'recovered':
       logger.log(`Keys for ${where} are available again (${event.state.keyCount} keys)`);
       break;
     case 'keys-rejected': {
-      const rejected = (event.state.rejectedKeys ?? []).map((r) => `${r.kid ?? '(no kid)'}: ${r.reason}`).join('; ');
+      const rejected = (event.state.rejectedKeys ?? [])
+        .map((r) => `${r.kid === undefined ? '(no kid)' : `kid ${logSafe(r.kid)}`}: ${logSafe(r.reason, 256)}`)
+        .join('; ');
       logger.warn(`Keys for ${where}: members dropped: ${rejected}`);
       break;
     }

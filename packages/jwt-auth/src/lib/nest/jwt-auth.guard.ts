@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import { logSafe } from '../errors/log-safe';
 import type { AuthPrincipal } from '../jwt/principal';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
 import { OptionalAuth, Public } from './auth.decorator';
@@ -153,7 +154,7 @@ export class JwtAuthGuard implements CanActivate {
     const { issuer, kid, alg } = error.details;
     this.options.logger.debug?.(
       `Rejected ${context.getType()} call to ${context.getClass()?.name}.${context.getHandler()?.name}: ` +
-        `code=${error.code} iss=${JSON.stringify(issuer)} kid=${JSON.stringify(kid)} alg=${JSON.stringify(alg)}`,
+        `code=${error.code} iss=${logSafe(issuer)} kid=${logSafe(kid)} alg=${logSafe(alg)}`,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { logSafe } from '../errors/log-safe';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
 import { BearerAuthExceptionFilter } from './bearer-auth-exception.filter';
 import type { JwtAuthModuleOptions } from './jwt-auth-options.interface';
@@ -52,7 +53,9 @@ export class JwtAuthModule extends JwtAuthConfigurableModuleClass implements OnA
   onApplicationBootstrap(): void {
     // Not awaited: a slow or unreachable issuer must neither delay nor fail boot; failures surface as key-source events.
     this.verifier.warmUp().catch((error: unknown) => {
-      this.options.logger.warn(`Key warm-up failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.options.logger.warn(
+        `Key warm-up failed: ${logSafe(error instanceof Error ? error.message : String(error), 256)}`,
+      );
     });
   }
 

@@ -1,4 +1,5 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
+import { printableOrUndefined } from '../errors/log-safe';
 import { parseCompactJws, parseJsonPayload, type CompactParseOptions } from '../jws/compact';
 import type { JsonObject } from '../json/strict-json';
 import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
@@ -11,13 +12,6 @@ import type { KeyLookup, KeySourceState } from '../keys/key-source.interface';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
 import { VerifiedTokenCache } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
-
-// Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
-const LOGGABLE = /^[\x21-\x7e]{1,128}$/;
-
-function loggable(value: unknown): string | undefined {
-  return typeof value === 'string' && LOGGABLE.test(value) ? value : undefined;
-}
 
 /** A protected header that passed the header rules and typ policy of an issuer. */
 interface AcceptedHeader {
@@ -198,7 +192,8 @@ export class AccessTokenVerifier {
     const details: AuthErrorDetails = {
       ...error.details,
       issuer: error.details.issuer ?? issuer?.issuer,
-      kid: loggable(error.details.kid ?? header?.kid),
+      // Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
+      kid: printableOrUndefined(error.details.kid ?? header?.kid),
       alg: error.details.alg ?? header?.alg.name,
     };
     if (

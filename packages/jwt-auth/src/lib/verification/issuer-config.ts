@@ -266,7 +266,21 @@ function normalizeIssuer(
       'must be "scope" or "scp"',
       'pick the claim your issuer puts scopes in',
     );
-  const tokenType = options.tokenType ?? 'access-token-or-jwt';
+  const profile = options.profile;
+  if (profile !== undefined && profile !== 'rfc9068') {
+    throw new JwtAuthConfigError(`${path}.profile`, 'must be "rfc9068" when set', 'remove it, or use "rfc9068"');
+  }
+  const requireSubject = options.requireSubject ?? true;
+  if (typeof requireSubject !== 'boolean')
+    throw new JwtAuthConfigError(`${path}.requireSubject`, 'must be a boolean', 'remove it to require `sub`');
+  if (profile === 'rfc9068' && !requireSubject) {
+    throw new JwtAuthConfigError(
+      `${path}.requireSubject`,
+      'is false, but the rfc9068 profile requires `sub`',
+      'remove requireSubject, or the profile',
+    );
+  }
+  const tokenType = options.tokenType ?? (profile === 'rfc9068' ? 'strict' : 'access-token-or-jwt');
   if (tokenType !== 'access-token-or-jwt' && tokenType !== 'strict') {
     throw new JwtAuthConfigError(
       `${path}.tokenType`,
@@ -290,6 +304,10 @@ function normalizeIssuer(
       clockTolerance,
       maxTokenAge,
       requiredClaims: [...requiredClaims],
+      requiredStrings: Object.freeze(
+        profile === 'rfc9068' ? ['sub', 'client_id', 'jti'] : requireSubject ? ['sub'] : [],
+      ),
+      requireIssuedAt: profile === 'rfc9068',
     }),
     scopeClaim,
     tokenType,

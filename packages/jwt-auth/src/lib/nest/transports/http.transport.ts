@@ -7,7 +7,31 @@ import type { TokenExtractor } from '../jwt-auth-options.interface';
 import type { AuthTransport } from './auth-transport.interface';
 import { collectBearerTokens, singleToken } from '../../bearer/bearer-credentials';
 
+/** Node's HTTP parser keeps 2000 raw header entries (1000 headers) unless `server.maxHeadersCount` says otherwise. */
+const NODE_DEFAULT_HEADER_LIMIT = 1000;
+
+interface ServerSocket {
+  readonly socket?: { readonly server?: { readonly maxHeadersCount?: number | null } };
+}
+
+/**
+ * True when the request has as many headers as its server keeps. Node drops the headers past that limit silently, so
+ * a second `Authorization` behind 2000 junk headers would go unseen: such a request is refused instead.
+ */
+export function headerLimitReached(request: AuthHttpRequest): boolean {
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
+  if (!Array.isArray(raw)) return false;
+  const node = (request.raw ?? request) as ServerSocket;
+  const configured = node.socket?.server?.maxHeadersCount;
+  const limit = typeof configured === 'number' ? configured : NODE_DEFAULT_HEADER_LIMIT;
+  // maxHeadersCount 0 is Node's "no limit": nothing is dropped.
+  return limit > 0 && raw.length >= limit * 2;
+}
+
 function authorizationValues(request: AuthHttpRequest): unknown[] {
+  if (headerLimitReached(request)) {
+    throw new AuthError(AuthErrorCode.TOO_MANY_HEADERS, 'The request has as many headers as the server keeps');
+  }
   // Node keeps only the first of repeated Authorization headers in `headers`; rawHeaders still shows them all.
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
   if (Array.isArray(raw)) {
