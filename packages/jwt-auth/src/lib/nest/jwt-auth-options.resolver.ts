@@ -25,7 +25,14 @@ const SHORTHAND_KEYS = [
   'fetch',
 ] as const satisfies readonly (keyof IssuerOptions)[];
 
-const MODULE_ONLY_KEYS = ['realm', 'extractors', 'logger', 'issuers', ...SHORTHAND_KEYS] as const;
+const MODULE_ONLY_KEYS = [
+  'realm',
+  'extractors',
+  'logger',
+  'issuers',
+  'authenticateBeforeBody',
+  ...SHORTHAND_KEYS,
+] as const;
 
 // RFC 7235 quoted-string content without quote and backslash, so the realm needs no escaping.
 const REALM_PATTERN = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
@@ -44,6 +51,8 @@ export class ResolvedJwtAuthOptions {
   readonly extractors: readonly TokenExtractor[];
   /** Where rejections and key-source events are logged. */
   readonly logger: LoggerService;
+  /** Authenticate guarded HTTP requests before their body is read (with `globalGuard`). */
+  readonly authenticateBeforeBody: boolean;
 
   constructor(options: JwtAuthModuleOptions) {
     if (options === null || typeof options !== 'object') {
@@ -65,6 +74,14 @@ export class ResolvedJwtAuthOptions {
     this.realm = validateRealm(options.realm);
     this.extractors = validateExtractors(options.extractors);
     this.logger = validateLogger(options.logger) ?? new Logger('JwtAuth');
+    if (options.authenticateBeforeBody !== undefined && typeof options.authenticateBeforeBody !== 'boolean') {
+      throw new JwtAuthConfigError(
+        'authenticateBeforeBody',
+        'it must be a boolean',
+        'remove it to keep the default (true)',
+      );
+    }
+    this.authenticateBeforeBody = options.authenticateBeforeBody ?? true;
     this.verifierOptions = toVerifierOptions(options, this.logger);
   }
 }

@@ -5,6 +5,7 @@ import { logSafe } from '../errors/log-safe';
 import type { AuthPrincipal } from '../jwt/principal';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
 import { OptionalAuth, Public } from './auth.decorator';
+import { releaseRequestBody } from './request-body-gate';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import {
   assertScopeRequirements,
@@ -42,6 +43,17 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    const allowed = await this.authenticate(context);
+    // Only now may an Express body held back by authenticateBeforeBody be read (decision 014). Its failures are
+    // 4xx answers of their own, outside the fail-closed mapping above.
+    if (allowed && context.getType() === 'http') {
+      const http = context.switchToHttp();
+      await releaseRequestBody(http.getRequest(), http.getResponse(), this.options.logger);
+    }
+    return allowed;
+  }
+
+  private async authenticate(context: ExecutionContext): Promise<boolean> {
     let transport: AuthTransport | undefined;
     try {
       transport = this.getTransport(context);

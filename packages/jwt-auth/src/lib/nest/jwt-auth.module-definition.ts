@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { JwtAuthModuleExtras, JwtAuthModuleOptions } from './jwt-auth-options.interface';
+import { JWT_AUTH_GLOBAL_GUARD } from './jwt-auth.constants';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
 /** Module extras defaults: local module, no global guard. */
@@ -12,7 +13,12 @@ const definition = new ConfigurableModuleBuilder<JwtAuthModuleOptions>({ moduleN
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createJwtAuthOptions')
   .setExtras(DEFAULT_EXTRAS, (module, extras) => {
-    const guard: Provider[] = extras.globalGuard ? [{ provide: APP_GUARD, useClass: JwtAuthGuard }] : [];
+    const guard: Provider[] = extras.globalGuard
+      ? [
+          { provide: APP_GUARD, useClass: JwtAuthGuard },
+          { provide: JWT_AUTH_GLOBAL_GUARD, useValue: true },
+        ]
+      : [];
     return { ...module, global: extras.isGlobal === true, providers: [...(module.providers ?? []), ...guard] };
   })
   .build();

@@ -1,7 +1,8 @@
-import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Module, type NestModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { logSafe } from '../errors/log-safe';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
+import { AuthBeforeBody } from './auth-before-body';
 import { BearerAuthExceptionFilter } from './bearer-auth-exception.filter';
 import type { JwtAuthModuleOptions } from './jwt-auth-options.interface';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
@@ -31,15 +32,28 @@ import { ScopesGuard } from './scopes.guard';
     { provide: APP_FILTER, useClass: BearerAuthExceptionFilter },
     JwtAuthGuard,
     ScopesGuard,
+    AuthBeforeBody,
   ],
   exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard],
 })
-export class JwtAuthModule extends JwtAuthConfigurableModuleClass implements OnApplicationBootstrap, OnModuleDestroy {
+export class JwtAuthModule
+  extends JwtAuthConfigurableModuleClass
+  implements NestModule, OnApplicationBootstrap, OnModuleDestroy
+{
   constructor(
     @Inject(AccessTokenVerifier) private readonly verifier: AccessTokenVerifier,
     @Inject(ResolvedJwtAuthOptions) private readonly options: ResolvedJwtAuthOptions,
+    @Inject(AuthBeforeBody) private readonly authBeforeBody: AuthBeforeBody,
   ) {
     super();
+  }
+
+  /**
+   * Runs while the HTTP app initialises, after Nest applied its body parsers and before it registers routes: the one
+   * moment to hold the parsers back (Express) or tag routes and hook `onRequest` (Fastify). See {@link AuthBeforeBody}.
+   */
+  configure(): void {
+    this.authBeforeBody.install();
   }
 
   /**

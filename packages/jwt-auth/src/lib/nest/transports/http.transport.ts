@@ -2,6 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { AuthError, AuthErrorCode } from '../../errors/auth.errors';
 import type { AuthPrincipal } from '../../jwt/principal';
 import { attachAuthentication, type AuthHttpRequest } from '../auth-context';
+import { isRequestBodyPending } from '../request-body-gate';
 import { applyChallenge, toHttpException } from '../auth-error.mapper';
 import type { TokenExtractor } from '../jwt-auth-options.interface';
 import type { AuthTransport } from './auth-transport.interface';
@@ -69,6 +70,11 @@ export function extractHttpTokens(request: unknown, extractors: readonly TokenEx
   return tokens;
 }
 
+function setHeader(response: unknown, name: string, value: string): void {
+  const target = response as { headersSent?: boolean; setHeader?: (name: string, value: string) => void } | null;
+  if (target && target.headersSent !== true && typeof target.setHeader === 'function') target.setHeader(name, value);
+}
+
 /** HTTP adapter: reads `Authorization: Bearer` and the extra extractors, answers with a `BearerAuthException`. */
 export class HttpAuthTransport implements AuthTransport {
   readonly type = 'http';
@@ -88,8 +94,11 @@ export class HttpAuthTransport implements AuthTransport {
 
   async toException(error: AuthError, context: ExecutionContext): Promise<unknown> {
     const exception = toHttpException(error, this.realm);
+    const http = context.switchToHttp();
     // Set here as well as in the module's filter, so an app-wide catch-all filter that replies itself keeps the challenge.
-    applyChallenge(context.switchToHttp().getResponse(), exception);
+    applyChallenge(http.getResponse(), exception);
+    // A refused request's body stays unread: closing the connection spares reading (or waiting for) it.
+    if (isRequestBodyPending(http.getRequest())) setHeader(http.getResponse(), 'Connection', 'close');
     return exception;
   }
 }
