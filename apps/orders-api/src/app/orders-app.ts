@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { LOOPBACK_HOST } from '@nest-sso/sso-config';
+import { hardenHttpApp, LOOPBACK_HOST } from '@nest-sso/sso-config';
 import type { OrdersConfig } from './orders.config';
 import { OrdersModule } from './orders.module';
 
@@ -26,6 +26,7 @@ export async function startOrdersApi(
     abortOnError: false,
     forceCloseConnections: true,
   });
+  hardenHttpApp(nest);
   try {
     await nest.listen(config.port, LOOPBACK_HOST);
   } catch (error) {

@@ -1,5 +1,5 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { CurrentUser, Scopes } from '@nest-sso/jwt-auth';
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, UnauthorizedException } from '@nestjs/common';
+import { CurrentUser, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_SCOPES,
   InventoryClient,
@@ -8,6 +8,13 @@ import {
 } from '@nest-sso/inventory-contracts';
 import { inventoryErrorToHttp } from './inventory-error.mapper';
 import { OrdersStore, type Order } from './orders.store';
+
+/** Whose orders these are: issuer and subject together (a `sub` is unique only within its issuer). */
+function ownerOf(user: AuthPrincipal): { issuer: string; subject: string } {
+  // The verifier requires `sub` (RFC 9068 profile); checked again because the store must never file under nobody.
+  if (!user.subject) throw new UnauthorizedException();
+  return { issuer: user.issuer, subject: user.subject };
+}
 
 /** Orders of the signed-in user; placing one reserves stock in inventory-service with the user's relayed token. */
 @Controller('orders')
@@ -20,15 +27,17 @@ export class OrdersController {
   /** The caller's orders. */
   @Get()
   @Scopes('orders:read')
-  list(@CurrentUser('sub') sub: string): { orders: Order[] } {
-    return { orders: this.orders.forUser(sub) };
+  list(@CurrentUser() user: AuthPrincipal): { orders: Order[] } {
+    const { issuer, subject } = ownerOf(user);
+    return { orders: this.orders.forUser(issuer, subject) };
   }
 
   /** Place an order: `{ sku, quantity }`. */
   @Post()
   @HttpCode(201)
   @Scopes('orders:write')
-  async create(@Body() body: unknown, @CurrentUser('sub') sub: string): Promise<{ order: Order }> {
+  async create(@Body() body: unknown, @CurrentUser() user: AuthPrincipal): Promise<{ order: Order }> {
+    const { issuer, subject } = ownerOf(user);
     const id = this.orders.nextId();
     let request;
     try {
@@ -53,7 +62,8 @@ export class OrdersController {
       quantity: request.quantity,
       status: 'reserved',
       reservationId: reservation.reservationId,
-      createdBy: sub,
+      createdBy: subject,
+      issuer,
       createdAt: new Date().toISOString(),
     });
     return { order };

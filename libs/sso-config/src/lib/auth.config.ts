@@ -25,6 +25,7 @@ export const AUTH_ENV = [
  * - `AUTH_AUDIENCE` (required): accepted audience(s), comma-separated.
  * - `AUTH_ALGORITHMS` (optional): comma-separated allow-list; default every asymmetric algorithm.
  * - `AUTH_ALLOW_INSECURE_HTTP` (optional, `true`): allow http issuer / JWKS URLs on loopback hosts only.
+ * Tokens are held to the RFC 9068 profile: `typ: at+jwt`, and `sub`, `client_id`, `iat`, `jti` present.
  * @throws ServiceConfigError listing every problem.
  */
 export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptions {
@@ -45,6 +46,8 @@ export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptio
     ...(jwksUri !== undefined ? { jwksUri } : { discovery: true }),
     ...(allowInsecureHttp ? { allowInsecureHttp: true } : {}),
     ...(realm !== undefined ? { realm } : {}),
+    // RFC 9068 strictly: typ at+jwt, and sub, client_id, iat, jti in every token (the identity service issues them all).
+    profile: 'rfc9068',
   };
   assertAcceptedByJwtAuth(options);
   return options;
