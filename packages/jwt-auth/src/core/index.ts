@@ -3,6 +3,7 @@
 // Errors
 export { AuthError, AuthErrorCode, JwtAuthConfigError, isAuthError } from '../lib/errors/auth.errors';
 export type { AuthErrorDetails, BearerErrorCode } from '../lib/errors/auth.errors';
+export { logSafe, MAX_LOGGED_LENGTH } from '../lib/errors/log-safe';
 
 // JSON and JWS
 export type { JsonObject, JsonValue } from '../lib/json/strict-json';
