@@ -45,7 +45,7 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const allowed = await this.authenticate(context);
     // Only now may an Express body held back by authenticateBeforeBody be read (decision 014). Its failures are
-    // 4xx answers of their own, outside the fail-closed mapping above.
+    // 4xx answers of their own, outside the fail-closed mapping of authenticate().
     if (allowed && context.getType() === 'http') {
       const http = context.switchToHttp();
       await releaseRequestBody(http.getRequest(), http.getResponse(), this.options.logger);
