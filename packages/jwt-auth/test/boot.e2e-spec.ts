@@ -216,7 +216,7 @@ describe('key sources at run time', () => {
   it('logs rejections with code, iss, kid and alg but never the token', async () => {
     const issuer = await TestIssuer.create({ algorithms: ['ES256'] });
     const logger = new RecordingLogger();
-    const app = await boot({ ...issuer.issuerOptions('static'), logger });
+    const app = await boot({ ...issuer.issuerOptions('static'), logger, rejectionLogLevel: 'debug' });
     try {
       const tokens = [
         issuer.sign({ sub: 'x' }, { expiresIn: -100 }),
