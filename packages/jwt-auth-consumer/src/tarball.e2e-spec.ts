@@ -159,6 +159,13 @@ describe('the packed package, installed into fresh projects', () => {
     }
   });
 
+  it('shows in the README the framework-free example this test runs', () => {
+    const readme = readFileSync(join(DIST, 'README.md'), 'utf8');
+    // The fixture without its two header comment lines.
+    const example = readFileSync(join(FIXTURES, 'core-server.ts'), 'utf8').split('\n').slice(2).join('\n').trim();
+    expect(readme).toContain(`\`\`\`ts\n${example}\n\`\`\``);
+  });
+
   it('(a) verifies tokens with /core alone, with no @nestjs/* installed, over plain node:http', async () => {
     expect(existsSync(join(coreDir(), 'node_modules/@nest-sso/jwt-auth/package.json'))).toBe(true);
     expect(existsSync(join(coreDir(), 'node_modules/@nestjs'))).toBe(false);
