@@ -235,7 +235,11 @@ describe('JwtAuthGuard', () => {
       [quiet, []],
       [new ResolvedJwtAuthOptions({ ...issuer.issuerOptions('static'), logger: leveled }), []],
       [
-        new ResolvedJwtAuthOptions({ ...issuer.issuerOptions('static'), logger: leveled, rejectionLogLevel: 'verbose' }),
+        new ResolvedJwtAuthOptions({
+          ...issuer.issuerOptions('static'),
+          logger: leveled,
+          rejectionLogLevel: 'verbose',
+        }),
         ['verbose'],
       ],
     ] as const) {
