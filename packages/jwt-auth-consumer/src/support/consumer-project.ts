@@ -24,6 +24,9 @@ export function builtManifest(): {
 
 export interface RunResult {
   readonly code: number | null;
+  /** stdout alone. */
+  readonly stdout: string;
+  /** stdout and stderr together, as they came. */
   readonly output: string;
 }
 
@@ -42,19 +45,23 @@ export function run(
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      output += chunk.toString();
+    });
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('error', reject);
-    child.once('close', (code) => resolvePromise({ code, output }));
+    child.once('close', (code) => resolvePromise({ code, stdout, output }));
   });
 }
 
-/** Run a command that must succeed; the error carries its output. */
+/** Run a command that must succeed and return its stdout; the error carries all its output. */
 export async function runOk(command: string, args: readonly string[], cwd: string): Promise<string> {
   const result = await run(command, args, cwd);
   if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.code}:\n${result.output}`);
-  return result.output;
+  return result.stdout;
 }
 
 /**
