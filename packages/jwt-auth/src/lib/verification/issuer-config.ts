@@ -125,7 +125,9 @@ function withOptionPath<T>(path: string, build: () => T): T {
     return build();
   } catch (error) {
     if (error instanceof JwtAuthConfigError && !error.option.startsWith('issuers[')) {
-      throw new JwtAuthConfigError(`${path}.${error.option}`, error.problem, error.fix);
+      throw new JwtAuthConfigError(
+        error.problems.map((problem) => ({ ...problem, option: `${path}.${problem.option}` })),
+      );
     }
     throw error;
   }
