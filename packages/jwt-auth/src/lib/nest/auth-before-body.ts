@@ -89,11 +89,14 @@ export class AuthBeforeBody {
           }
         } catch (error) {
           const exception = toHttpException(error, this.options.realm);
-          const { code, details } = AuthError.from(error);
-          this.options.logger.debug?.(
-            `Rejected http call to ${raw.method} ${logSafe(raw.url)} before reading its body: code=${code} ` +
-              `iss=${logSafe(details.issuer)} kid=${logSafe(details.kid)} alg=${logSafe(details.alg)}`,
-          );
+          const level = this.options.rejectionLogLevel;
+          if (level !== 'off') {
+            const { code, details } = AuthError.from(error);
+            this.options.logger[level]?.(
+              `Rejected http call to ${raw.method} ${logSafe(raw.url)} before reading its body: code=${code} ` +
+                `iss=${logSafe(details.issuer)} kid=${logSafe(details.kid)} alg=${logSafe(details.alg)}`,
+            );
+          }
           // The body stays unread: closing the connection spares reading (or waiting for) it.
           reply
             .code(exception.getStatus())
