@@ -170,7 +170,7 @@ function validateRejectionLogLevel(level: unknown): RejectionLogLevel {
 }
 
 function validateBoolean(option: string, value: unknown): boolean | undefined {
-  if (value === undefined || typeof value === 'boolean') return value;
+  if (value === undefined || typeof value === 'boolean') return value as boolean | undefined;
   throw new JwtAuthConfigError(option, 'it must be a boolean', 'remove it to keep the default');
 }
 
