@@ -131,7 +131,7 @@ export async function benchCore(): Promise<BenchResult[]> {
         [`floor ${alg}: no checks`, () => floor(set.tokens[j++ % TOKENS])],
       ],
       set.baseline,
-      // Rounds alternate between baseline and subjects; 11 medians keep one disturbed round (2 shared cores) out.
+      // Rounds alternate between baseline and subjects; the median of 11 keeps a disturbed round out.
       { rounds: 11 },
     );
     results.push({ ...core, floor_ratio: Number((core.ops_per_sec / floorRow.ops_per_sec).toFixed(3)) }, floorRow);

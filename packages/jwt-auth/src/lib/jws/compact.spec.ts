@@ -147,6 +147,55 @@ describe('writeAscii', () => {
   });
 });
 
+describe('TokenParser state (one per owner)', () => {
+  it('caches a header per parser, so two parsers with different depth limits each decide a shared segment', () => {
+    const nested = b64u({ alg: 'ES256', ext: { deep: [1] } });
+    const token = `${nested}.${payload}.${signature}`;
+    const shallow = new TokenParser({ maxJsonDepth: 2 });
+    const deep = new TokenParser();
+    for (let round = 0; round < 3; round++) {
+      expect(deep.parse(token).header['alg']).toBe('ES256');
+      expect(code(() => shallow.parse(token))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+    }
+    const fresh = new TokenParser({ maxJsonDepth: 2 });
+    expect(code(() => fresh.parse(token))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+    expect(new TokenParser().parse(token).header).toEqual({ alg: 'ES256', ext: { deep: [1] } });
+  });
+
+  it("hands out one segment string per cached header, equal to the token's", () => {
+    const own = new TokenParser();
+    const a = own.parse(`${header}.${payload}.${signature}`);
+    const b = own.parse(`${header}.${b64u({ iss: 'x' })}.${signature}`);
+    expect(a.headerSegment).toBe(header);
+    expect(b.headerSegment).toBe(a.headerSegment);
+    expect(b.header).toBe(a.header);
+    expect(new TokenParser().parse(`${header}.${payload}.${signature}`).header).not.toBe(a.header);
+  });
+
+  it("shows each parser its own scratch bytes, only inside withSignedBytes, and returns the callback's answer", () => {
+    const one = new TokenParser();
+    const two = new TokenParser();
+    const a = one.parse(`${header}.${payload}.${Buffer.alloc(64, 1).toString('base64url')}`);
+    const b = two.parse(`${header}.${payload}.${Buffer.alloc(64, 2).toString('base64url')}`);
+    const seen: ArrayBufferLike[] = [];
+    for (const [parser, parsed, fill] of [
+      [one, a, 1],
+      [two, b, 2],
+    ] as const) {
+      expect(
+        parser.withSignedBytes(parsed, (signingInput, signature) => {
+          seen.push(signature.buffer);
+          expect(signingInput.buffer).toBe(signature.buffer);
+          expect(Buffer.from(signingInput).toString('latin1')).toBe(`${header}.${payload}`);
+          return Buffer.from(signature).equals(Buffer.alloc(64, fill));
+        }),
+      ).toBe(true);
+    }
+    expect(seen[0]).not.toBe(seen[1]);
+    expect(one.withSignedBytes(a, () => false)).toBe(false);
+  });
+});
+
 describe('parseCompactJws', () => {
   it('splits a well-formed token', () => {
     const parsed = parseCompactJws(`${header}.${payload}.${signature}`);

@@ -257,7 +257,7 @@ export class TokenParser {
   // The header segment token[0, end) and its parse, cached by the segment; the parse depends on nothing else but
   // this parser's depth limit, which is fixed.
   private headerOf(token: string, end: number): CachedHeader {
-    // A slice and === costs a third of startsWith on the sliced strings that HTTP headers give (decision 008).
+    // A slice and === costs a third of startsWith on the sliced strings that HTTP headers give.
     const segment = token.slice(0, end);
     const last = this.lastHeader;
     if (last !== undefined && segment === last.segment) return last;
