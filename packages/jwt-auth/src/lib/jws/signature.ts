@@ -19,8 +19,13 @@ export interface VerificationKey {
 // node:crypto takes padding and signature encoding in an options object beside the key. A literal of one shape per
 // call costs no more than looking a prepared one up per key (nanoseconds either way, against microseconds of
 // verification), and leaves no per-key state to own.
-const PSS_PADDING = constants.RSA_PKCS1_PSS_PADDING;
-const PSS_SALT_LENGTH = constants.RSA_PSS_SALTLEN_DIGEST;
+function pss(key: KeyObject): { key: KeyObject; padding: number; saltLength: number } {
+  return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+}
+
+function p1363(key: KeyObject): { key: KeyObject; dsaEncoding: 'ieee-p1363' } {
+  return { key, dsaEncoding: 'ieee-p1363' };
+}
 
 const EDDSA_SIGNATURE_LENGTH: Readonly<Record<string, number>> = { ed25519: 64, ed448: 114 };
 
@@ -47,16 +52,11 @@ export function verifySignature(
       }
       case 'rsa':
         return alg.pss
-          ? cryptoVerify(
-              alg.hash,
-              signingInput,
-              { key: key.key, padding: PSS_PADDING, saltLength: PSS_SALT_LENGTH },
-              signature,
-            )
+          ? cryptoVerify(alg.hash, signingInput, pss(key.key), signature)
           : cryptoVerify(alg.hash, signingInput, key.key, signature);
       case 'ec':
         // JWS carries ECDSA signatures as fixed-length r||s (RFC 7518 section 3.4), not DER.
-        return cryptoVerify(alg.hash, signingInput, { key: key.key, dsaEncoding: 'ieee-p1363' }, signature);
+        return cryptoVerify(alg.hash, signingInput, p1363(key.key), signature);
       case 'okp':
         if (signature.length !== EDDSA_SIGNATURE_LENGTH[key.key.asymmetricKeyType ?? '']) return false;
         return cryptoVerify(null, signingInput, key.key, signature);
