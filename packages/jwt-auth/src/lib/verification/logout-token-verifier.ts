@@ -132,7 +132,7 @@ export class LogoutTokenVerifier {
       return Object.freeze({
         issuer: issuer.issuer,
         subject: typeof sub === 'string' ? sub : undefined,
-        sessionId: sid,
+        sessionId: typeof sid === 'string' ? sid : undefined,
         jti,
         claims,
       });
