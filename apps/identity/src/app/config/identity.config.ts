@@ -57,6 +57,10 @@ export interface IdentityConfig {
   readonly retiredKeyMarginSeconds: number;
   /** Admin secret, when the admin endpoint is enabled. */
   readonly adminToken: string | undefined;
+  /** Base URL of the web-portal client. */
+  readonly webPortalUrl: string;
+  /** Base URL of the admin-console client. */
+  readonly adminConsoleUrl: string;
   /** Values of the `${NAME}` variables of the seed: `WEB_PORTAL_URL`, `ADMIN_CONSOLE_URL`. */
   readonly seedVariables: Readonly<Record<string, string>>;
   /** ID token lifetime in seconds. */
@@ -226,6 +230,8 @@ export function resolveIdentityConfig(input: IdentityConfigInput = {}): Identity
     sessionTtlSeconds,
     retiredKeyMarginSeconds,
     adminToken,
+    webPortalUrl: seedVariables.WEB_PORTAL_URL,
+    adminConsoleUrl: seedVariables.ADMIN_CONSOLE_URL,
     seedVariables,
     idTokenTtlSeconds,
     backchannelRetryInitialMs,
