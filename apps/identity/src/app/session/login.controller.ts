@@ -6,6 +6,7 @@ import { DirectoryService } from '../directory/directory.service';
 import { IDENTITY_CONFIG } from '../identity.constants';
 import { AuthorizationService } from '../oauth/authorization.service';
 import { IssuerService } from '../oauth/issuer.service';
+import { BackchannelLogoutService } from '../oidc/backchannel-logout.service';
 import { cookieOptions, LOGIN_COOKIE, readCookie, SESSION_COOKIE } from './cookies';
 import { renderLoginPage, renderMessagePage, renderSignedInPage, sendHtml, sendRedirect } from './html.page';
 import { LOGIN_TTL_SECONDS, LoginTransactionStore } from './login-transaction.store';
@@ -28,6 +29,7 @@ export class LoginController {
     private readonly sessions: SsoSessionStore,
     private readonly logins: LoginTransactionStore,
     private readonly issuer: IssuerService,
+    private readonly backchannel: BackchannelLogoutService,
   ) {}
 
   /** Shows the login form for a parked authorization request (`?request=`), or a plain sign-in. */
@@ -88,7 +90,9 @@ export class LoginController {
     this.logins.finish(loginCookie);
     response.clearCookie(LOGIN_COOKIE, { path: '/' });
     // A new session id at every login: an id planted before authentication is never promoted (session fixation).
-    this.sessions.destroy(readCookie(request, SESSION_COOKIE));
+    // The clients of a session replaced by this login are told it ended, as on logout.
+    const replaced = this.sessions.destroy(readCookie(request, SESSION_COOKIE));
+    if (replaced) this.backchannel.sessionEnded(replaced);
     const { id, session } = this.sessions.create(user);
     response.cookie(SESSION_COOKIE, id, cookieOptions(this.issuer.issuer, this.config.sessionTtlSeconds));
     this.logger.log(`login succeeded sub=${user.sub}`);
