@@ -32,6 +32,8 @@ export interface RegisteredClient {
   readonly secretHash?: string;
   /** Algorithm of the access tokens issued to this client. */
   readonly alg: SigningAlgorithm;
+  /** Algorithm of its ID tokens and logout tokens (`id_token_signed_response_alg`). */
+  readonly idTokenAlg: SigningAlgorithm;
   /** Grants the client may use. */
   readonly grantTypes: readonly GrantType[];
   /** Redirect URIs, compared by exact string match. */

@@ -42,6 +42,25 @@ describe('seed file', () => {
     expect(readFileSync(DEFAULT_SEED_FILE, 'utf8')).not.toMatch(/alice-password|billing-worker-secret|portal-secret/);
   });
 
+  it('defaults ID tokens to RS256 and refuses an unknown id_token_signed_response_alg', async () => {
+    const directory = await loadSeed(DEFAULT_SEED_FILE, {
+      WEB_PORTAL_URL: 'http://127.0.0.1:3100',
+      ADMIN_CONSOLE_URL: 'http://127.0.0.1:3200',
+    });
+    expect(directory.clients.get('web-portal')?.idTokenAlg).toBe('RS256');
+    const client = {
+      client_id: 'c',
+      type: 'public',
+      alg: 'ES256',
+      id_token_signed_response_alg: 'HS256',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['http://127.0.0.1/cb'],
+      scopes: ['openid'],
+      audiences: ['a'],
+    };
+    expect(() => parseSeed({ users: [], clients: [client] })).toThrow(/id_token_signed_response_alg: one of/);
+  });
+
   it('substitutes ${NAME} variables and refuses an unknown one instead of leaving it empty', async () => {
     await expect(loadSeed(DEFAULT_SEED_FILE, { WEB_PORTAL_URL: 'http://127.0.0.1:1' })).rejects.toThrow(
       /\$\{ADMIN_CONSOLE_URL\}: unknown variable/,

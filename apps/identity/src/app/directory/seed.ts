@@ -26,6 +26,7 @@ const CLIENT_FIELDS = [
   'audiences',
   'post_logout_redirect_uris',
   'backchannel_logout_uri',
+  'id_token_signed_response_alg',
 ];
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -128,6 +129,12 @@ class SeedReader {
       );
     }
     if (!isSigningAlgorithm(value.alg)) this.problems.push(`${where}.alg: one of ${SIGNING_ALGORITHMS.join(', ')}`);
+    const idTokenAlg = value.id_token_signed_response_alg ?? 'RS256';
+    if (!isSigningAlgorithm(idTokenAlg)) {
+      this.problems.push(
+        `${where}.id_token_signed_response_alg: one of ${SIGNING_ALGORITHMS.join(', ')} (default RS256)`,
+      );
+    }
     const isGrantType = (item: unknown) => (GRANT_TYPES as readonly unknown[]).includes(item);
     const grantTypes = this.stringArray(
       `${where}.grant_types`,
@@ -179,6 +186,7 @@ class SeedReader {
       type: type as RegisteredClient['type'],
       ...(type === 'confidential' && { secretHash: secretHash as string }),
       alg: value.alg as RegisteredClient['alg'],
+      idTokenAlg: idTokenAlg as RegisteredClient['idTokenAlg'],
       grantTypes: [...new Set(grantTypes)],
       redirectUris,
       scopes: [...new Set(scopes)],

@@ -3,7 +3,6 @@ import { DirectoryService } from '../directory/directory.service';
 import { PublicJwks, SigningKeyManager } from '../keys/signing-key.manager';
 import { SIGNING_ALGORITHMS } from '../keys/signing-algorithm';
 import { IssuerService } from '../oauth/issuer.service';
-import { OIDC_SIGNING_ALGORITHM } from '../tokens/oidc-token.signer';
 
 /** `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 / RFC 8414 metadata) and `GET /.well-known/jwks.json`. */
 @Controller('.well-known')
@@ -34,7 +33,7 @@ export class DiscoveryController {
       authorization_response_iss_parameter_supported: true,
       access_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: [OIDC_SIGNING_ALGORITHM],
+      id_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
       claims_supported: [
         'iss',
         'sub',

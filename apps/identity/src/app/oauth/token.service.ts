@@ -112,6 +112,7 @@ export class TokenService {
     if (!grant.scopes.includes('openid') || grant.authTime === undefined || grant.sid === undefined) return response;
     const idToken = this.oidcTokens.signIdToken({
       clientId: client.clientId,
+      alg: client.idTokenAlg,
       sub: grant.sub,
       authTime: grant.authTime,
       sid: grant.sid,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { IdentityConfig } from '../config/identity.config';
+import { RegisteredClient } from '../directory/directory';
 import { DirectoryService } from '../directory/directory.service';
 import { IDENTITY_CONFIG } from '../identity.constants';
 import { SsoSession } from '../session/sso-session.store';
@@ -39,8 +40,8 @@ export class BackchannelLogoutService implements OnModuleDestroy {
   /** Starts the deliveries for an ended session and returns at once. */
   sessionEnded(session: SsoSession): void {
     for (const clientId of session.clientIds) {
-      const uri = this.directory.findClient(clientId)?.backchannelLogoutUri;
-      if (uri) this.track(this.deliver(clientId, uri, session, 1));
+      const client = this.directory.findClient(clientId);
+      if (client?.backchannelLogoutUri) this.track(this.deliver(client, client.backchannelLogoutUri, session, 1));
     }
   }
 
@@ -64,9 +65,10 @@ export class BackchannelLogoutService implements OnModuleDestroy {
     void delivery.finally(() => this.inFlight.delete(delivery));
   }
 
-  private async deliver(clientId: string, uri: string, session: SsoSession, attempt: number): Promise<void> {
+  private async deliver(client: RegisteredClient, uri: string, session: SsoSession, attempt: number): Promise<void> {
     if (this.isClosed) return;
-    const { token, jti } = this.signer.signLogoutToken(clientId, session.sub, session.sid);
+    const clientId = client.clientId;
+    const { token, jti } = this.signer.signLogoutToken(clientId, client.idTokenAlg, session.sub, session.sid);
     let status: number | 'error';
     try {
       const response = await fetch(uri, {
@@ -104,6 +106,6 @@ export class BackchannelLogoutService implements OnModuleDestroy {
       this.timers.set(timer, resolve);
     });
     if (this.isClosed) return;
-    await this.deliver(clientId, uri, session, attempt + 1);
+    await this.deliver(client, uri, session, attempt + 1);
   }
 }

@@ -14,7 +14,7 @@ import { RequestParams } from '../oauth/request-params';
 import { readCookie, SESSION_COOKIE } from '../session/cookies';
 import { escapeHtml, renderMessagePage, renderPage, sendHtml, sendRedirect } from '../session/html.page';
 import { SsoSession, SsoSessionStore } from '../session/sso-session.store';
-import { OIDC_SIGNING_ALGORITHM } from '../tokens/oidc-token.signer';
+import { SIGNING_ALGORITHMS } from '../keys/signing-algorithm';
 import { BackchannelLogoutService } from './backchannel-logout.service';
 import { SigningKeyManagerKeySource } from './signing-key.key-source';
 
@@ -129,6 +129,9 @@ export class EndSessionController {
         const claims = await this.verifyHint(hint);
         if (!claims) return { kind: 'error', message: 'The id_token_hint is not an ID token issued here.' };
         client = this.directory.findClient(claims.aud);
+        // An ID token is signed with its client's registered algorithm; anything else is not one of ours.
+        if (!client || claims.alg !== client.idTokenAlg)
+          return { kind: 'error', message: 'The id_token_hint is not an ID token issued here.' };
         hintSid = claims.sid;
         if (clientId !== undefined && clientId !== claims.aud)
           return { kind: 'error', message: 'The client_id does not match the id_token_hint.' };
@@ -150,15 +153,19 @@ export class EndSessionController {
   }
 
   // OIDC RP-Initiated Logout 1.0 section 2: the hint proves which client and session; an expired one still does.
-  private async verifyHint(hint: string): Promise<{ aud: string; sid: string | undefined } | undefined> {
+  private async verifyHint(hint: string): Promise<{ aud: string; sid: string | undefined; alg: unknown } | undefined> {
     try {
       const { header, payload } = await verifyCompactJws(hint, this.keySource, {
-        algorithms: [OIDC_SIGNING_ALGORITHM],
+        algorithms: SIGNING_ALGORITHMS,
       });
       if (header['typ'] !== 'JWT') return undefined;
       const claims = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
       if (claims['iss'] !== this.issuer.issuer || typeof claims['aud'] !== 'string') return undefined;
-      return { aud: claims['aud'], sid: typeof claims['sid'] === 'string' ? claims['sid'] : undefined };
+      return {
+        aud: claims['aud'],
+        sid: typeof claims['sid'] === 'string' ? claims['sid'] : undefined,
+        alg: header['alg'],
+      };
     } catch (error) {
       if (error instanceof AuthError || error instanceof SyntaxError) return undefined;
       throw error;

@@ -1,5 +1,7 @@
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
@@ -10,11 +12,13 @@ import {
   browserGet,
   codeOf,
   CookieJar,
+  makeTempDir,
   pkcePair,
   postForm,
   startIdentity,
   TestIdentity,
 } from '../../testing/identity.harness';
+import { DEFAULT_SEED_FILE } from '../../identity-paths';
 import { BackchannelAttempt, BackchannelLogoutService } from './backchannel-logout.service';
 
 const SECRETS: Record<string, string> = {
@@ -147,7 +151,7 @@ describe('identity as an OpenID provider', () => {
     expect(metadata).toMatchObject({
       userinfo_endpoint: `${base}/userinfo`,
       end_session_endpoint: `${base}/logout`,
-      id_token_signing_alg_values_supported: ['RS256'],
+      id_token_signing_alg_values_supported: ['RS256', 'ES256', 'EdDSA'],
       subject_types_supported: ['public'],
       response_types_supported: ['code'],
       backchannel_logout_supported: true,
@@ -188,6 +192,46 @@ describe('identity as an OpenID provider', () => {
     );
     expect(other).toMatchObject({ sid: payload['sid'], auth_time: payload['auth_time'] });
     expect(other).not.toHaveProperty('nonce');
+  });
+
+  it('signs ID tokens with the algorithm a client registered (id_token_signed_response_alg)', async () => {
+    const dir = makeTempDir('identity-seed-');
+    const seed = JSON.parse(readFileSync(DEFAULT_SEED_FILE, 'utf8')) as { clients: Record<string, unknown>[] };
+    const client = seed.clients.find((entry) => entry['client_id'] === 'web-portal') as Record<string, unknown>;
+    client['id_token_signed_response_alg'] = 'ES256';
+    writeFileSync(join(dir, 'seed.json'), JSON.stringify(seed));
+    const other = await startIdentity({ seedFile: join(dir, 'seed.json'), webPortalUrl: portal.url });
+    try {
+      const { verifier, challenge } = pkcePair();
+      const redirectUri = `${portal.url}/callback`;
+      const callback = await authorizeWithLogin(
+        other.app.url,
+        { clientId: 'web-portal', redirectUri, challenge, scope: 'openid' },
+        new CookieJar(),
+      );
+      const response = await postForm(
+        `${other.app.url}/oauth/token`,
+        {
+          grant_type: 'authorization_code',
+          code: codeOf(callback),
+          redirect_uri: redirectUri,
+          code_verifier: verifier,
+        },
+        { authorization: basicAuth('web-portal', SECRETS['web-portal']) },
+      );
+      const { id_token: idToken } = (await response.json()) as Tokens;
+      expect(decodeProtectedHeader(idToken as string).alg).toBe('ES256');
+      await expect(
+        jwtVerify(idToken as string, createRemoteJWKSet(new URL(`${other.app.url}/.well-known/jwks.json`)), {
+          audience: 'web-portal',
+          algorithms: ['ES256'],
+          currentDate: new Date(other.clock.now()),
+        }),
+      ).resolves.toBeDefined();
+    } finally {
+      await other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('issues no ID token without the openid scope', async () => {

@@ -8,7 +8,7 @@ import { SigningKeyManager } from '../keys/signing-key.manager';
 import { SigningAlgorithm, signJws } from '../keys/signing-algorithm';
 import { IssuerService } from '../oauth/issuer.service';
 
-/** Algorithm of ID tokens and logout tokens: RS256, the one every OpenID relying party must support (OIDC Core 15.1). */
+/** Default algorithm of ID tokens and logout tokens: RS256, the one every OpenID relying party must support (OIDC Core 15.1). */
 export const OIDC_SIGNING_ALGORITHM: SigningAlgorithm = 'RS256';
 
 /** The `events` member of a Back-Channel Logout token (OpenID Connect Back-Channel Logout 1.0 section 2.4). */
@@ -18,6 +18,8 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 export interface IdTokenClaims {
   /** The client (`aud`). */
   readonly clientId: string;
+  /** The client's registered ID token algorithm. */
+  readonly alg: SigningAlgorithm;
   /** The user. */
   readonly sub: string;
   /** When the user authenticated (epoch seconds). */
@@ -39,7 +41,7 @@ export function accessTokenHash(accessToken: string): string {
   return createHash('sha256').update(accessToken, 'ascii').digest().subarray(0, 16).toString('base64url');
 }
 
-/** Signs ID tokens and Back-Channel Logout tokens with the current RS256 key of the rotating key ring. */
+/** Signs ID tokens and Back-Channel Logout tokens with the current key of the client's algorithm (RS256 by default). */
 @Injectable()
 export class OidcTokenSigner {
   constructor(
@@ -52,7 +54,7 @@ export class OidcTokenSigner {
   /** An ID token (OIDC Core 2) for `claims.clientId`. */
   signIdToken(claims: IdTokenClaims): string {
     const iat = epochSeconds(this.clock);
-    return this.sign('JWT', {
+    return this.sign(claims.alg, 'JWT', {
       iss: this.issuer.issuer,
       sub: claims.sub,
       aud: claims.clientId,
@@ -69,10 +71,10 @@ export class OidcTokenSigner {
    * A logout token (Back-Channel Logout 1.0 section 2.4): explicitly typed `logout+jwt`, the back-channel event, `sid`
    * and `sub`, a fresh `jti`, a two-minute lifetime and never a `nonce`.
    */
-  signLogoutToken(clientId: string, sub: string, sid: string): { token: string; jti: string } {
+  signLogoutToken(clientId: string, alg: SigningAlgorithm, sub: string, sid: string): { token: string; jti: string } {
     const iat = epochSeconds(this.clock);
     const jti = randomToken(16);
-    const token = this.sign('logout+jwt', {
+    const token = this.sign(alg, 'logout+jwt', {
       iss: this.issuer.issuer,
       sub,
       aud: clientId,
@@ -85,8 +87,8 @@ export class OidcTokenSigner {
     return { token, jti };
   }
 
-  private sign(typ: string, payload: object): string {
-    const key = this.keys.signingKey(OIDC_SIGNING_ALGORITHM);
+  private sign(alg: SigningAlgorithm, typ: string, payload: object): string {
+    const key = this.keys.signingKey(alg);
     const signingInput = `${encodeSegment({ alg: key.alg, typ, kid: key.kid })}.${encodeSegment(payload)}`;
     const signature = signJws(key.alg, key.privateKey, Buffer.from(signingInput, 'ascii'));
     return `${signingInput}.${signature.toString('base64url')}`;
