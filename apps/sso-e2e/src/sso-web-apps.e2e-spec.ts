@@ -129,6 +129,11 @@ describe('web-portal and admin-console: OpenID Connect clients of identity', () 
     }
     const after = await (await get(`${system.webPortalUrl}/`, jar)).text();
     expect(after).toContain('Access token renewed 2 time(s)');
+    // Tokens stay on the server: no page and no cookie carries a JWT, the session cookie is a bare random id.
+    const jwt = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
+    expect(after).not.toMatch(jwt);
+    expect(jar.header()).not.toMatch(jwt);
+    expect(jar.header()).toMatch(/(^|; )web_portal_session=[A-Za-z0-9_-]{43}(;|$)/);
   });
 
   describe('back-channel logout endpoint', () => {
