@@ -134,6 +134,11 @@ describe('web-portal and admin-console: OpenID Connect clients of identity', () 
     expect(after).not.toMatch(jwt);
     expect(jar.header()).not.toMatch(jwt);
     expect(jar.header()).toMatch(/(^|; )web_portal_session=[A-Za-z0-9_-]{43}(;|$)/);
+    // Page loads at the same moment share one refresh: racing with one rotating refresh token would make identity
+    // revoke the whole family and sign the person out.
+    const concurrent = await Promise.all([1, 2, 3, 4].map(() => get(`${system.webPortalUrl}/orders`, jar)));
+    expect(concurrent.map((response) => response.status)).toEqual([200, 200, 200, 200]);
+    expect(await (await get(`${system.webPortalUrl}/`, jar)).text()).toContain('Welcome, <strong>Alice Example');
   });
 
   describe('back-channel logout endpoint', () => {

@@ -117,13 +117,7 @@ export class WebSessionService {
       return undefined;
     }
     try {
-      const tokens = await this.relyingParty.refresh(session.refreshToken);
-      session.accessToken = tokens.accessToken;
-      session.refreshToken = tokens.refreshToken;
-      session.accessTokenExpiresAt = this.now() + tokens.expiresIn * 1000;
-      if (tokens.scope !== undefined) session.scopes = tokens.scope.split(' ');
-      session.refreshCount++;
-      this.logger.log(`access token refreshed sub=${session.sub} (refresh #${session.refreshCount})`);
+      await this.refreshOnce(session, session.refreshToken);
       return session;
     } catch (error) {
       if (error instanceof GrantRefusedError) {
@@ -143,6 +137,29 @@ export class WebSessionService {
       );
       return undefined;
     }
+  }
+
+  // Refresh tokens rotate on every use and a spent one revokes its whole family at identity, so two page loads of one
+  // session that both find the token near expiry must share one refresh instead of racing with the same token.
+  private readonly refreshes = new WeakMap<WebSession, Promise<void>>();
+
+  private refreshOnce(session: WebSession, refreshToken: string): Promise<void> {
+    let refresh = this.refreshes.get(session);
+    if (!refresh) {
+      refresh = this.relyingParty
+        .refresh(refreshToken)
+        .then((tokens) => {
+          session.accessToken = tokens.accessToken;
+          session.refreshToken = tokens.refreshToken;
+          session.accessTokenExpiresAt = this.now() + tokens.expiresIn * 1000;
+          if (tokens.scope !== undefined) session.scopes = tokens.scope.split(' ');
+          session.refreshCount++;
+          this.logger.log(`access token refreshed sub=${session.sub} (refresh #${session.refreshCount})`);
+        })
+        .finally(() => this.refreshes.delete(session));
+      this.refreshes.set(session, refresh);
+    }
+    return refresh;
   }
 
   /** Calls `path` of orders-api (GET, or POST with a JSON body) with the person's access token; maps the answer for a page. */
