@@ -82,6 +82,8 @@ export class AuthController {
     const sub = claims['sub'] as string;
     const info = await this.web.relyingParty.userinfo(tokens.accessToken, sub);
     const name = typeof info?.['name'] === 'string' ? info['name'] : sub;
+    // A new session id at every sign-in; a session this browser held before is ended, never reused.
+    this.web.store.destroy(readCookie(request, this.web.cookieName));
     const id = this.web.store.create({
       sub,
       name,
