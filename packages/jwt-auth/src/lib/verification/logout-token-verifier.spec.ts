@@ -146,5 +146,14 @@ describe('LogoutTokenVerifier', () => {
     expect(
       () => new LogoutTokenVerifier({ issuer: ISS, clientId: 'c', keys: { key: pair.publicKey }, replayCacheSize: 0 }),
     ).toThrow(JwtAuthConfigError);
+    expect(
+      () =>
+        new LogoutTokenVerifier({
+          issuer: ISS,
+          clientId: 'c',
+          keys: { key: pair.publicKey },
+          audience: 'c',
+        } as never),
+    ).toThrow(/audience: unknown option/);
   });
 });

@@ -1,4 +1,5 @@
-import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../errors/auth.errors';
+import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import { ConfigProblems } from '../errors/config-problems';
 import { parseCompactJws, parseJsonPayload, type CompactParseOptions } from '../jws/compact';
 import { checkProtectedHeader } from '../jws/header';
 import type { JsonObject } from '../json/strict-json';
@@ -40,6 +41,24 @@ export interface LogoutTokenClaims {
   readonly claims: JsonObject;
 }
 
+const KNOWN_OPTIONS = [
+  'issuer',
+  'clientId',
+  'algorithms',
+  'jwksUri',
+  'discovery',
+  'keys',
+  'secret',
+  'keySource',
+  'clockTolerance',
+  'allowInsecureHttp',
+  'fetch',
+  'maxTokenLength',
+  'replayCacheSize',
+  'maxTokenAge',
+  'now',
+];
+
 function invalid(message: string, issuer: string): AuthError {
   return new AuthError(AuthErrorCode.CLAIM_INVALID, message, { issuer });
 }
@@ -74,12 +93,18 @@ export class LogoutTokenVerifier {
 
   /** @throws JwtAuthConfigError when the options are invalid. */
   constructor(options: LogoutTokenVerifierOptions) {
-    const { clientId, maxTokenLength, replayCacheSize, now, maxTokenAge, clockTolerance, ...issuerOptions } = options;
+    const problems = new ConfigProblems();
+    if (typeof options !== 'object' || options === null)
+      problems.add('options', 'must be an object', 'pass { issuer, clientId, ... }');
+    else problems.rejectUnknown('', options, KNOWN_OPTIONS, 'LogoutTokenVerifier');
+    const { clientId, maxTokenLength, replayCacheSize, now, maxTokenAge, clockTolerance, ...issuerOptions } =
+      options ?? ({} as LogoutTokenVerifierOptions);
     if (typeof clientId !== 'string' || clientId.length === 0)
-      throw new JwtAuthConfigError('clientId', 'is empty', "set the relying party's client_id");
+      problems.add('clientId', 'is empty', "set the relying party's client_id");
     this.replayCacheSize = replayCacheSize ?? 10_000;
     if (!Number.isInteger(this.replayCacheSize) || this.replayCacheSize < 1 || this.replayCacheSize > 1_000_000)
-      throw new JwtAuthConfigError('replayCacheSize', 'must be an integer from 1 to 1000000', 'remove it (10000)');
+      problems.add('replayCacheSize', 'must be an integer from 1 to 1000000', 'remove it to use the default (10000)');
+    problems.throwIfAny();
     const { issuers, maxTokenLength: length } = normalizeVerifierOptions({
       issuers: [
         {
