@@ -1,6 +1,6 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import { ConfigProblems } from '../errors/config-problems';
-import { parseCompactJws, parseJsonPayload, type CompactParseOptions } from '../jws/compact';
+import { TokenParser } from '../jws/compact';
 import { checkProtectedHeader } from '../jws/header';
 import type { JsonObject } from '../json/strict-json';
 import { validateClaims } from '../jwt/claims';
@@ -85,7 +85,7 @@ function isLogoutType(typ: string | undefined): boolean {
  */
 export class LogoutTokenVerifier {
   private readonly runtime: IssuerRuntime;
-  private readonly parseOptions: CompactParseOptions;
+  private readonly parser: TokenParser;
   private readonly now: () => number;
   private readonly replayCacheSize: number;
   // jti -> expiry (ms) of the token that used it; a token is refused once its jti is here.
@@ -120,7 +120,7 @@ export class LogoutTokenVerifier {
       verifiedTokenCacheSize: 0,
     });
     this.runtime = issuers.values().next().value as IssuerRuntime;
-    this.parseOptions = Object.freeze({ maxTokenLength: length });
+    this.parser = new TokenParser({ maxTokenLength: length });
     this.now = now ?? Date.now;
   }
 
@@ -131,8 +131,8 @@ export class LogoutTokenVerifier {
   async verify(token: string): Promise<LogoutTokenClaims> {
     const issuer = this.runtime;
     try {
-      const parsed = parseCompactJws(token, this.parseOptions);
-      const claims = parseJsonPayload(parsed);
+      const parsed = this.parser.parse(token);
+      const claims = this.parser.parsePayload(parsed);
       if (claims['iss'] !== issuer.issuer)
         throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
       const header = checkProtectedHeader(parsed.header, issuer.algorithms);
@@ -140,7 +140,7 @@ export class LogoutTokenVerifier {
         throw new AuthError(AuthErrorCode.TYPE_INVALID, 'token type is not logout+jwt', { issuer: issuer.issuer });
       const lookup = { kid: header.kid, alg: header.alg.name };
       const candidates = issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup));
-      verifyWithCandidates(parsed, header, candidates);
+      verifyWithCandidates(this.parser, parsed, header, candidates);
       const nowMs = this.now();
       const { exp } = validateClaims(claims, issuer.claims, nowMs / 1000);
       const events = claims['events'];
