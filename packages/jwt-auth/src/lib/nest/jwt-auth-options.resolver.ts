@@ -1,5 +1,6 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { JwtAuthConfigError } from '../errors/auth.errors';
+import { DEFAULT_ROLES_CLAIMS, parseClaimPath } from '../jwt/claim-requirements';
 import type { KeySourceEvent } from '../keys/key-source.interface';
 import type { IssuerOptions, VerifierOptions } from '../verification/verifier-options.interface';
 import type { JwtAuthModuleOptions, TokenExtractor } from './jwt-auth-options.interface';
@@ -22,7 +23,7 @@ const SHORTHAND_KEYS = [
   'fetch',
 ] as const satisfies readonly (keyof IssuerOptions)[];
 
-const MODULE_ONLY_KEYS = ['realm', 'extractors', 'logger', 'issuers', ...SHORTHAND_KEYS] as const;
+const MODULE_ONLY_KEYS = ['realm', 'extractors', 'logger', 'rolesClaims', 'issuers', ...SHORTHAND_KEYS] as const;
 
 // RFC 7235 quoted-string content without quote and backslash, so the realm needs no escaping.
 const REALM_PATTERN = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
@@ -41,6 +42,8 @@ export class ResolvedJwtAuthOptions {
   readonly extractors: readonly TokenExtractor[];
   /** Where rejections and key-source events are logged. */
   readonly logger: LoggerService;
+  /** Claim paths `@Roles` / `@AnyRole` read roles from, as segments. */
+  readonly rolesClaims: readonly (readonly string[])[];
 
   constructor(options: JwtAuthModuleOptions) {
     if (options === null || typeof options !== 'object') {
@@ -62,8 +65,21 @@ export class ResolvedJwtAuthOptions {
     this.realm = validateRealm(options.realm);
     this.extractors = validateExtractors(options.extractors);
     this.logger = validateLogger(options.logger) ?? new Logger('JwtAuth');
+    this.rolesClaims = validateRolesClaims(options.rolesClaims);
     this.verifierOptions = toVerifierOptions(options, this.logger);
   }
+}
+
+function validateRolesClaims(value: unknown): readonly (readonly string[])[] {
+  if (value === undefined) return DEFAULT_ROLES_CLAIMS;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new JwtAuthConfigError(
+      'rolesClaims',
+      'it must be a non-empty list of claim paths',
+      "e.g. rolesClaims: ['realm_access.roles', RolesClaims.keycloakClient('orders-api')]",
+    );
+  }
+  return Object.freeze(value.map((path: unknown, i) => parseClaimPath(path, `rolesClaims[${i}]`)));
 }
 
 function validateRealm(realm: unknown): string | undefined {

@@ -1,6 +1,7 @@
 import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
+import { AuthMetadataInspector } from './auth-metadata.inspector';
 import { BearerAuthExceptionFilter } from './bearer-auth-exception.filter';
 import type { JwtAuthModuleOptions } from './jwt-auth-options.interface';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
@@ -30,6 +31,7 @@ import { ScopesGuard } from './scopes.guard';
     { provide: APP_FILTER, useClass: BearerAuthExceptionFilter },
     JwtAuthGuard,
     ScopesGuard,
+    AuthMetadataInspector,
   ],
   exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard],
 })
