@@ -4,8 +4,10 @@ import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { findPublicConflict } from './route-requirements';
 
-// `PATTERN_METADATA` of @nestjs/microservices, spelled out so that optional peer stays optional.
+// Metadata keys of @nestjs/microservices and @nestjs/websockets, spelled out so those optional peers stay optional.
 const PATTERN_METADATA = 'microservices:pattern';
+const GATEWAY_METADATA = 'websockets:is_gateway';
+const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
 const AUTO_GUARD_METADATA = 'nest-sso:jwt-auth:auto-guard';
 
 type Handler = (...args: unknown[]) => unknown;
@@ -65,20 +67,25 @@ export class AuthMetadataInspector implements OnModuleInit {
 
 /**
  * With `globalGuard: true`, binds the module's `JwtAuthGuard` to every `@MessagePattern` / `@EventPattern` handler
- * that has no `JwtAuthGuard` of its own. Nest applies `APP_GUARD` to a hybrid app's connected microservice only with
- * `inheritAppConfig: true`; without it those handlers would run unguarded. Runs while the app's instances are
- * created, before `connectMicroservice()` reads the guards. When both apply, the guard lets the second run through
+ * and every gateway `@SubscribeMessage` handler that has no `JwtAuthGuard` of its own. Nest applies `APP_GUARD` to a
+ * hybrid app's connected microservice only with `inheritAppConfig: true`, and never to gateways; without this those
+ * handlers would run unguarded. Runs while the app's instances are created, before `connectMicroservice()` and the
+ * gateways read the guards. Where `APP_GUARD` applies as well, the guard lets its second run on one message through
  * (it remembers the messages it passed), so a message is verified once.
  */
 @Injectable()
 export class MessageHandlerGuardBinder {
   constructor(modules: ModulesContainer, guard: JwtAuthGuard) {
     const scanner = new MetadataScanner();
-    for (const metatype of classesOf(modules, ['controllers'])) {
+    for (const metatype of classesOf(modules, ['controllers', 'providers'])) {
+      const isGateway = Reflect.getMetadata(GATEWAY_METADATA, metatype) === true;
       const classGuards = (Reflect.getMetadata(GUARDS_METADATA, metatype) as unknown[] | undefined) ?? [];
       if (classGuards.some(isJwtAuthGuard)) continue;
       for (const handler of handlersOf(scanner, metatype)) {
-        if (Reflect.getMetadata(PATTERN_METADATA, handler) === undefined) continue;
+        const isMessageHandler = isGateway
+          ? Reflect.getMetadata(MESSAGE_MAPPING_METADATA, handler) === true
+          : Reflect.getMetadata(PATTERN_METADATA, handler) !== undefined;
+        if (!isMessageHandler) continue;
         // A guard bound by an earlier app in this process (tests) is replaced, never kept.
         const previous: unknown = Reflect.getOwnMetadata(AUTO_GUARD_METADATA, handler);
         const guards = ((Reflect.getOwnMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []).filter(

@@ -23,3 +23,4 @@ export {
 export { createRpcAuthEnvelope, type RpcAuthEnvelope } from './transports/rpc-auth-envelope';
 export * from './relay';
 export { WS_CLOSE_UNAUTHENTICATED } from './transports/ws.transport';
+export { WS_BEARER_PROTOCOL, WsAuthenticator, type WsAuthenticationOptions } from './ws-authenticator';

@@ -8,6 +8,7 @@ import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { JWT_AUTH_MODULE_OPTIONS, JwtAuthConfigurableModuleClass } from './jwt-auth.module-definition';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { ScopesGuard } from './scopes.guard';
+import { WsAuthenticator } from './ws-authenticator';
 
 /**
  * Bearer access-token authentication for HTTP (Express, Fastify) and microservices. Provides
@@ -32,8 +33,9 @@ import { ScopesGuard } from './scopes.guard';
     JwtAuthGuard,
     ScopesGuard,
     AuthMetadataInspector,
+    WsAuthenticator,
   ],
-  exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard],
+  exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard, WsAuthenticator],
 })
 export class JwtAuthModule extends JwtAuthConfigurableModuleClass implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
