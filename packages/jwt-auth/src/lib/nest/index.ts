@@ -24,3 +24,4 @@ export { createRpcAuthEnvelope, type RpcAuthEnvelope } from './transports/rpc-au
 export * from './relay';
 export { WS_CLOSE_UNAUTHENTICATED } from './transports/ws.transport';
 export { WS_BEARER_PROTOCOL, WsAuthenticator, type WsAuthenticationOptions } from './ws-authenticator';
+export { GraphqlAuth, type GraphqlWsAuthOptions } from './graphql-auth';

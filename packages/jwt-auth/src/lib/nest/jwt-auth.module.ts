@@ -7,6 +7,7 @@ import type { JwtAuthModuleOptions } from './jwt-auth-options.interface';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { JWT_AUTH_MODULE_OPTIONS, JwtAuthConfigurableModuleClass } from './jwt-auth.module-definition';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { GraphqlAuth } from './graphql-auth';
 import { ScopesGuard } from './scopes.guard';
 import { WsAuthenticator } from './ws-authenticator';
 
@@ -34,8 +35,9 @@ import { WsAuthenticator } from './ws-authenticator';
     ScopesGuard,
     AuthMetadataInspector,
     WsAuthenticator,
+    GraphqlAuth,
   ],
-  exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard, WsAuthenticator],
+  exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard, WsAuthenticator, GraphqlAuth],
 })
 export class JwtAuthModule extends JwtAuthConfigurableModuleClass implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
