@@ -180,7 +180,7 @@ describe('gRPC (Transport.GRPC) with a real @grpc/grpc-js client', () => {
       ],
       call: (operation, credentials, data = {}) =>
         new Promise<Outcome>((resolve) => {
-          client[METHOD[operation]]!(
+          (client[METHOD[operation]] as (...args: unknown[]) => unknown)(
             { json: JSON.stringify(data) },
             metadataFor(credentials),
             (error: grpc.ServiceError | null, response: Json) =>
@@ -203,7 +203,7 @@ describe('gRPC (Transport.GRPC) with a real @grpc/grpc-js client', () => {
   const watch = (credentials: Credentials) =>
     new Promise<{ items: unknown[]; error?: grpc.ServiceError }>((resolve) => {
       const items: unknown[] = [];
-      const stream = client['Watch']!(
+      const stream = (client['Watch'] as (...args: unknown[]) => unknown)(
         { json: JSON.stringify({ sku: 'S-1' }) },
         metadataFor(credentials),
       ) as grpc.ClientReadableStream<Json>;

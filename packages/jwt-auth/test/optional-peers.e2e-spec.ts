@@ -9,7 +9,6 @@ describe('optional peers', () => {
           throw new Error(`Cannot find module '${name}'`);
         });
       }
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const entry = require('../src') as typeof import('../src');
       expect(typeof entry.JwtAuthGuard).toBe('function');
       expect(typeof entry.WsAuthenticator).toBe('function');
