@@ -22,12 +22,14 @@ import {
   CurrentUser,
   GraphqlAuth,
   JwtAuthModule,
+  OptionalAuth,
   Public,
   Roles,
   Scopes,
   TokenRelay,
   TokenRelayModule,
   WS_CLOSE_UNAUTHENTICATED,
+  type AuthPrincipal,
 } from '../src';
 import { TestIssuer } from '../src/testing';
 import { fingerprint } from './fixtures';
@@ -56,6 +58,7 @@ const QUERIES: Record<Operation, string> = {
   ping: '{ ping }',
   admin: '{ admin }',
   relay: 'query($sku: String!) { relay(sku: $sku) }',
+  maybe: '{ maybe }',
 };
 
 interface GraphqlResponse {
@@ -155,7 +158,20 @@ function inventoryResolver(downstream: () => string | undefined) {
       return on(ticks, 'tick');
     }
   }
-  return InventoryResolver;
+  // No class scopes here, so @OptionalAuth can serve anonymous calls.
+  @Resolver()
+  class OptionalResolver {
+    @Query(() => String, { nullable: true })
+    @OptionalAuth()
+    maybe(@CurrentUser() user: AuthPrincipal | undefined, @AccessToken() token: string | undefined) {
+      return JSON.stringify({
+        anonymous: user === undefined,
+        sub: user?.subject ?? null,
+        hasToken: token !== undefined,
+      });
+    }
+  }
+  return [InventoryResolver, OptionalResolver];
 }
 
 async function startGraphql(issuer: TestIssuer, downstream: () => string | undefined, now?: () => number) {
@@ -184,7 +200,7 @@ async function startGraphql(issuer: TestIssuer, downstream: () => string | undef
         }),
       }),
     ],
-    providers: [inventoryResolver(downstream)],
+    providers: inventoryResolver(downstream),
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
@@ -229,7 +245,7 @@ describe('GraphQL (Apollo driver) over HTTP and graphql-ws', () => {
       ],
       call: async (operation, credentials, data = {}) => {
         const variables =
-          operation === 'ping' || operation === 'admin'
+          operation === 'ping' || operation === 'admin' || operation === 'maybe'
             ? {}
             : operation === 'adjust'
               ? { sku: data['sku'], delta: data['delta'] ?? 0 }

@@ -5,7 +5,7 @@ import { ClientProxyFactory, GrpcMethod, Payload, Transport, type ClientGrpc } f
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { firstValueFrom, interval, map, take, type Observable } from 'rxjs';
-import { AccessToken, CurrentUser, Public, Roles, Scopes, TokenRelay } from '../src';
+import { AccessToken, CurrentUser, OptionalAuth, Public, Roles, Scopes, TokenRelay, type AuthPrincipal } from '../src';
 import { TestIssuer } from '../src/testing';
 import { fingerprint } from './fixtures';
 import {
@@ -101,7 +101,16 @@ function grpcHandlers(downstream: () => ClientGrpc | undefined) {
       );
     }
   }
-  return InventoryGrpc;
+  // No class scopes here, so @OptionalAuth can serve anonymous calls.
+  @Controller()
+  class OptionalGrpc {
+    @GrpcMethod('Inventory', 'Maybe')
+    @OptionalAuth()
+    maybe(@CurrentUser() user: AuthPrincipal | undefined, @AccessToken() token: string | undefined): Json {
+      return reply({ anonymous: user === undefined, sub: user?.subject ?? null, hasToken: token !== undefined });
+    }
+  }
+  return [InventoryGrpc, OptionalGrpc];
 }
 
 const GRPC_STATUS_TO_HTTP: Record<number, number> = { 16: 401, 7: 403, 3: 400 };
@@ -144,6 +153,7 @@ describe('gRPC (Transport.GRPC) with a real @grpc/grpc-js client', () => {
     ping: 'Ping',
     admin: 'Admin',
     relay: 'Relay',
+    maybe: 'Maybe',
   };
 
   beforeAll(async () => {

@@ -9,6 +9,7 @@ import {
   AccessToken,
   CurrentUser,
   JwtAuthModule,
+  OptionalAuth,
   Public,
   Roles,
   Scopes,
@@ -17,6 +18,7 @@ import {
   TokenRelayModule,
   WS_CLOSE_UNAUTHENTICATED,
   WsAuthenticator,
+  type AuthPrincipal,
 } from '../src';
 import { TestIssuer } from '../src/testing';
 import { fingerprint } from './fixtures';
@@ -191,30 +193,50 @@ function inventoryGateway(platform: Platform, allowAnonymous: boolean, downstrea
       return { event: 'reply', data: { relayed: true, downstream: result.ok ? result.value : result } };
     }
   }
-  return InventoryGateway;
+  // No class scopes here, so @OptionalAuth can serve anonymous sockets; its own namespace (socket.io) or path (ws).
+  @WebSocketGateway(platform === 'ws' ? { path: '/ws-optional' } : { namespace: 'optional' })
+  class OptionalGateway implements OnGatewayInit {
+    constructor(private readonly wsAuth: WsAuthenticator) {}
+
+    afterInit(server: unknown): void {
+      this.wsAuth.bindToServer(server, { allowAnonymous: true });
+    }
+
+    @SubscribeMessage('maybe')
+    @OptionalAuth()
+    maybe(@CurrentUser() user: AuthPrincipal | undefined, @AccessToken() token: string | undefined) {
+      return {
+        event: 'reply',
+        data: { anonymous: user === undefined, sub: user?.subject ?? null, hasToken: token !== undefined },
+      };
+    }
+  }
+  return [InventoryGateway, OptionalGateway];
 }
 
 async function startGateway(
   platform: Platform,
   issuer: TestIssuer,
-  gateway: ReturnType<typeof inventoryGateway>,
+  gateways: ReturnType<typeof inventoryGateway>,
   now?: () => number,
-): Promise<{ app: INestApplication; url: string }> {
+): Promise<{ app: INestApplication; url: string; optionalUrl: string }> {
   const moduleRef = await Test.createTestingModule({
     imports: [JwtAuthModule.forRoot({ ...issuer.issuerOptions('static'), globalGuard: true, now }), TokenRelayModule],
-    providers: [gateway],
+    providers: gateways,
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   if (platform === 'ws') app.useWebSocketAdapter(new WsAdapter(app));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: platform === 'ws' ? `ws://127.0.0.1:${port}/ws` : `http://127.0.0.1:${port}` };
+  return platform === 'ws'
+    ? { app, url: `ws://127.0.0.1:${port}/ws`, optionalUrl: `ws://127.0.0.1:${port}/ws-optional` }
+    : { app, url: `http://127.0.0.1:${port}`, optionalUrl: `http://127.0.0.1:${port}/optional` };
 }
 
 describe.each<[Platform]>([['socket.io'], ['ws']])('WebSocket gateways on %s', (platform) => {
   let issuer: TestIssuer;
-  let a: { app: INestApplication; url: string };
-  let b: { app: INestApplication; url: string };
+  let a: { app: INestApplication; url: string; optionalUrl: string };
+  let b: { app: INestApplication; url: string; optionalUrl: string };
   let transport: TransportUnderTest;
   let clock = Date.now();
 
@@ -253,7 +275,8 @@ describe.each<[Platform]>([['socket.io'], ['ws']])('WebSocket gateways on %s', (
     transport = {
       issuer,
       hostile,
-      call: (operation, credentials, data = {}) => call(platform, a.url, credentials, operation, data),
+      call: (operation, credentials, data = {}) =>
+        call(platform, operation === 'maybe' ? a.optionalUrl : a.url, credentials, operation, data),
     };
   });
 

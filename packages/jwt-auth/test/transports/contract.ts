@@ -6,6 +6,8 @@ import { firstValueFrom } from 'rxjs';
 import {
   AccessToken,
   CurrentUser,
+  OptionalAuth,
+  type AuthPrincipal,
   JwtAuthGuard,
   JwtAuthModule,
   Public,
@@ -22,7 +24,7 @@ import { fingerprint } from '../fixtures';
 export type Credentials = { readonly token: string } | { readonly authorization: unknown } | undefined;
 
 /** The handlers every transport serves (see {@link inventoryHandlers}). */
-export type Operation = 'get' | 'adjust' | 'ping' | 'admin' | 'relay';
+export type Operation = 'get' | 'adjust' | 'ping' | 'admin' | 'relay' | 'maybe';
 
 /** A call's outcome as the caller sees it, normalised across transports. */
 export type Outcome =
@@ -48,6 +50,7 @@ export interface Patterns {
   readonly admin: string;
   readonly relay: string;
   readonly event: string;
+  readonly maybe: string;
 }
 
 /** Patterns under a per-run prefix; `separator` suits the transport (`/` for MQTT topics, `.` elsewhere). */
@@ -61,6 +64,7 @@ export function patternsFor(service: string, separator = '.'): Patterns {
     admin: name('admin'),
     relay: name('relay'),
     event: name('event'),
+    maybe: name('maybe'),
   };
 }
 
@@ -69,14 +73,15 @@ export const acceptedEvents: { sku: string; sub: string }[] = [];
 
 /**
  * The message handlers of one inventory service: class scope `inventory:read`, `adjust` needs `inventory:write`,
- * `ping` is public, `admin` needs the `admin` role, `relay` forwards the caller's token to `downstream` (service B).
+ * `ping` is public, `admin` needs the `admin` role, `relay` forwards the caller's token to `downstream` (service B);
+ * and, in a second class without scopes, `maybe` under `@OptionalAuth()`.
  */
 export function inventoryHandlers(
   p: Patterns,
   downstream: () => ClientProxy | undefined,
   downstreamPattern: () => string,
   guard: boolean,
-): Type<unknown> {
+): Type<unknown>[] {
   @Controller()
   @Scopes('inventory:read')
   class InventoryHandlers {
@@ -119,8 +124,19 @@ export function inventoryHandlers(
       acceptedEvents.push({ sku: data.sku, sub });
     }
   }
-  if (guard) UseGuards(JwtAuthGuard)(InventoryHandlers);
-  return InventoryHandlers;
+  @Controller()
+  class OptionalHandlers {
+    @MessagePattern(p.maybe)
+    @OptionalAuth()
+    maybe(@CurrentUser() user: AuthPrincipal | undefined, @AccessToken() token: string | undefined) {
+      return { anonymous: user === undefined, sub: user?.subject ?? null, hasToken: token !== undefined };
+    }
+  }
+  if (guard) {
+    UseGuards(JwtAuthGuard)(InventoryHandlers);
+    UseGuards(JwtAuthGuard)(OptionalHandlers);
+  }
+  return [InventoryHandlers, OptionalHandlers];
 }
 
 /** A token signed by a key the issuer never published, with the issuer's `kid`. */
@@ -206,6 +222,24 @@ export function describeTransportContract(name: string, setup: () => TransportUn
       });
     });
 
+    it('serves @OptionalAuth anonymously, with the principal for a valid token, and refuses a bad one', async () => {
+      const t = setup();
+      await expect(t.call('maybe', undefined)).resolves.toEqual({
+        ok: true,
+        value: { anonymous: true, sub: null, hasToken: false },
+      });
+      await expect(t.call('maybe', { token: valid(t.issuer) })).resolves.toEqual({
+        ok: true,
+        value: { anonymous: false, sub: 'svc-orders', hasToken: true },
+      });
+      const expired = t.issuer.sign({ sub: 'x' }, { expiresIn: -600 });
+      await expect(t.call('maybe', { token: expired })).resolves.toEqual({
+        ok: false,
+        status: 401,
+        code: 'token_expired',
+      });
+    });
+
     it('lets @Public handlers through without a token', async () => {
       await expect(setup().call('ping', undefined)).resolves.toEqual({ ok: true, value: { pong: true, user: null } });
     });
@@ -242,12 +276,12 @@ export function describeTransportContract(name: string, setup: () => TransportUn
 export async function startService(
   issuer: TestIssuer,
   options: MicroserviceOptions,
-  controller: Type<unknown>,
+  controllers: Type<unknown> | Type<unknown>[],
   globalGuard = true,
 ): Promise<INestMicroservice> {
   const moduleRef = await Test.createTestingModule({
     imports: [JwtAuthModule.forRoot({ ...issuer.issuerOptions('static'), globalGuard }), TokenRelayModule],
-    controllers: [controller],
+    controllers: Array.isArray(controllers) ? controllers : [controllers],
   }).compile();
   const app = moduleRef.createNestMicroservice<MicroserviceOptions>(options);
   app.useLogger(false);
