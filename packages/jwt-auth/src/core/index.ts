@@ -21,6 +21,18 @@ export { MAX_KID_LENGTH } from '../lib/jws/header';
 export type { AuthPrincipal, JwtClaims, PrincipalHeader } from '../lib/jwt/principal';
 export { assertScopes, extractScopes, hasAllScopes, hasAnyScope } from '../lib/jwt/scopes';
 export type { ScopeClaim, ScopeRequirement } from '../lib/jwt/scopes';
+export {
+  DEFAULT_ROLES_CLAIMS,
+  RolesClaims,
+  assertClaims,
+  assertRoles,
+  createClaimRequirement,
+  extractRoles,
+  meetsClaimRequirement,
+  parseClaimPath,
+  readClaim,
+} from '../lib/jwt/claim-requirements';
+export type { ClaimPath, ClaimPredicate, ClaimRequirement, RoleRequirement } from '../lib/jwt/claim-requirements';
 
 // Keys
 export { importJwk, importJwkSet } from '../lib/keys/jwk';

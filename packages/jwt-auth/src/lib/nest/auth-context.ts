@@ -35,13 +35,19 @@ function rpcHolder(context: ExecutionContext): object | undefined {
 }
 
 function holderOf(context: ExecutionContext): object | undefined {
-  switch (context.getType()) {
+  switch (context.getType<string>()) {
     case 'http': {
       const request: unknown = context.switchToHttp().getRequest();
       return isObject(request) ? request : undefined;
     }
     case 'rpc':
       return rpcHolder(context);
+    case 'ws':
+    case 'graphql': {
+      // The socket (one per connection), or the GraphQL context object (one per operation / subscription).
+      const holder: unknown = context.getArgByIndex(context.getType<string>() === 'ws' ? 0 : 2);
+      return isObject(holder) ? holder : undefined;
+    }
     default:
       return undefined;
   }
@@ -72,6 +78,20 @@ export function attachAuthentication(
   }
   if (token === undefined) accessTokens.delete(holder);
   else accessTokens.set(holder, token);
+}
+
+/**
+ * Record the principal and token a WebSocket connection (or GraphQL subscription context) was authenticated with
+ * when it was opened; handlers of that connection see them through `@CurrentUser()` / `@AccessToken()`.
+ */
+export function attachConnectionAuthentication(holder: object, principal: AuthPrincipal, token: string): void {
+  rpcPrincipals.set(holder, principal);
+  accessTokens.set(holder, token);
+}
+
+/** The token a connection was opened with (see {@link attachConnectionAuthentication}), `undefined` when none. */
+export function getConnectionAccessToken(holder: object): string | undefined {
+  return accessTokens.get(holder);
 }
 
 /** Remember the raw token of an HTTP request (used by the passport strategy, which sees only the request). */

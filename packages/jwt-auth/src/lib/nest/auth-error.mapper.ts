@@ -84,3 +84,37 @@ export function applyChallenge(response: unknown, exception: BearerAuthException
   if (typeof target.header === 'function') target.header('WWW-Authenticate', exception.wwwAuthenticate);
   else if (typeof target.setHeader === 'function') target.setHeader('WWW-Authenticate', exception.wwwAuthenticate);
 }
+
+type WsExceptionConstructor = new (error: object) => Error;
+let wsExceptionClass: Promise<WsExceptionConstructor> | undefined;
+
+/**
+ * Map an error to a `WsException` carrying {@link RpcAuthErrorPayload} (loaded lazily: `@nestjs/websockets` is an
+ * optional peer); Nest's gateway filter emits it to the socket as an `exception` event.
+ */
+export async function toWsException(error: unknown): Promise<Error> {
+  wsExceptionClass ??= import('@nestjs/websockets').then((m) => m.WsException);
+  const WsException = await wsExceptionClass;
+  return new WsException(toRpcErrorPayload(error));
+}
+
+/** The GraphQL `extensions.code` for an auth failure: `UNAUTHENTICATED` (401), `FORBIDDEN` (403), `BAD_REQUEST` (400). */
+export function graphqlErrorCode(error: AuthError): 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_REQUEST' {
+  return error.status === 403 ? 'FORBIDDEN' : error.status === 400 ? 'BAD_REQUEST' : 'UNAUTHENTICATED';
+}
+
+type GraphQLErrorConstructor = new (message: string, options: { extensions: Record<string, unknown> }) => Error;
+let graphqlErrorClass: Promise<GraphQLErrorConstructor> | undefined;
+
+/**
+ * Map an error to a `GraphQLError` (loaded lazily: `graphql` is an optional peer) with `extensions.code`
+ * `UNAUTHENTICATED` / `FORBIDDEN` / `BAD_REQUEST`, `extensions.status` and `extensions.authCode` (the {@link AuthErrorCode}).
+ */
+export async function toGraphqlError(error: unknown): Promise<Error> {
+  graphqlErrorClass ??= import('graphql').then((m) => m.GraphQLError as unknown as GraphQLErrorConstructor);
+  const GraphQLError = await graphqlErrorClass;
+  const authError = AuthError.from(error);
+  return new GraphQLError(authError.message, {
+    extensions: { code: graphqlErrorCode(authError), status: authError.status, authCode: authError.code },
+  });
+}
