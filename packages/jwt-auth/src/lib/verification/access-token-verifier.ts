@@ -50,10 +50,11 @@ export class AccessTokenVerifier {
 
   /** @throws JwtAuthConfigError when the options are invalid (the message names the option and the fix). */
   constructor(options: VerifierOptions) {
-    const { issuers, maxTokenLength, verifiedTokenCacheSize } = normalizeVerifierOptions(options);
+    const { issuers, maxTokenLength, verifiedTokenCacheSize, verifiedTokenCacheMaxBytes } =
+      normalizeVerifierOptions(options);
     this.issuers = issuers;
     this.onlyIssuer = issuers.size === 1 ? issuers.values().next().value : undefined;
-    this.cache = new VerifiedTokenCache(verifiedTokenCacheSize);
+    this.cache = new VerifiedTokenCache(verifiedTokenCacheMaxBytes, verifiedTokenCacheSize);
     this.parseOptions = Object.freeze({ maxTokenLength });
     this.now = options.now ?? Date.now;
     const listener = options.onKeySourceEvent;
@@ -85,7 +86,7 @@ export class AccessTokenVerifier {
       try {
         if (cachedIssuer) {
           validateClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
-          const lookup = { kid: cached.kid, alg: cached.alg };
+          const lookup = cached.lookup;
           const served = cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup));
           if (served.includes(cached.key)) return cached.principal;
         }
@@ -124,7 +125,7 @@ export class AccessTokenVerifier {
         claims,
         header: accepted.principalHeader,
       });
-      this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, kid: header.kid, alg: header.alg.name });
+      this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, lookup });
       return principal;
     } catch (error) {
       throw this.withContext(AuthError.from(error), issuer, header);

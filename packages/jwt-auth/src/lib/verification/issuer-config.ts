@@ -16,6 +16,9 @@ import type { IssuerOptions, VerifierOptions } from './verifier-options.interfac
 export const DEFAULT_CLOCK_TOLERANCE = 60;
 /** Largest clock tolerance accepted (seconds). */
 export const MAX_CLOCK_TOLERANCE = 300;
+/** Default memory bound of the verified-token cache: 32 MiB. */
+export const DEFAULT_VERIFIED_TOKEN_CACHE_BYTES = 32 * 1024 * 1024;
+const MAX_VERIFIED_TOKEN_CACHE_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** One issuer, validated and ready for the hot path. */
 export interface IssuerRuntime {
@@ -304,6 +307,7 @@ export function normalizeVerifierOptions(options: VerifierOptions): {
   issuers: Map<string, IssuerRuntime>;
   maxTokenLength: number;
   verifiedTokenCacheSize: number;
+  verifiedTokenCacheMaxBytes: number;
 } {
   if (!isPlainObject(options)) throw new JwtAuthConfigError('options', 'must be an object', 'pass { issuers: [...] }');
   if (!Array.isArray(options.issuers) || options.issuers.length === 0) {
@@ -325,12 +329,28 @@ export function normalizeVerifierOptions(options: VerifierOptions): {
       'remove it to use the default (8192)',
     );
   }
-  const verifiedTokenCacheSize = options.verifiedTokenCacheSize ?? 1000;
-  if (!Number.isInteger(verifiedTokenCacheSize) || verifiedTokenCacheSize < 0 || verifiedTokenCacheSize > 1_000_000) {
+  const verifiedTokenCacheSize = options.verifiedTokenCacheSize ?? Number.MAX_SAFE_INTEGER;
+  if (
+    !Number.isInteger(verifiedTokenCacheSize) ||
+    verifiedTokenCacheSize < 0 ||
+    (options.verifiedTokenCacheSize !== undefined && verifiedTokenCacheSize > 10_000_000)
+  ) {
     throw new JwtAuthConfigError(
       'verifiedTokenCacheSize',
-      'must be an integer from 0 to 1000000',
-      'remove it to use the default (1000), or 0 to disable the cache',
+      'must be an integer from 0 to 10000000',
+      'remove it to bound the cache by verifiedTokenCacheMaxBytes only, or 0 to disable the cache',
+    );
+  }
+  const verifiedTokenCacheMaxBytes = options.verifiedTokenCacheMaxBytes ?? DEFAULT_VERIFIED_TOKEN_CACHE_BYTES;
+  if (
+    !Number.isInteger(verifiedTokenCacheMaxBytes) ||
+    verifiedTokenCacheMaxBytes < 0 ||
+    verifiedTokenCacheMaxBytes > MAX_VERIFIED_TOKEN_CACHE_BYTES
+  ) {
+    throw new JwtAuthConfigError(
+      'verifiedTokenCacheMaxBytes',
+      `must be an integer from 0 to ${MAX_VERIFIED_TOKEN_CACHE_BYTES} (4 GiB)`,
+      `remove it to use the default (${DEFAULT_VERIFIED_TOKEN_CACHE_BYTES}, 32 MiB), or 0 to disable the cache`,
     );
   }
   const now = options.now ?? Date.now;
@@ -346,5 +366,5 @@ export function normalizeVerifierOptions(options: VerifierOptions): {
     }
     issuers.set(runtime.issuer, runtime);
   });
-  return { issuers, maxTokenLength, verifiedTokenCacheSize };
+  return { issuers, maxTokenLength, verifiedTokenCacheSize, verifiedTokenCacheMaxBytes };
 }
