@@ -50,7 +50,12 @@ export {
 export { AccessTokenVerifier } from '../lib/verification/access-token-verifier';
 export { verifyCompactJws } from '../lib/verification/verify-jws';
 export type { JwsVerifyOptions, VerifiedJws } from '../lib/verification/verify-jws';
-export { DEFAULT_CLOCK_TOLERANCE, MAX_CLOCK_TOLERANCE } from '../lib/verification/issuer-config';
+export {
+  DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_VERIFIED_TOKEN_CACHE_BYTES,
+  MAX_CLOCK_TOLERANCE,
+} from '../lib/verification/issuer-config';
+export type { VerifiedTokenCacheState } from '../lib/verification/verified-token.cache';
 export type {
   IssuerOptions,
   StaticKeyInput,

@@ -9,7 +9,7 @@ import { extractScopes } from '../jwt/scopes';
 import { checkTokenType } from '../jwt/token-type';
 import type { KeyLookup, KeySourceState } from '../keys/key-source.interface';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
-import { VerifiedTokenCache } from './verified-token.cache';
+import { VerifiedTokenCache, type VerifiedTokenCacheState } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
 
 // Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
@@ -109,7 +109,7 @@ export class AccessTokenVerifier {
       const lookup = accepted.lookup;
       // Keys at hand need no await: a verification with cached keys runs start to end without a suspension.
       const candidates = issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup));
-      const key = verifyWithCandidates(parsed, header, candidates);
+      const key = verifyWithCandidates(parsed, header, candidates, issuer.issuer);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = extractScopes(claims, issuer.scopeClaim);
       const sub = claims['sub'];
@@ -180,6 +180,11 @@ export class AccessTokenVerifier {
     return states;
   }
 
+  /** How full the verified-token cache is (entries and bytes charged against `verifiedTokenCacheMaxBytes`). */
+  getVerifiedTokenCacheState(): VerifiedTokenCacheState {
+    return this.cache.getState();
+  }
+
   /** Load every issuer's keys ahead of the first request. Never rejects: a down issuer is reported, not fatal. */
   async warmUp(): Promise<void> {
     await Promise.all([...this.issuers.values()].map((runtime) => runtime.keySource.warmUp?.().catch(() => undefined)));
@@ -196,18 +201,13 @@ export class AccessTokenVerifier {
     issuer: IssuerRuntime | undefined,
     header: CheckedHeader | undefined,
   ): AuthError {
-    const details: AuthErrorDetails = {
-      ...error.details,
-      issuer: error.details.issuer ?? issuer?.issuer,
-      kid: loggable(error.details.kid ?? header?.kid),
-      alg: error.details.alg ?? header?.alg.name,
-    };
-    if (
-      details.issuer === error.details.issuer &&
-      details.kid === error.details.kid &&
-      details.alg === error.details.alg
-    )
-      return error;
+    const known = error.details;
+    const issuerName = known.issuer ?? issuer?.issuer;
+    const kid = loggable(known.kid ?? header?.kid);
+    const alg = known.alg ?? header?.alg.name;
+    // Refusals are routine: the error is reused when it already carries its context (decision 023).
+    if (issuerName === known.issuer && kid === known.kid && alg === known.alg) return error;
+    const details: AuthErrorDetails = { ...known, issuer: issuerName, kid, alg };
     return new AuthError(error.code, error.message, details, { cause: error.cause });
   }
 }

@@ -51,7 +51,10 @@ describe('VerifiedTokenCache', () => {
   it('keeps tokens that are presented again while one-time tokens stream past (SIEVE, not FIFO)', () => {
     const perEntry = VerifiedTokenCache.entryBytes(token(0));
     const cache = new VerifiedTokenCache(perEntry * 50);
-    const hot = ['hot.one.sig-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'hot.two.sig-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'];
+    const hot = [
+      'hot.one.sig-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+      'hot.two.sig-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+    ];
     for (const t of hot) cache.set(t, entry(t));
     let hotHits = 0;
     for (let i = 0; i < 10_000; i++) {

@@ -35,6 +35,16 @@ function cacheKey(token: string): number {
   return hash & 0x7fffffff;
 }
 
+/** How full the verified-token cache is. */
+export interface VerifiedTokenCacheState {
+  /** Tokens remembered. */
+  readonly entries: number;
+  /** Bytes charged for them (see `verifiedTokenCacheMaxBytes`). */
+  readonly bytes: number;
+  /** The bound on {@link bytes}; 0 when the cache is off. */
+  readonly maxBytes: number;
+}
+
 class Node {
   visited = false;
   prev: Node | undefined = undefined;
@@ -113,6 +123,11 @@ export class VerifiedTokenCache {
   /** Bytes charged for the entries held now (at most `maxBytes`). */
   get bytes(): number {
     return this.usedBytes;
+  }
+
+  /** Entries, bytes charged and the bound. */
+  getState(): VerifiedTokenCacheState {
+    return { entries: this.nodes.size, bytes: this.usedBytes, maxBytes: this.maxEntries === 0 ? 0 : this.maxBytes };
   }
 
   private evict(): void {

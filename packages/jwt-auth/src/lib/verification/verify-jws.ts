@@ -22,9 +22,11 @@ export function verifyWithCandidates(
   parsed: ParsedCompactJws,
   header: CheckedHeader,
   candidates: readonly VerificationKey[],
+  issuer?: string,
 ): VerificationKey {
   if (candidates.length === 0) {
     throw new AuthError(AuthErrorCode.KEY_NOT_FOUND, 'no key of the issuer matches the token', {
+      issuer,
       kid: header.kid,
       alg: header.alg.name,
     });
@@ -36,6 +38,7 @@ export function verifyWithCandidates(
     if (verifySignature(header.alg, key, signingInput, signature)) return key;
   }
   throw new AuthError(AuthErrorCode.SIGNATURE_INVALID, 'token signature is invalid', {
+    issuer,
     kid: header.kid,
     alg: header.alg.name,
   });
