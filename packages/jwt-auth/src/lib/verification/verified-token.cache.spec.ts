@@ -48,7 +48,7 @@ describe('VerifiedTokenCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('keeps tokens that are presented again while one-time tokens stream past (SIEVE, not FIFO)', () => {
+  it('keeps tokens that are presented again while one-time tokens stream past (CLOCK, not FIFO)', () => {
     const perEntry = VerifiedTokenCache.entryBytes(token(0));
     const cache = new VerifiedTokenCache(perEntry * 50);
     const hot = [

@@ -59,17 +59,17 @@ class Node {
 }
 
 /**
- * A map from an exact token string to its verification result, bounded in bytes, with SIEVE eviction (Zhang et al.,
- * NSDI 2024): a hit only sets a flag, and the eviction hand passes over entries hit since it last passed, so tokens
- * that clients keep presenting stay while tokens seen once leave first. Entries are never trusted on their own: the
- * verifier re-checks time-based claims and key presence on every hit.
+ * A map from an exact token string to its verification result, bounded in bytes, with CLOCK (second-chance)
+ * eviction: a hit only sets a flag; eviction takes the oldest entry, but one hit since it was last considered goes
+ * back to the newest end with its flag cleared. Tokens that clients keep presenting stay, tokens seen once leave
+ * first, and a hit costs no list update (LRU would move the entry on every hit). Entries are never trusted on their
+ * own: the verifier re-checks time-based claims and key presence on every hit.
  */
 export class VerifiedTokenCache {
   private readonly nodes = new Map<number, Node>();
-  // Newest at the head; the hand walks from the tail (oldest) toward the head and wraps.
+  // Newest at the head, oldest at the tail.
   private head: Node | undefined;
   private tail: Node | undefined;
-  private hand: Node | undefined;
   private usedBytes = 0;
 
   /**
@@ -87,6 +87,7 @@ export class VerifiedTokenCache {
   }
 
   get(token: string): VerifiedTokenEntry | undefined {
+    if (this.maxBytes === 0 || this.maxEntries === 0) return undefined;
     const node = this.nodes.get(cacheKey(token));
     if (node === undefined || node.token !== token) return undefined;
     node.visited = true;
@@ -102,10 +103,7 @@ export class VerifiedTokenCache {
     while (this.usedBytes + bytes > this.maxBytes || this.nodes.size >= this.maxEntries) this.evict();
     // A flat copy: the request's string may be a slice of a longer header value that would stay alive uncounted.
     const node = new Node(key, Buffer.from(token, 'latin1').toString('latin1'), entry, bytes);
-    node.next = this.head;
-    if (this.head !== undefined) this.head.prev = node;
-    this.head = node;
-    if (this.tail === undefined) this.tail = node;
+    this.pushHead(node);
     this.nodes.set(key, node);
     this.usedBytes += bytes;
   }
@@ -131,24 +129,34 @@ export class VerifiedTokenCache {
   }
 
   private evict(): void {
-    let node = this.hand ?? this.tail;
-    if (node === undefined) return;
-    while (node.visited) {
+    let node = this.tail;
+    while (node !== undefined && node.visited) {
+      // Second chance: back to the newest end, flag cleared (a full sweep clears every flag, so this ends).
       node.visited = false;
-      node = node.prev ?? (this.tail as Node);
+      this.unlink(node);
+      this.pushHead(node);
+      node = this.tail;
     }
-    // The hand stays where the victim was: remove() moves it on to the next entry toward the head.
-    this.hand = node;
-    this.remove(node);
+    if (node !== undefined) this.remove(node);
   }
 
-  private remove(node: Node): void {
-    if (this.hand === node) this.hand = node.prev;
+  private pushHead(node: Node): void {
+    node.next = this.head;
+    if (this.head !== undefined) this.head.prev = node;
+    this.head = node;
+    if (this.tail === undefined) this.tail = node;
+  }
+
+  private unlink(node: Node): void {
     if (node.prev !== undefined) node.prev.next = node.next;
     else this.head = node.next;
     if (node.next !== undefined) node.next.prev = node.prev;
     else this.tail = node.prev;
     node.prev = node.next = undefined;
+  }
+
+  private remove(node: Node): void {
+    this.unlink(node);
     this.nodes.delete(node.key);
     this.usedBytes -= node.bytes;
   }

@@ -73,7 +73,7 @@ export interface VerifierOptions {
    * signature check. A hit still re-checks every time-based claim and that the verifying key is still served by the
    * issuer's key source, so the verdict equals a fresh verification. Each entry is charged 1 KiB plus 2 bytes per
    * token character (an upper estimate of the heap it keeps, ~2.4 KB for a typical token); tokens presented again
-   * are kept over tokens seen once (SIEVE eviction). `0` disables the cache.
+   * are kept over tokens seen once (CLOCK eviction). `0` disables the cache.
    * @default 33554432 (32 MiB, about 13,000 typical tokens)
    */
   readonly verifiedTokenCacheMaxBytes?: number;
