@@ -1,0 +1,31 @@
+// Child process of the service and HTTP benchmarks: a bare Nest app (no JwtAuthModule) on Fastify or Express with
+// one controller that answers GET /orders like orders-api answers a user without orders.
+import 'reflect-metadata';
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+
+@Controller()
+class BareController {
+  @Get('orders')
+  orders(): { orders: unknown[] } {
+    return { orders: [] };
+  }
+}
+
+@Module({ controllers: [BareController] })
+class BareModule {}
+
+async function main(): Promise<void> {
+  const platform = process.argv[2] ?? 'fastify';
+  const app =
+    platform === 'express'
+      ? await NestFactory.create(BareModule, { logger: false })
+      : await NestFactory.create(BareModule, new FastifyAdapter(), { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as { port: number };
+  process.stdout.write(`listening on http://127.0.0.1:${port}\n`);
+  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+}
+
+void main();
