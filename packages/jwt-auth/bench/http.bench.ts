@@ -83,6 +83,7 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchRe
             slices.push(slice(`uncached ${alg}`, uncached, '/guarded', tokens[alg]));
           for (const [name, token] of Object.entries(refusals)) slices.push(slice(name, app, '/guarded', token, 401));
           slices.push(slice('forged', app, '/guarded', forged, 401));
+          slices.push(slice('bare refused', bare, '/refused', tokens.ES256, 401));
         }
         const f = await alternate(load, slices, rounds);
         const get = (name: string) => f.get(name) as SliceFigures;
@@ -112,6 +113,13 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchRe
             );
           for (const name of Object.keys(refusals))
             results.push(compareSlices(`http ${p} 401 ${name} / public route`, get(name), get('public')));
+          results.push(
+            compareSlices(
+              `http ${p} bare Nest, guard throwing a prebuilt 401 / bare Nest route`,
+              get('bare refused'),
+              get('bare'),
+            ),
+          );
           // A forged signature costs one signature check: about what a valid token costs with the cache off.
           results.push(
             compareSlices(`http ${p} 401 forged ES256 / guarded ES256 no cache`, get('forged'), get('uncached ES256')),

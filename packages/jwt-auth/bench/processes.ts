@@ -149,7 +149,8 @@ export async function alternate(
       const f = figures.get(slice.name) as SliceFigures;
       f.rps.push(result.rps);
       f.p99.push(result.p99);
-      if (slice.pid !== undefined) f.cpuUs.push((cpuNanos(slice.pid) - before) / 1000 / result.requests);
+      if (slice.pid !== undefined && result.requests > 0)
+        f.cpuUs.push((cpuNanos(slice.pid) - before) / 1000 / result.requests);
     }
   }
   return figures;
@@ -174,7 +175,8 @@ export function compareSlices(
   baseline: SliceFigures,
   rss?: { subject: number; baseline: number },
 ): BenchResult {
-  const ratios = subject.rps.map((rps, i) => rps / baseline.rps[i]);
+  // A slice starved to nothing by the host says nothing about the servers: it is left out of the spread.
+  const ratios = subject.rps.map((rps, i) => rps / baseline.rps[i]).filter((r) => Number.isFinite(r) && r > 0);
   const s = median(subject.rps);
   const b = median(baseline.rps);
   const cpu =
@@ -186,7 +188,8 @@ export function compareSlices(
     ops_per_sec: Math.round(s),
     baseline_ops_per_sec: Math.round(b),
     ratio: Number((s / b).toFixed(3)),
-    ratio_range: [Number(Math.min(...ratios).toFixed(3)), Number(Math.max(...ratios).toFixed(3))],
+    ratio_range:
+      ratios.length === 0 ? [0, 0] : [Number(Math.min(...ratios).toFixed(3)), Number(Math.max(...ratios).toFixed(3))],
     p99_ms: median(subject.p99),
     baseline_p99_ms: median(baseline.p99),
     ...(cpu

@@ -64,14 +64,27 @@ export function attachAuthentication(
     );
   }
   if (context.getType() === 'http') {
-    (holder as AuthHttpRequest).user = principal;
-  } else if (principal === undefined) {
+    attachHttpAuthentication(holder, principal, token);
+    return;
+  }
+  if (principal === undefined) {
     rpcPrincipals.delete(holder);
   } else {
     rpcPrincipals.set(holder, principal);
   }
   if (token === undefined) accessTokens.delete(holder);
   else accessTokens.set(holder, token);
+}
+
+/** {@link attachAuthentication} for an HTTP request already at hand (the guard's fast path). */
+export function attachHttpAuthentication(
+  request: object,
+  principal: AuthPrincipal | undefined,
+  token: string | undefined,
+): void {
+  (request as AuthHttpRequest).user = principal;
+  if (token === undefined) accessTokens.delete(request);
+  else accessTokens.set(request, token);
 }
 
 /** Remember the raw token of an HTTP request (used by the passport strategy, which sees only the request). */

@@ -487,6 +487,10 @@ describe('AccessTokenVerifier refusal costs', () => {
     ];
     for (const token of refusals) await rejection(verifier.verify(token));
     expect(verifyCalls).not.toHaveBeenCalled();
+    // The cheap unknown-kid refusal still keeps an unprintable kid out of the error (and so out of logs).
+    const unknown = await rejection(verifier.verify(signToken(keys[0].pair, {}, { kid: 'no\nsuch' })));
+    expect(unknown.code).toBe(AuthErrorCode.KEY_NOT_FOUND);
+    expect(unknown.details).toMatchObject({ issuer: ISS_A, kid: undefined, alg: 'ES256' });
     await verifier.verify(valid);
     expect(verifyCalls).not.toHaveBeenCalled();
   });

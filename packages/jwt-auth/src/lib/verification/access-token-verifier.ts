@@ -2,7 +2,7 @@ import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.
 import { parseCompactJws, parseJsonPayload, type CompactParseOptions } from '../jws/compact';
 import type { JsonObject } from '../json/strict-json';
 import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
-import { verifyWithCandidates } from './verify-jws';
+import { keyNotFound, verifyWithCandidates } from './verify-jws';
 import { validateClaims } from '../jwt/claims';
 import { createPrincipal, freezeHeader, type AuthPrincipal, type PrincipalHeader } from '../jwt/principal';
 import { extractScopes } from '../jwt/scopes';
@@ -17,6 +17,10 @@ const LOGGABLE = /^[\x21-\x7e]{1,128}$/;
 
 function loggable(value: unknown): string | undefined {
   return typeof value === 'string' && LOGGABLE.test(value) ? value : undefined;
+}
+
+function refuse(error: AuthError): Promise<never> {
+  return Promise.reject(error);
 }
 
 /** A protected header that passed the header rules and typ policy of an issuer. */
@@ -103,12 +107,15 @@ export class AccessTokenVerifier {
       const claims = parseJsonPayload(parsed);
       const iss = claims['iss'];
       issuer = this.issuerFor(iss);
-      if (!issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
+      // Refusals any client can provoke at will are returned, not thrown: a throw costs more than the rest of the
+      // refusal (decision 023).
+      if (!issuer) return refuse(new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted'));
       const accepted = this.acceptHeader(parsed.header, issuer);
       header = accepted.checked;
       const lookup = accepted.lookup;
       // Keys at hand need no await: a verification with cached keys runs start to end without a suspension.
       const candidates = issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup));
+      if (candidates.length === 0) return refuse(this.withContext(keyNotFound(header, issuer.issuer), issuer, header));
       const key = verifyWithCandidates(parsed, header, candidates, issuer.issuer);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = extractScopes(claims, issuer.scopeClaim);
@@ -128,7 +135,7 @@ export class AccessTokenVerifier {
       this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, lookup });
       return principal;
     } catch (error) {
-      throw this.withContext(AuthError.from(error), issuer, header);
+      return refuse(this.withContext(AuthError.from(error), issuer, header));
     }
   }
 

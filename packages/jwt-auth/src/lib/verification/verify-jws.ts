@@ -14,6 +14,15 @@ import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
 import { verifySignature } from '../jws/signature';
 import type { JsonObject } from '../json/strict-json';
 
+/** The `key_not_found` refusal for a header, naming the issuer when known. */
+export function keyNotFound(header: CheckedHeader, issuer?: string): AuthError {
+  return new AuthError(AuthErrorCode.KEY_NOT_FOUND, 'no key of the issuer matches the token', {
+    issuer,
+    kid: header.kid,
+    alg: header.alg.name,
+  });
+}
+
 /**
  * Return the candidate key that verifies the signature.
  * @throws AuthError `key_not_found` or `signature_invalid`
@@ -24,13 +33,7 @@ export function verifyWithCandidates(
   candidates: readonly VerificationKey[],
   issuer?: string,
 ): VerificationKey {
-  if (candidates.length === 0) {
-    throw new AuthError(AuthErrorCode.KEY_NOT_FOUND, 'no key of the issuer matches the token', {
-      issuer,
-      kid: header.kid,
-      alg: header.alg.name,
-    });
-  }
+  if (candidates.length === 0) throw keyNotFound(header, issuer);
   // Views of the scratch buffer, read by the synchronous signature checks right after.
   const signingInput = signingInputOf(parsed);
   const signature = signatureOf(parsed);
