@@ -8,6 +8,8 @@ export interface LoadRequest {
   /** Bearer tokens sent in turn, one per request; none: no Authorization header. */
   readonly tokens: readonly string[];
   readonly seconds: number;
+  /** Send exactly this many requests instead of running for `seconds`. */
+  readonly amount?: number;
   readonly connections: number;
   /** The status every answer must have. */
   readonly status: number;
@@ -29,7 +31,7 @@ async function run(request: LoadRequest): Promise<LoadResult> {
     url: request.url,
     connections: request.connections,
     pipelining: 1,
-    duration: request.seconds,
+    ...(request.amount === undefined ? { duration: request.seconds } : { amount: request.amount }),
     requests: [
       {
         method: 'GET',

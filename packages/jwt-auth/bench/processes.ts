@@ -133,14 +133,20 @@ export interface SliceFigures {
   readonly cpuUs: number[];
 }
 
-/** Run every slice once per round, in turn, after one warm-up slice each; figures per slice name. */
+/**
+ * Run every slice once per round, in turn, after a warm-up: each token of a slice sent once (so a pool of tokens is
+ * measured in its steady state, every token verified before), then one short slice each. Figures per slice name.
+ */
 export async function alternate(
   load: LoadGenerator,
   slices: readonly Slice[],
   rounds: number,
   warmUpSeconds = 1,
 ): Promise<Map<string, SliceFigures>> {
-  for (const slice of slices) await load.run({ ...slice.request, seconds: warmUpSeconds });
+  for (const slice of slices) {
+    if (slice.request.tokens.length > 1) await load.run({ ...slice.request, amount: slice.request.tokens.length });
+    await load.run({ ...slice.request, seconds: warmUpSeconds });
+  }
   const figures = new Map<string, SliceFigures>(slices.map((s) => [s.name, { rps: [], p99: [], cpuUs: [] }]));
   for (let r = 0; r < rounds; r++) {
     for (const slice of slices) {
