@@ -65,7 +65,12 @@ export { verifyCompactJws } from '../lib/verification/verify-jws';
 export { BACKCHANNEL_LOGOUT_EVENT, LogoutTokenVerifier } from '../lib/verification/logout-token-verifier';
 export type { LogoutTokenClaims, LogoutTokenVerifierOptions } from '../lib/verification/logout-token-verifier';
 export type { JwsVerifyOptions, VerifiedJws } from '../lib/verification/verify-jws';
-export { DEFAULT_CLOCK_TOLERANCE, MAX_CLOCK_TOLERANCE } from '../lib/verification/issuer-config';
+export {
+  DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_VERIFIED_TOKEN_CACHE_BYTES,
+  MAX_CLOCK_TOLERANCE,
+} from '../lib/verification/issuer-config';
+export type { VerifiedTokenCacheState } from '../lib/verification/verified-token.cache';
 export type {
   IssuerOptions,
   StaticKeyInput,

@@ -70,8 +70,10 @@ export function attachAuthentication(
     );
   }
   if (context.getType() === 'http') {
-    (holder as AuthHttpRequest).user = principal;
-  } else if (principal === undefined) {
+    attachHttpAuthentication(holder, principal, token);
+    return;
+  }
+  if (principal === undefined) {
     rpcPrincipals.delete(holder);
   } else {
     rpcPrincipals.set(holder, principal);
@@ -92,6 +94,17 @@ export function attachConnectionAuthentication(holder: object, principal: AuthPr
 /** The token a connection was opened with (see {@link attachConnectionAuthentication}), `undefined` when none. */
 export function getConnectionAccessToken(holder: object): string | undefined {
   return accessTokens.get(holder);
+}
+
+/** {@link attachAuthentication} for an HTTP request already at hand (the guard's fast path). */
+export function attachHttpAuthentication(
+  request: object,
+  principal: AuthPrincipal | undefined,
+  token: string | undefined,
+): void {
+  (request as AuthHttpRequest).user = principal;
+  if (token === undefined) accessTokens.delete(request);
+  else accessTokens.set(request, token);
 }
 
 /** Remember the raw token of an HTTP request (used by the passport strategy, which sees only the request). */

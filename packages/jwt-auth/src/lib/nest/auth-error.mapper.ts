@@ -34,7 +34,15 @@ const GRPC_STATUS = { 400: 3, 401: 16, 403: 7 } as const;
 /** Map an error to the HTTP exception the client sees; anything that is not an {@link AuthError} becomes a 401. */
 export function toHttpException(error: unknown, realm?: string): BearerAuthException {
   const authError = AuthError.from(error);
-  return new BearerAuthException(authError, formatWwwAuthenticate(authError, realm));
+  const challenge = formatWwwAuthenticate(authError, realm);
+  // No stack trace, like AuthError itself: refusals are routine and cheap (decision 023).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new BearerAuthException(authError, challenge);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }
 
 /** Map an error to the error object an RPC caller receives; anything that is not an {@link AuthError} becomes a 401. */
