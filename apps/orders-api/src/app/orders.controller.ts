@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, UnauthorizedException } from '@nestjs/common';
-import { CurrentUser, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
+import { CurrentUser, RelayAccessToken, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_SCOPES,
   InventoryClient,
@@ -36,6 +36,7 @@ export class OrdersController {
   @Post()
   @HttpCode(201)
   @Scopes('orders:write')
+  @RelayAccessToken()
   async create(@Body() body: unknown, @CurrentUser() user: AuthPrincipal): Promise<{ order: Order }> {
     const { issuer, subject } = ownerOf(user);
     const id = this.orders.nextId();
@@ -51,7 +52,7 @@ export class OrdersController {
     }
     let reservation;
     try {
-      // No token passed: TokenRelayModule makes the caller's verified token the one relayed.
+      // No token passed: @RelayAccessToken() makes the caller's verified token the one relayed.
       reservation = await this.inventory.reserve(request);
     } catch (error) {
       throw inventoryErrorToHttp(error, INVENTORY_SCOPES.reserve);

@@ -7,10 +7,10 @@ import { singleToken } from '../bearer/bearer-credentials';
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import { logSafe } from '../errors/log-safe';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
-import { OptionalAuth, Public, SCOPES_ALL_METADATA, SCOPES_ANY_METADATA } from './auth.decorator';
 import { toHttpException } from './auth-error.mapper';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { JWT_AUTH_GLOBAL_GUARD } from './jwt-auth.constants';
+import { hasRequirements, readRouteRequirements } from './route-requirements';
 import { expectsContinue, hasRequestBody, holdBodyParser, logAbortedBody, type Middleware } from './request-body-gate';
 import { extractHttpTokens } from './transports/http.transport';
 
@@ -133,13 +133,19 @@ export class AuthBeforeBody {
         const controller = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
         if (typeof controller !== 'function') continue;
         for (const handler of routeHandlers(controller)) {
-          const targets = [handler, controller];
-          const isPublic = this.reflector.getAllAndOverride(Public, targets) === true;
-          const isOptional = this.reflector.getAllAndOverride(OptionalAuth, targets) === true;
-          const scoped =
-            this.reflector.getAllAndMerge<unknown[]>(SCOPES_ALL_METADATA, targets).length > 0 ||
-            this.reflector.getAllAndMerge<unknown[]>(SCOPES_ANY_METADATA, targets).length > 0;
-          const route: EarlyRoute = { guarded: !isPublic, anonymousAllowed: isOptional && !scoped };
+          let route: EarlyRoute;
+          try {
+            // The guard's own reading of the decorators, so both decide alike (a handler's own requirement beats a
+            // class-level @Public()).
+            const requirements = readRouteRequirements(this.reflector, handler, controller);
+            route = {
+              guarded: !requirements.isPublic,
+              anonymousAllowed: requirements.isOptional && !hasRequirements(requirements),
+            };
+          } catch {
+            // Conflicting metadata: the guard refuses every call, so the early check refuses too.
+            route = { guarded: true, anonymousAllowed: false };
+          }
           const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG, handler) ?? {}) as Record<string, unknown>;
           const previous = config[ROUTE_CONFIG_KEY] as EarlyRoute | undefined;
           // A method inherited by controllers with different class decorators: leave it to the guard alone.

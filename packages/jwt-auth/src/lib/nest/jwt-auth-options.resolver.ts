@@ -2,6 +2,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { JwtAuthConfigError } from '../errors/auth.errors';
 import { logSafe } from '../errors/log-safe';
 import { ConfigProblems } from '../errors/config-problems';
+import { DEFAULT_ROLES_CLAIMS, parseClaimPath } from '../jwt/claim-requirements';
 import type { KeySourceEvent } from '../keys/key-source.interface';
 import { VERIFIER_OPTION_NAMES, verifierOptionProblems } from '../verification/issuer-config';
 import type { IssuerOptions, VerifierOptions } from '../verification/verifier-options.interface';
@@ -33,6 +34,7 @@ const MODULE_ONLY_KEYS = [
   'logger',
   'rejectionLogLevel',
   'authenticateBeforeBody',
+  'rolesClaims',
   'issuers',
   ...SHORTHAND_KEYS,
 ] as const;
@@ -64,6 +66,8 @@ export class ResolvedJwtAuthOptions {
   readonly logger: LoggerService;
   /** Authenticate guarded HTTP requests before their body is read (with `globalGuard`). */
   readonly authenticateBeforeBody: boolean;
+  /** Claim paths `@Roles` / `@AnyRole` read roles from, as segments. */
+  readonly rolesClaims: readonly (readonly string[])[];
 
   /** Level of the per-rejection log line, or `off`. */
   readonly rejectionLogLevel: RejectionLogLevel;
@@ -93,6 +97,7 @@ export class ResolvedJwtAuthOptions {
     this.rejectionLogLevel = problems.check(() => validateRejectionLogLevel(options.rejectionLogLevel)) ?? 'off';
     this.authenticateBeforeBody =
       problems.check(() => validateBoolean('authenticateBeforeBody', options.authenticateBeforeBody)) ?? true;
+    this.rolesClaims = problems.check(() => validateRolesClaims(options.rolesClaims)) ?? DEFAULT_ROLES_CLAIMS;
     const verifierOptions = problems.check(() => toVerifierOptions(options, this.logger));
     // The verifier's own checks run here too, so that one error lists every problem, in the names the caller used:
     // with the single-issuer shorthand, `issuers[0].audience` is the top-level `audience`.
@@ -103,6 +108,18 @@ export class ResolvedJwtAuthOptions {
     problems.throwIfAny();
     this.verifierOptions = verifierOptions as VerifierOptions;
   }
+}
+
+function validateRolesClaims(value: unknown): readonly (readonly string[])[] {
+  if (value === undefined) return DEFAULT_ROLES_CLAIMS;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new JwtAuthConfigError(
+      'rolesClaims',
+      'it must be a non-empty list of claim paths',
+      "e.g. rolesClaims: ['realm_access.roles', RolesClaims.keycloakClient('orders-api')]",
+    );
+  }
+  return Object.freeze(value.map((path: unknown, i) => parseClaimPath(path, `rolesClaims[${i}]`)));
 }
 
 function validateRealm(realm: unknown): string | undefined {

@@ -3,12 +3,15 @@ import { APP_FILTER } from '@nestjs/core';
 import { logSafe } from '../errors/log-safe';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
 import { AuthBeforeBody } from './auth-before-body';
+import { AuthMetadataInspector } from './auth-metadata.inspector';
 import { BearerAuthExceptionFilter } from './bearer-auth-exception.filter';
 import type { JwtAuthModuleOptions } from './jwt-auth-options.interface';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { JWT_AUTH_MODULE_OPTIONS, JwtAuthConfigurableModuleClass } from './jwt-auth.module-definition';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { GraphqlAuth } from './graphql-auth';
 import { ScopesGuard } from './scopes.guard';
+import { WsAuthenticator } from './ws-authenticator';
 
 /**
  * Bearer access-token authentication for HTTP (Express, Fastify) and microservices. Provides
@@ -32,9 +35,12 @@ import { ScopesGuard } from './scopes.guard';
     { provide: APP_FILTER, useClass: BearerAuthExceptionFilter },
     JwtAuthGuard,
     ScopesGuard,
+    AuthMetadataInspector,
+    WsAuthenticator,
+    GraphqlAuth,
     AuthBeforeBody,
   ],
-  exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard],
+  exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard, WsAuthenticator, GraphqlAuth],
 })
 export class JwtAuthModule
   extends JwtAuthConfigurableModuleClass
