@@ -61,12 +61,16 @@ export class AuthBeforeBody {
 
   private installExpress(app: { router?: { stack?: unknown[] }; _router?: { stack?: unknown[] } }): void {
     // Express 5 keeps its layers in app.router.stack (Nest reads the same list to see which parsers are applied).
-    const stack = (app.router?.stack ?? app._router?.stack ?? []) as { handle?: Middleware }[];
+    const stack = (app.router?.stack ?? app._router?.stack ?? []) as ExpressLayer[];
     for (const layer of stack) {
       const original = layer.handle;
       if (typeof original !== 'function' || !EXPRESS_PARSERS.has(original.name)) continue;
+      // Only a body bound for a Nest route waits for JwtAuthGuard; anything else mounted on the app (GraphQL's
+      // middleware, a 404) gets its body parsed as before, since no HTTP guard would ever release it.
       const deferred: Middleware = (request, response, next) =>
-        holdBodyParser(request, original) ? next() : original(request, response, next);
+        reachesNestRoute(stack, request as IncomingMessage) && holdBodyParser(request, original)
+          ? next()
+          : original(request, response, next);
       // Keep the name: Nest's isMiddlewareApplied() looks parsers up by it.
       Object.defineProperty(deferred, 'name', { value: original.name });
       layer.handle = deferred;
@@ -183,6 +187,25 @@ interface FastifyReplyLike {
   code(status: number): FastifyReplyLike;
   header(name: string, value: string): FastifyReplyLike;
   send(body: unknown): FastifyReplyLike;
+}
+
+/** The parts of an Express router layer used here (the same across Express 4 and 5). */
+interface ExpressLayer {
+  handle?: Middleware;
+  readonly route?: { readonly methods?: Record<string, boolean> };
+  match?(path: string): boolean;
+}
+
+// True when a route layer (what Nest registers for a controller method) matches the request's method and path.
+function reachesNestRoute(stack: readonly ExpressLayer[], request: IncomingMessage): boolean {
+  const path = (request.url ?? '/').split('?', 1)[0];
+  const method = (request.method ?? 'GET').toLowerCase();
+  for (const layer of stack) {
+    const methods = layer.route?.methods;
+    if (!methods || typeof layer.match !== 'function') continue;
+    if ((methods[method] === true || methods['_all'] === true) && layer.match(path)) return true;
+  }
+  return false;
 }
 
 type RouteHandler = (...args: never[]) => unknown;
