@@ -150,9 +150,14 @@ export class LogoutTokenVerifier {
       if (claims['nonce'] !== undefined) throw invalid('a logout token must not contain "nonce"', issuer.issuer);
       const sub = claims['sub'];
       const sid = claims['sid'];
-      if (sid !== undefined && typeof sid !== 'string') throw invalid('"sid" must be a string', issuer.issuer);
+      // An empty sid or sub names no session and no user: such a token would be answered 200 and end nothing.
+      if (sid !== undefined && (typeof sid !== 'string' || sid.length === 0))
+        throw invalid('"sid" must be a non-empty string', issuer.issuer);
+      if (sub === '') throw invalid('"sub" is empty', issuer.issuer);
       if (sub === undefined && sid === undefined) throw invalid('token has neither "sid" nor "sub"', issuer.issuer);
       const jti = claims['jti'] as string;
+      // Every token with an empty jti would share one replay-cache entry: the first would block the rest.
+      if (jti.length === 0) throw invalid('"jti" is empty', issuer.issuer);
       this.remember(jti, (exp + issuer.claims.clockTolerance) * 1000, nowMs);
       return Object.freeze({
         issuer: issuer.issuer,
