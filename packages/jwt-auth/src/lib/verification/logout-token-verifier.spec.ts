@@ -129,6 +129,14 @@ describe('LogoutTokenVerifier', () => {
     );
   });
 
+  it('refuses a token issued longer ago than maxTokenAge even when it has not expired', async () => {
+    const now = nowSeconds();
+    const stale = logoutToken({ iat: now - 400, exp: now + 3600 });
+    expect((await refusal(verifier().verify(stale))).code).toBe(AuthErrorCode.TOKEN_AGE_INVALID);
+    const fresh = logoutToken({ iat: now - 200, exp: now + 3600 });
+    await expect(verifier().verify(fresh)).resolves.toMatchObject({ sessionId: 'session-1' });
+  });
+
   it('does not spend a jti on a token that fails verification', async () => {
     const v = verifier();
     const jti = randomUUID();
