@@ -5,7 +5,7 @@ import { checkProtectedHeader } from '../jws/header';
 import type { JsonObject } from '../json/strict-json';
 import { validateClaims } from '../jwt/claims';
 import type { KeySourceState } from '../keys/key-source.interface';
-import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
+import { ISSUER_OPTION_NAMES, normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
 import type { IssuerOptions } from './verifier-options.interface';
 import { verifyWithCandidates } from './verify-jws';
 
@@ -41,21 +41,14 @@ export interface LogoutTokenClaims {
   readonly claims: JsonObject;
 }
 
-const KNOWN_OPTIONS = [
-  'issuer',
+// The issuer options a logout token has no use for: its audience is the client id, and it carries no scopes.
+const OMITTED_ISSUER_OPTIONS: readonly string[] = ['audience', 'scopeClaim', 'tokenType', 'requiredClaims'];
+
+const KNOWN_OPTIONS: readonly string[] = [
+  ...ISSUER_OPTION_NAMES.filter((name) => !OMITTED_ISSUER_OPTIONS.includes(name)),
   'clientId',
-  'algorithms',
-  'jwksUri',
-  'discovery',
-  'keys',
-  'secret',
-  'keySource',
-  'clockTolerance',
-  'allowInsecureHttp',
-  'fetch',
   'maxTokenLength',
   'replayCacheSize',
-  'maxTokenAge',
   'now',
 ];
 
