@@ -41,6 +41,9 @@ describe('startWebApp: state-changing requests from another origin', () => {
     expect(own.status).toBe(303);
     expect(own.headers.get('location')).toBe('/signed-out');
     expect((await post('/logout', {})).status).toBe(303);
+    // A page under Referrer-Policy: no-referrer posts its own forms with Origin: null.
+    expect((await post('/logout', { origin: 'null', 'sec-fetch-site': 'same-origin' })).status).toBe(303);
+    expect((await post('/logout', { origin: 'null' })).status).toBe(403);
   });
 
   it('leaves the back-channel logout endpoint to its token (a server-to-server POST)', async () => {

@@ -42,10 +42,12 @@ export interface WebApp {
 // Apps on one host are one site whatever their ports, so a SameSite=Lax cookie rides along on a form that a page of
 // another origin of the site posts (the demo runs identity and both web apps on 127.0.0.1). A browser says where a
 // POST comes from (Sec-Fetch-Site, Origin); clients that send neither are not browsers and carry no ambient cookie.
+// Sec-Fetch-Site decides when present: the pages send `Referrer-Policy: no-referrer`, under which a browser posts the
+// app's own forms with `Origin: null`.
 function isCrossOriginPost(request: Request, baseUrl: string): boolean {
   if (request.method === 'GET' || request.method === 'HEAD') return false;
   const site = request.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
   const origin = request.headers.origin;
   return origin !== undefined && origin !== new URL(baseUrl).origin;
 }
