@@ -13,6 +13,8 @@ const DELIVERY_TIMEOUT_MS = 5000;
 export interface BackchannelAttempt {
   readonly clientId: string;
   readonly attempt: number;
+  /** `jti` of the logout token this attempt carried. */
+  readonly jti: string;
   readonly status: number | 'error';
 }
 
@@ -83,7 +85,7 @@ export class BackchannelLogoutService implements OnModuleDestroy {
     } catch {
       status = 'error';
     }
-    this.onAttempt?.({ clientId, attempt, status });
+    this.onAttempt?.({ clientId, attempt, jti, status });
     // Section 2.8: 200 (or 204) means the client ended its session; anything else, or no answer, is retried.
     if (status === 200 || status === 204) {
       this.logger.log(`back-channel logout delivered client_id=${clientId} jti=${jti} attempt=${attempt}`);

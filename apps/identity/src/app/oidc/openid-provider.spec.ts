@@ -404,7 +404,9 @@ describe('identity as an OpenID provider', () => {
         expect(portalAttempts.slice(0, 2).every((attempt) => attempt.status === 'error')).toBe(true);
         expect(portal.tokens).toHaveLength(1);
         // Each attempt carries a fresh token, so the client's replay check cannot refuse the retry.
-        expect(new Set(portalAttempts.map((attempt) => attempt.attempt)).size).toBe(portalAttempts.length);
+        expect(new Set(portalAttempts.map((attempt) => attempt.jti)).size).toBe(portalAttempts.length);
+        const delivered = JSON.parse(Buffer.from(portal.tokens[0].split('.')[1], 'base64url').toString('utf8'));
+        expect(delivered.jti).toBe(portalAttempts.at(-1)?.jti);
       } finally {
         await portal.stop();
       }
