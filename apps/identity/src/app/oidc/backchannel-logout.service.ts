@@ -62,9 +62,16 @@ export class BackchannelLogoutService implements OnModuleDestroy {
     this.timers.clear();
   }
 
+  // A delivery runs detached from any request: a throw in it must end up in the log, never as an unhandled rejection
+  // (which ends the process).
   private track(delivery: Promise<void>): void {
-    this.inFlight.add(delivery);
-    void delivery.finally(() => this.inFlight.delete(delivery));
+    const tracked = delivery.catch((error: unknown) =>
+      this.logger.error(
+        `back-channel logout delivery failed: ${error instanceof Error ? error.message : 'unknown error'}`,
+      ),
+    );
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
   }
 
   private async deliver(client: RegisteredClient, uri: string, session: SsoSession, attempt: number): Promise<void> {

@@ -413,6 +413,23 @@ describe('identity as an OpenID provider', () => {
     });
   });
 
+  it('keeps a delivery that throws inside the service: idle() resolves, nothing is left as an unhandled rejection', async () => {
+    const service = identity.app.nest.get(BackchannelLogoutService);
+    const jar = new CookieJar();
+    const tokens = await signIn('web-portal', jar);
+    service.onAttempt = () => {
+      throw new Error('observer failed');
+    };
+    try {
+      const url = new URL(`${base}/logout`);
+      url.searchParams.set('id_token_hint', tokens.id_token as string);
+      expect((await browserGet(url.toString(), jar)).status).toBe(200);
+      await expect(service.idle()).resolves.toBeUndefined();
+    } finally {
+      service.onAttempt = (attempt) => attempts.push(attempt);
+    }
+  });
+
   describe('with openid-client as the relying party', () => {
     async function relyingParty(): Promise<oidc.Configuration> {
       return oidc.discovery(
