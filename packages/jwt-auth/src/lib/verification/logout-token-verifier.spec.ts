@@ -150,6 +150,20 @@ describe('LogoutTokenVerifier', () => {
     }
   });
 
+  it('reports every problem of its options at once, under the names it takes', () => {
+    let error: unknown;
+    try {
+      new LogoutTokenVerifier({ issuer: '', clientId: '', replayCacheSize: 0, maxTokenAge: -1, maxTokenLength: 5 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(JwtAuthConfigError);
+    expect((error as JwtAuthConfigError).problems.map((problem) => problem.option).sort()).toEqual(
+      ['clientId', 'issuer', 'maxTokenAge', 'maxTokenLength', 'replayCacheSize'].sort(),
+    );
+    expect((error as JwtAuthConfigError).message).not.toContain('issuers[0]');
+  });
+
   it('validates its options at construction', () => {
     expect(() => new LogoutTokenVerifier({ issuer: ISS, clientId: '', keys: { key: pair.publicKey } })).toThrow(
       JwtAuthConfigError,

@@ -92,26 +92,31 @@ export class LogoutTokenVerifier {
     else problems.rejectUnknown('', options, KNOWN_OPTIONS, 'LogoutTokenVerifier');
     const { clientId, maxTokenLength, replayCacheSize, now, maxTokenAge, clockTolerance, ...issuerOptions } =
       options ?? ({} as LogoutTokenVerifierOptions);
-    if (typeof clientId !== 'string' || clientId.length === 0)
-      problems.add('clientId', 'is empty', "set the relying party's client_id");
+    const hasClientId = typeof clientId === 'string' && clientId.length > 0;
+    if (!hasClientId) problems.add('clientId', 'is empty', "set the relying party's client_id");
     this.replayCacheSize = replayCacheSize ?? 10_000;
     if (!Number.isInteger(this.replayCacheSize) || this.replayCacheSize < 1 || this.replayCacheSize > 1_000_000)
       problems.add('replayCacheSize', 'must be an integer from 1 to 1000000', 'remove it to use the default (10000)');
-    problems.throwIfAny();
-    const { issuers, maxTokenLength: length } = normalizeVerifierOptions({
-      issuers: [
-        {
-          ...issuerOptions,
-          audience: clientId,
-          maxTokenAge: maxTokenAge ?? 300,
-          requiredClaims: ['iat', 'jti'],
-        },
-      ],
-      maxTokenLength,
-      clockTolerance,
-      now,
-      verifiedTokenCacheSize: 0,
-    });
+    const normalized = problems.check(() =>
+      normalizeVerifierOptions({
+        issuers: [
+          {
+            ...issuerOptions,
+            // A missing clientId is reported above as such, not a second time as the audience it becomes.
+            audience: hasClientId ? clientId : 'unset',
+            maxTokenAge: maxTokenAge ?? 300,
+            requiredClaims: ['iat', 'jti'],
+          },
+        ],
+        maxTokenLength,
+        clockTolerance,
+        now,
+        verifiedTokenCacheSize: 0,
+      }),
+    );
+    // Every problem at once, named as this class's options: its one issuer's are flat, not under issuers[0].
+    problems.throwIfAny((option) => option.replace(/^issuers\[0\](\.|$)/, '') || 'options');
+    const { issuers, maxTokenLength: length } = normalized as NonNullable<typeof normalized>;
     this.runtime = issuers.values().next().value as IssuerRuntime;
     this.parser = new TokenParser({ maxTokenLength: length });
     this.now = now ?? Date.now;
