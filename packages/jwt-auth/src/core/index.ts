@@ -49,6 +49,10 @@ export {
 // Verification
 export { AccessTokenVerifier } from '../lib/verification/access-token-verifier';
 export { verifyCompactJws } from '../lib/verification/verify-jws';
+export type {
+  VerificationObserver,
+  VerifiedTokenCacheStats,
+} from '../lib/verification/verification-observer.interface';
 export type { JwsVerifyOptions, VerifiedJws } from '../lib/verification/verify-jws';
 export { DEFAULT_CLOCK_TOLERANCE, MAX_CLOCK_TOLERANCE } from '../lib/verification/issuer-config';
 export type {

@@ -11,6 +11,7 @@ import type { KeyLookup, KeySourceState } from '../keys/key-source.interface';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
 import { VerifiedTokenCache } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
+import type { VerificationObserver, VerifiedTokenCacheStats } from './verification-observer.interface';
 
 // Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
 const LOGGABLE = /^[\x21-\x7e]{1,128}$/;
@@ -47,6 +48,9 @@ export class AccessTokenVerifier {
   private readonly now: () => number;
   private readonly unsubscribers: (() => void)[] = [];
   private readonly cache: VerifiedTokenCache;
+  // Undefined unless observe() was called: the hot path then pays one field read per outcome, no clock read.
+  private observer: VerificationObserver | undefined;
+  private readonly observers: VerificationObserver[] = [];
 
   /** @throws JwtAuthConfigError when the options are invalid (the message names the option and the fix). */
   constructor(options: VerifierOptions) {
@@ -76,6 +80,8 @@ export class AccessTokenVerifier {
    * Rejects only with {@link AuthError}; any unexpected failure becomes `validation_failed` (401).
    */
   async verify(token: string): Promise<AuthPrincipal> {
+    const observer = this.observer;
+    const startedAt = observer === undefined ? 0 : performance.now();
     const cached = typeof token === 'string' ? this.cache.get(token) : undefined;
     if (cached) {
       // A cache hit is only as good as a fresh verification: the signature is a pure function of token and key, so
@@ -87,7 +93,10 @@ export class AccessTokenVerifier {
           validateClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
           const lookup = { kid: cached.kid, alg: cached.alg };
           const served = cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup));
-          if (served.includes(cached.key)) return cached.principal;
+          if (served.includes(cached.key)) {
+            if (observer !== undefined) observer.accepted(cached.issuer, performance.now() - startedAt, true);
+            return cached.principal;
+          }
         }
       } catch {
         // Expired, key gone or source failing: fall through.
@@ -125,10 +134,65 @@ export class AccessTokenVerifier {
         header: accepted.principalHeader,
       });
       this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, kid: header.kid, alg: header.alg.name });
+      if (observer !== undefined) observer.accepted(issuer.issuer, performance.now() - startedAt, false);
       return principal;
     } catch (error) {
-      throw this.withContext(AuthError.from(error), issuer, header);
+      const failure = this.withContext(AuthError.from(error), issuer, header);
+      if (observer !== undefined) observer.rejected(failure.code, issuer?.issuer, performance.now() - startedAt);
+      throw failure;
     }
+  }
+
+  /**
+   * Report every verification outcome to `observer` (for metrics, see `@nest-sso/jwt-auth/otel`); returns the
+   * function that stops it. A throwing observer is ignored, never the verification.
+   */
+  observe(observer: VerificationObserver): () => void {
+    const safe: VerificationObserver = {
+      accepted: (issuer, durationMs, fromCache) => {
+        try {
+          observer.accepted(issuer, durationMs, fromCache);
+        } catch {
+          // Metrics must never change a verdict.
+        }
+      },
+      rejected: (code, issuer, durationMs) => {
+        try {
+          observer.rejected(code, issuer, durationMs);
+        } catch {
+          // Metrics must never change a verdict.
+        }
+      },
+    };
+    this.observers.push(safe);
+    this.updateObserver();
+    return () => {
+      const index = this.observers.indexOf(safe);
+      if (index >= 0) this.observers.splice(index, 1);
+      this.updateObserver();
+    };
+  }
+
+  /** Capacity, size and evictions of the verified-token cache, for metrics. */
+  getVerifiedTokenCacheStats(): VerifiedTokenCacheStats {
+    return { capacity: this.cache.capacity, size: this.cache.size, evictions: this.cache.evictions };
+  }
+
+  private updateObserver(): void {
+    const observers = [...this.observers];
+    this.observer =
+      observers.length === 0
+        ? undefined
+        : observers.length === 1
+          ? observers[0]
+          : {
+              accepted: (issuer, durationMs, fromCache) => {
+                for (const one of observers) one.accepted(issuer, durationMs, fromCache);
+              },
+              rejected: (code, issuer, durationMs) => {
+                for (const one of observers) one.rejected(code, issuer, durationMs);
+              },
+            };
   }
 
   // The configured issuer whose name the unverified `iss` is exactly, if any.

@@ -32,6 +32,7 @@ interface StoredEntry {
  */
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, StoredEntry>();
+  private evicted = 0;
 
   constructor(private readonly maxEntries: number) {}
 
@@ -46,7 +47,10 @@ export class VerifiedTokenCache {
     const key = cacheKey(token);
     if (!this.entries.has(key) && this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+      if (!oldest.done) {
+        this.entries.delete(oldest.value);
+        this.evicted += 1;
+      }
     }
     this.entries.set(key, { token, entry });
   }
@@ -58,5 +62,15 @@ export class VerifiedTokenCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Configured capacity. */
+  get capacity(): number {
+    return this.maxEntries;
+  }
+
+  /** Entries dropped to make room so far. */
+  get evictions(): number {
+    return this.evicted;
   }
 }
