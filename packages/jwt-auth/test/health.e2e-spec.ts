@@ -106,14 +106,20 @@ describe('KeySourcesHealthIndicator over a JWKS server that goes down and comes 
       .get('/me')
       .set('Authorization', `Bearer ${issuer.sign({}, { expiresIn: 24 * 3600 })}`);
   const keysOf = (body: { details: object }) =>
-    (body.details as Record<string, { issuers: Record<string, Record<string, unknown>> }>)['jwt-keys']
-      .issuers[issuer.issuerUrl];
+    (body.details as Record<string, { issuers: Record<string, Record<string, unknown>> }>)['jwt-keys'].issuers[
+      issuer.issuerUrl
+    ];
 
   it('is up and fresh once the key set is loaded, with key ids, last fetch and next refresh', async () => {
     const response = await ready();
     expect(response.status).toBe(200);
     const keys = keysOf(response.body);
-    expect(keys).toMatchObject({ status: 'fresh', kind: 'jwks', keyIds: [issuer.kid('ES256')], consecutiveFailures: 0 });
+    expect(keys).toMatchObject({
+      status: 'fresh',
+      kind: 'jwks',
+      keyIds: [issuer.kid('ES256')],
+      consecutiveFailures: 0,
+    });
     expect(Date.parse(keys['lastSuccessAt'] as string)).toBe(clock);
     expect(Date.parse(keys['nextRefreshAt'] as string)).toBe(clock + 9 * MINUTE);
     expect(keys['warning']).toBeUndefined();

@@ -244,7 +244,9 @@ export class RemoteJwksKeySource implements KeySource {
   private nextRefreshAt(): number | undefined {
     const { lastSuccessAt, nextRetryAt } = this.fetches;
     if (nextRetryAt !== undefined) return nextRetryAt;
-    return lastSuccessAt === undefined ? undefined : lastSuccessAt + this.settings.cacheTtlMs - this.settings.refreshAheadMs;
+    return lastSuccessAt === undefined
+      ? undefined
+      : lastSuccessAt + this.settings.cacheTtlMs - this.settings.refreshAheadMs;
   }
 
   private hasUsableKeys(): boolean {

@@ -55,6 +55,8 @@ export interface VerifierMetricsOptions {
   readonly meterProvider?: MeterProvider;
   /** Bucket boundaries of the duration histogram, in seconds. @default 50 µs to 10 s */
   readonly durationBuckets?: readonly number[];
+  /** Clock for the time since the last good fetch, in ms since the epoch; for tests. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** The instrumentation of one verifier; `close()` stops recording and observing. */
@@ -229,7 +231,7 @@ export function instrumentVerifier(
       result.observe(cacheEvictions, cache.evictions);
       result.observe(cacheEntries, cache.size);
     }
-    const now = Date.now();
+    const now = (options.now ?? Date.now)();
     for (const [issuer, state] of Object.entries(verifier.getKeySourceStates())) {
       const attributes = { [JWT_AUTH_ATTRIBUTES.issuer]: issuer };
       if (state.fetchCounts !== undefined) {
@@ -237,12 +239,18 @@ export function instrumentVerifier(
           ...attributes,
           [JWT_AUTH_ATTRIBUTES.fetchResult]: 'success',
         });
-        result.observe(keyFetches, state.fetchCounts.failed, { ...attributes, [JWT_AUTH_ATTRIBUTES.fetchResult]: 'failure' });
+        result.observe(keyFetches, state.fetchCounts.failed, {
+          ...attributes,
+          [JWT_AUTH_ATTRIBUTES.fetchResult]: 'failure',
+        });
       }
       if (state.lastSuccessAt !== undefined)
         result.observe(timeSinceSuccess, Math.max(0, now - state.lastSuccessAt) / 1000, attributes);
       for (const status of STATUSES)
-        result.observe(keyStatus, state.status === status ? 1 : 0, { ...attributes, [JWT_AUTH_ATTRIBUTES.status]: status });
+        result.observe(keyStatus, state.status === status ? 1 : 0, {
+          ...attributes,
+          [JWT_AUTH_ATTRIBUTES.status]: status,
+        });
       if (state.staleServed !== undefined) result.observe(staleServed, state.staleServed, attributes);
       if (state.refetchesSuppressed !== undefined)
         result.observe(refetchesSuppressed, state.refetchesSuppressed, attributes);

@@ -75,7 +75,10 @@ export class KeySourcesHealthIndicator {
     options: KeySourcesHealthOptions = {},
   ): Promise<HealthIndicatorResult<Key>> {
     let states = this.verifier.getKeySourceStates();
-    if (options.warmUp !== false && Object.values(states).some((state) => state.status === 'pending' || state.status === 'failing')) {
+    if (
+      options.warmUp !== false &&
+      Object.values(states).some((state) => state.status === 'pending' || state.status === 'failing')
+    ) {
       await this.verifier.warmUp();
       states = this.verifier.getKeySourceStates();
     }

@@ -28,6 +28,8 @@ export function addJwtBearerScheme(builder: DocumentBuilder, schemeName = JWT_BE
 }
 
 // Applied handlers are remembered, so a second document built from the same app does not repeat the requirements.
+// Swagger reads decorator metadata, which lives on the controller classes: the first application to document a
+// controller decides its requirements.
 const documented = new WeakSet<object>();
 
 function isJwtGuard(guard: unknown): boolean {
@@ -81,8 +83,11 @@ export function documentJwtAuth(app: INestApplicationContext, options: JwtAuthOp
         documented.add(handler);
         const targets = [handler, controller];
         if (targets.some((target) => Reflect.getMetadata(Public.KEY, target) === true)) continue;
-        const all = targets.flatMap((target) => (Reflect.getMetadata(SCOPES_ALL_METADATA, target) as string[]) ?? []);
-        const any = targets.flatMap(
+        // Controller scopes first, then the handler's: the order a reader expects.
+        const all = [controller, handler].flatMap(
+          (target) => (Reflect.getMetadata(SCOPES_ALL_METADATA, target) as string[]) ?? [],
+        );
+        const any = [controller, handler].flatMap(
           (target) => (Reflect.getMetadata(SCOPES_ANY_METADATA, target) as string[][] | undefined) ?? [],
         );
         const guarded = targets.some((target) =>
@@ -96,7 +101,8 @@ export function documentJwtAuth(app: INestApplicationContext, options: JwtAuthOp
         })(prototype, name, descriptor);
         if (all.length > 0 || any.length > 0) {
           ApiForbiddenResponse({
-            description: 'The access token lacks a required scope (`WWW-Authenticate: Bearer error="insufficient_scope"`)',
+            description:
+              'The access token lacks a required scope (`WWW-Authenticate: Bearer error="insufficient_scope"`)',
           })(prototype, name, descriptor);
         }
       }
