@@ -1,5 +1,6 @@
 import { benchCore } from './core.bench';
 import { benchHttp } from './http.bench';
+import { benchMetrics } from './metrics.bench';
 import { benchReference } from './reference.bench';
 import type { BenchResult } from './measure';
 
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   if (!only || only === 'core') results.push(...(await benchCore()));
   if (!only || only === 'reference') results.push(...(await benchReference()));
   if (!only || only === 'http') results.push(...(await benchHttp()));
+  if (!only || only === 'metrics') results.push(...(await benchMetrics()));
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;

@@ -81,7 +81,6 @@ export class AccessTokenVerifier {
    */
   async verify(token: string): Promise<AuthPrincipal> {
     const observer = this.observer;
-    const startedAt = observer === undefined ? 0 : performance.now();
     const cached = typeof token === 'string' ? this.cache.get(token) : undefined;
     if (cached) {
       // A cache hit is only as good as a fresh verification: the signature is a pure function of token and key, so
@@ -94,7 +93,7 @@ export class AccessTokenVerifier {
           const lookup = { kid: cached.kid, alg: cached.alg };
           const served = cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup));
           if (served.includes(cached.key)) {
-            if (observer !== undefined) observer.accepted(cached.issuer, performance.now() - startedAt, true);
+            if (observer !== undefined) observer.cacheHit(cached.issuer);
             return cached.principal;
           }
         }
@@ -103,6 +102,7 @@ export class AccessTokenVerifier {
       }
       this.cache.delete(token);
     }
+    const startedAt = observer === undefined ? 0 : performance.now();
     let issuer: IssuerRuntime | undefined;
     let header: CheckedHeader | undefined;
     try {
@@ -134,7 +134,7 @@ export class AccessTokenVerifier {
         header: accepted.principalHeader,
       });
       this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, kid: header.kid, alg: header.alg.name });
-      if (observer !== undefined) observer.accepted(issuer.issuer, performance.now() - startedAt, false);
+      if (observer !== undefined) observer.verified(issuer.issuer, performance.now() - startedAt);
       return principal;
     } catch (error) {
       const failure = this.withContext(AuthError.from(error), issuer, header);
@@ -148,10 +148,18 @@ export class AccessTokenVerifier {
    * function that stops it. A throwing observer is ignored, never the verification.
    */
   observe(observer: VerificationObserver): () => void {
+    // Written out rather than wrapped generically: a rest-argument wrapper would allocate on every cache hit.
     const safe: VerificationObserver = {
-      accepted: (issuer, durationMs, fromCache) => {
+      cacheHit: (issuer) => {
         try {
-          observer.accepted(issuer, durationMs, fromCache);
+          observer.cacheHit(issuer);
+        } catch {
+          // Metrics must never change a verdict.
+        }
+      },
+      verified: (issuer, durationMs) => {
+        try {
+          observer.verified(issuer, durationMs);
         } catch {
           // Metrics must never change a verdict.
         }
@@ -186,12 +194,10 @@ export class AccessTokenVerifier {
         : observers.length === 1
           ? observers[0]
           : {
-              accepted: (issuer, durationMs, fromCache) => {
-                for (const one of observers) one.accepted(issuer, durationMs, fromCache);
-              },
-              rejected: (code, issuer, durationMs) => {
-                for (const one of observers) one.rejected(code, issuer, durationMs);
-              },
+              cacheHit: (issuer) => observers.forEach((one) => one.cacheHit(issuer)),
+              verified: (issuer, durationMs) => observers.forEach((one) => one.verified(issuer, durationMs)),
+              rejected: (code, issuer, durationMs) =>
+                observers.forEach((one) => one.rejected(code, issuer, durationMs)),
             };
   }
 

@@ -6,8 +6,10 @@ import type { AuthErrorCode } from '../errors/auth.errors';
  * and error codes are passed: nothing from the token itself.
  */
 export interface VerificationObserver {
-  /** A token was accepted by `issuer` (a configured issuer); `fromCache` when the verified-token cache answered. */
-  accepted(issuer: string, durationMs: number, fromCache: boolean): void;
+  /** The verified-token cache answered for `issuer` (a configured issuer); not timed, to keep hits cheap. */
+  cacheHit(issuer: string): void;
+  /** A token took the full verification and was accepted by `issuer` (a configured issuer). */
+  verified(issuer: string, durationMs: number): void;
   /** A token was refused with `code`; `issuer` is the configured issuer it named, `undefined` when it named none. */
   rejected(code: AuthErrorCode, issuer: string | undefined, durationMs: number): void;
 }
