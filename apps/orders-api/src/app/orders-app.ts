@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { addJwtBearerScheme, documentJwtAuth } from '@nest-sso/jwt-auth/swagger';
 import { LOOPBACK_HOST } from '@nest-sso/sso-config';
 import type { OrdersConfig } from './orders.config';
 import { OrdersModule } from './orders.module';
@@ -16,6 +18,28 @@ export interface OrdersApp {
   close(): Promise<void>;
 }
 
+/** Path of the Swagger UI page; the OpenAPI document is at `${OPENAPI_UI_PATH}/openapi.json`. */
+export const OPENAPI_UI_PATH = 'docs';
+
+/**
+ * Serve the OpenAPI document (bearer scheme and each route's scopes from `@Scopes`) and Swagger UI. They are served
+ * by the HTTP adapter, outside the global guard: public. `SwaggerModule.setup` works on Express and, with
+ * `@fastify/static` installed, on Fastify.
+ */
+function serveOpenApi(nest: INestApplication): void {
+  documentJwtAuth(nest);
+  const config = addJwtBearerScheme(
+    new DocumentBuilder()
+      .setTitle('orders-api')
+      .setDescription('Orders of the signed-in user; placing one reserves stock in inventory-service.')
+      .setVersion('1'),
+  ).build();
+  SwaggerModule.setup(OPENAPI_UI_PATH, nest, () => SwaggerModule.createDocument(nest, config), {
+    jsonDocumentUrl: `${OPENAPI_UI_PATH}/openapi.json`,
+    yamlDocumentUrl: `${OPENAPI_UI_PATH}/openapi.yaml`,
+  });
+}
+
 /** Start orders-api (Express) on 127.0.0.1. */
 export async function startOrdersApi(
   config: OrdersConfig,
@@ -26,6 +50,7 @@ export async function startOrdersApi(
     abortOnError: false,
     forceCloseConnections: true,
   });
+  serveOpenApi(nest);
   try {
     await nest.listen(config.port, LOOPBACK_HOST);
   } catch (error) {

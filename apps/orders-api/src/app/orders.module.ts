@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JwtAuthModule, TokenRelayModule } from '@nest-sso/jwt-auth';
 import { InventoryClientModule } from '@nest-sso/inventory-contracts';
+import { OPERATIONS } from '@nest-sso/sso-config';
 import { HealthController } from './health.controller';
 import { MeController } from './me.controller';
 import type { OrdersConfig } from './orders.config';
@@ -16,10 +17,12 @@ export class OrdersModule {
       imports: [
         JwtAuthModule.forRoot({ ...config.auth, globalGuard: true }),
         TokenRelayModule,
-        InventoryClientModule.register(config.inventory),
+        // Without inventory settings orders-api still starts: POST /orders then answers 503.
+        ...(config.inventory ? [InventoryClientModule.register(config.inventory)] : []),
+        ...OPERATIONS.imports,
       ],
-      controllers: [HealthController, MeController, OrdersController],
-      providers: [OrdersStore],
+      controllers: [HealthController, MeController, OrdersController, ...OPERATIONS.controllers],
+      providers: [OrdersStore, ...OPERATIONS.providers],
     };
   }
 }

@@ -1,8 +1,11 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import type { JsonObject } from '../json/strict-json';
 
-/** Where an issuer puts granted scopes: `scope` (RFC 8693/9068, space-separated) or `scp` (string or array). */
-export type ScopeClaim = 'scope' | 'scp';
+/**
+ * Where an issuer puts granted scopes: `scope` (RFC 8693/9068, space-separated), `scp` (string or array, as Okta and
+ * Microsoft Entra ID send) or `both` (the union of the two, for an issuer that sends either).
+ */
+export type ScopeClaim = 'scope' | 'scp' | 'both';
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
 
@@ -39,6 +42,7 @@ function splitScopes(value: string): readonly string[] {
  * `claim_invalid` error, not an empty grant, so a misissued token is noticed.
  */
 export function extractScopes(claims: JsonObject, claim: ScopeClaim): readonly string[] {
+  if (claim === 'both') return extractEitherScopes(claims);
   const value = claims[claim];
   if (value === undefined) return NO_SCOPES;
   if (typeof value === 'string') return splitScopes(value);
@@ -77,4 +81,13 @@ export function assertScopes(principal: { readonly scopes: readonly string[] }, 
   if (!hasAnyScope(principal.scopes, any)) {
     throw new AuthError(AuthErrorCode.INSUFFICIENT_SCOPE, 'token lacks every accepted scope', { requiredScopes: any });
   }
+}
+
+// Both claims are read with their own rules (a wrong type in either is still claim_invalid) and united.
+function extractEitherScopes(claims: JsonObject): readonly string[] {
+  const scope = extractScopes(claims, 'scope');
+  const scp = extractScopes(claims, 'scp');
+  if (scp.length === 0) return scope;
+  if (scope.length === 0) return scp;
+  return Object.freeze([...new Set([...scope, ...scp])]);
 }

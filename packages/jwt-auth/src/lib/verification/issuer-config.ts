@@ -260,10 +260,10 @@ function normalizeIssuer(
       ? undefined
       : checkSeconds(`${path}.maxTokenAge`, options.maxTokenAge, Number.MAX_SAFE_INTEGER);
   const scopeClaim = options.scopeClaim ?? 'scope';
-  if (scopeClaim !== 'scope' && scopeClaim !== 'scp')
+  if (scopeClaim !== 'scope' && scopeClaim !== 'scp' && scopeClaim !== 'both')
     throw new JwtAuthConfigError(
       `${path}.scopeClaim`,
-      'must be "scope" or "scp"',
+      'must be "scope", "scp" or "both"',
       'pick the claim your issuer puts scopes in',
     );
   const tokenType = options.tokenType ?? 'access-token-or-jwt';
