@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { authorizationUrl, pkcePair, WEB_APP } from './oauth-client';
 import { runScenario, type StepResult } from './scenario';
-import { SsoSystem } from './sso-system';
+import { demoPorts, SsoSystem } from './sso-system';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -11,6 +11,11 @@ export interface DemoOptions {
   readonly serve?: boolean;
   /** Print every service's output lines. */
   readonly verbose?: boolean;
+  /**
+   * With `serve`: the first of four fixed ports (identity, orders-api, inventory-service HTTP and TCP).
+   * @default 4000 (without `serve` the OS picks free ports)
+   */
+  readonly basePort?: number;
   /** Where to print. @default console.log */
   readonly write?: (line: string) => void;
 }
@@ -31,7 +36,10 @@ function serveInstructions(system: SsoSystem): string[] {
     `                      redirects to ${WEB_APP.redirectUri}?code=...; exchange the code with:`,
     `                      curl -s ${system.identityUrl}/oauth/token -d grant_type=authorization_code -d client_id=web-app -d redirect_uri=${WEB_APP.redirectUri} -d code_verifier=${verifier} -d code=CODE`,
     `  orders-api          ${system.ordersUrl}   (GET /health, GET /me, GET /orders, POST /orders {"sku":"SKU-1","quantity":1})`,
+    `  Swagger UI          ${system.ordersUrl}/docs   (OpenAPI document: ${system.ordersUrl}/docs/openapi.json)`,
     `  inventory-service   ${system.inventoryUrl}/health   (TCP 127.0.0.1:${system.inventoryTcpPort})`,
+    `  readiness           ${system.ordersUrl}/health/ready   ${system.inventoryUrl}/health/ready`,
+    `  metrics (scrape)    ${system.ordersUrl}/metrics   ${system.inventoryUrl}/metrics`,
     `  rotate keys         curl -s -X POST -H 'x-admin-token: ${system.adminToken}' ${system.identityUrl}/admin/rotate`,
   ];
 }
@@ -45,7 +53,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const onLine = options.verbose ? (name: string, line: string) => write(`  [${name}] ${line}`) : undefined;
   let system: SsoSystem;
   try {
-    system = await SsoSystem.start({ rootDir: options.rootDir, onLine });
+    system = await SsoSystem.start({
+      rootDir: options.rootDir,
+      onLine,
+      ...(options.serve ? { ports: demoPorts(options.basePort) } : {}),
+    });
   } catch (error) {
     write(`✗ the system did not start: ${(error as Error).message}`);
     return 1;

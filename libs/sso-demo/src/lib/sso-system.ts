@@ -14,6 +14,33 @@ export interface SsoSystemOptions {
   readonly accessTokenTtlSeconds?: number;
   /** Receives every output line of every service. */
   readonly onLine?: (name: string, line: string) => void;
+  /** Fixed ports on 127.0.0.1; any left out (or 0) is picked by the OS. */
+  readonly ports?: Partial<SsoSystemPorts>;
+}
+
+/** The ports the system listens on. */
+export interface SsoSystemPorts {
+  /** identity (the login page and the OAuth endpoints). */
+  readonly identity: number;
+  /** orders-api HTTP. */
+  readonly orders: number;
+  /** inventory-service HTTP (health, metrics). */
+  readonly inventory: number;
+  /** inventory-service TCP microservice. */
+  readonly inventoryTcp: number;
+}
+
+/** The default first port of `npm start -- --serve`. */
+export const DEMO_BASE_PORT = 4000;
+
+/**
+ * Fixed ports from a base: identity `base`, orders-api `base + 1`, inventory-service HTTP `base + 2` and TCP `base + 3`.
+ * @throws RangeError when the four ports do not fit in 1-65535
+ */
+export function demoPorts(base: number = DEMO_BASE_PORT): SsoSystemPorts {
+  if (!Number.isInteger(base) || base < 1 || base > 65532)
+    throw new RangeError(`the base port must be an integer from 1 to 65532 (got ${base})`);
+  return { identity: base, orders: base + 1, inventory: base + 2, inventoryTcp: base + 3 };
 }
 
 /** What one `billing-worker --once --json` run printed. */
@@ -69,7 +96,7 @@ export const SYSTEM_SCRIPTS = {
 
 /**
  * The sample SSO system as child processes of this one, from the built apps: identity, then inventory-service and
- * orders-api configured with the identity's issuer, every port picked by the OS on 127.0.0.1.
+ * orders-api configured with the identity's issuer, on 127.0.0.1 at the given ports or ones the OS picks.
  */
 export class SsoSystem implements ScenarioTarget {
   private constructor(
@@ -105,6 +132,7 @@ export class SsoSystem implements ScenarioTarget {
     const adminToken = randomBytes(24).toString('base64url');
     const started: ChildService[] = [];
     const script = (name: keyof typeof SYSTEM_SCRIPTS) => join(options.rootDir, SYSTEM_SCRIPTS[name]);
+    const port = (name: keyof SsoSystemPorts) => String(options.ports?.[name] ?? 0);
     try {
       const identity = await ChildService.start({
         name: 'identity',
@@ -112,7 +140,7 @@ export class SsoSystem implements ScenarioTarget {
         ready: READY.identity,
         onLine: options.onLine,
         env: {
-          PORT: '0',
+          PORT: port('identity'),
           DATA_DIR: dataDir,
           ADMIN_TOKEN: adminToken,
           ...(options.accessTokenTtlSeconds
@@ -136,8 +164,8 @@ export class SsoSystem implements ScenarioTarget {
         env: {
           ...auth,
           AUTH_AUDIENCE: 'inventory-service',
-          PORT: '0',
-          INVENTORY_PORT: '0',
+          PORT: port('inventory'),
+          INVENTORY_PORT: port('inventoryTcp'),
         },
       });
       started.push(inventory.service);
@@ -149,7 +177,7 @@ export class SsoSystem implements ScenarioTarget {
         env: {
           ...auth,
           AUTH_AUDIENCE: 'orders-api',
-          PORT: '0',
+          PORT: port('orders'),
           INVENTORY_HOST: '127.0.0.1',
           INVENTORY_PORT: inventory.match[2],
         },
