@@ -57,6 +57,42 @@ class JwksServer {
   }
 }
 
+describe('KeySourcesHealthIndicator warm-up deadline', () => {
+  it('answers down (still pending) when the JWKS endpoint hangs past warmUpTimeoutMs, the fetch going on', async () => {
+    const issuer = await TestIssuer.create({ algorithms: ['ES256'], issuer: 'https://hang.example.test' });
+    const held: import('node:http').ServerResponse[] = [];
+    const hanging = createServer((_req, res) => void held.push(res)); // never answers
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', () => resolve()));
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TerminusModule,
+        JwtAuthModule.forRoot({
+          issuer: issuer.issuerUrl,
+          audience: 'api',
+          jwksUri: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/jwks`,
+          allowInsecureHttp: true,
+          fetch: { timeoutMs: 20_000 },
+        }),
+      ],
+      providers: [KeySourcesHealthIndicator],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const result = await app.get(KeySourcesHealthIndicator).isHealthy('k', { warmUpTimeoutMs: 100 });
+      expect(result['k'].status).toBe('down');
+      expect(
+        (result['k'] as unknown as { issuers: Record<string, { status: string }> }).issuers[issuer.issuerUrl].status,
+      ).toBe('pending');
+      expect(held.length).toBeGreaterThanOrEqual(1); // the fetch was started and is still waiting
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+      await app.close();
+    }
+  });
+});
+
 describe('KeySourcesHealthIndicator over a JWKS server that goes down and comes back', () => {
   const MINUTE = 60_000;
   let clock = Date.now();

@@ -33,9 +33,23 @@ export interface KeySourcesHealthOptions {
    * would wait forever for a fetch only traffic would start. @default true
    */
   readonly warmUp?: boolean;
+  /**
+   * Longest wait for that fetch, in ms, so the probe answers within a Kubernetes probe timeout; a fetch still under
+   * way then goes on in the background and shows in the next probe. @default 1000
+   */
+  readonly warmUpTimeoutMs?: number;
 }
 
 const iso = (at: number | undefined): string | undefined => (at === undefined ? undefined : new Date(at).toISOString());
+
+async function waitAtMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** The health view of one key-source state. */
 export function describeKeySource(state: KeySourceState): KeySourceHealth {
@@ -79,7 +93,7 @@ export class KeySourcesHealthIndicator {
       options.warmUp !== false &&
       Object.values(states).some((state) => state.status === 'pending' || state.status === 'failing')
     ) {
-      await this.verifier.warmUp();
+      await waitAtMost(this.verifier.warmUp(), options.warmUpTimeoutMs ?? 1000);
       states = this.verifier.getKeySourceStates();
     }
     const issuers: Record<string, KeySourceHealth> = {};
