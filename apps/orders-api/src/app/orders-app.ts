@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -21,10 +23,21 @@ export interface OrdersApp {
 /** Path of the Swagger UI page; the OpenAPI document is at `${OPENAPI_UI_PATH}/openapi.json`. */
 export const OPENAPI_UI_PATH = 'docs';
 
+// Swagger UI's assets are served with @fastify/static on Fastify, which Nest loads or else exits the process.
+function canServeSwaggerUi(nest: INestApplication): boolean {
+  if (nest.getHttpAdapter().getType() !== 'fastify') return true;
+  try {
+    createRequire(join(process.cwd(), 'package.json')).resolve('@fastify/static');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Serve the OpenAPI document (bearer scheme and each route's scopes from `@Scopes`) and Swagger UI. They are served
- * by the HTTP adapter, outside the global guard: public. `SwaggerModule.setup` works on Express and, with
- * `@fastify/static` installed, on Fastify.
+ * by the HTTP adapter, outside the global guard: public. `SwaggerModule.setup` works on Express and Fastify; on
+ * Fastify the UI needs `@fastify/static` installed, without it only the document is served.
  */
 function serveOpenApi(nest: INestApplication): void {
   documentJwtAuth(nest);
@@ -35,6 +48,7 @@ function serveOpenApi(nest: INestApplication): void {
       .setVersion('1'),
   ).build();
   SwaggerModule.setup(OPENAPI_UI_PATH, nest, () => SwaggerModule.createDocument(nest, config), {
+    swaggerUiEnabled: canServeSwaggerUi(nest),
     jsonDocumentUrl: `${OPENAPI_UI_PATH}/openapi.json`,
     yamlDocumentUrl: `${OPENAPI_UI_PATH}/openapi.yaml`,
   });
