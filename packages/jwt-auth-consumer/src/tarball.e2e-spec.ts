@@ -125,7 +125,15 @@ describe('the packed package, installed into fresh projects', () => {
   });
 
   it('ships every entry with its types, the LICENSE of package.json, the README and the CHANGELOG, and no tests', () => {
-    for (const entry of ['src/index', 'src/core/index', 'src/testing/index', 'src/passport/index']) {
+    for (const entry of [
+      'src/index',
+      'src/core/index',
+      'src/testing/index',
+      'src/passport/index',
+      'src/health/index',
+      'src/otel/index',
+      'src/swagger/index',
+    ]) {
       expect(packedFiles).toEqual(expect.arrayContaining([`${entry}.js`, `${entry}.d.ts`]));
     }
     expect(packedFiles).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']));
