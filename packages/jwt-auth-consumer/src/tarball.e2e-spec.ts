@@ -102,6 +102,10 @@ describe('the packed package, installed into fresh projects', () => {
         // Optional peers that `/passport` needs, and the HTTP platform the app runs on.
         ...['@nestjs/passport', 'passport', 'passport-jwt'].map(peer),
         `@nestjs/platform-express@${nestVersion}`,
+        // Optional peers of /health, /otel and /swagger, at the workspace's versions.
+        ...['@nestjs/terminus', '@opentelemetry/api', '@nestjs/swagger'].map(
+          (name) => `${name}@${workspaceVersion(name)}`,
+        ),
         `@types/node@${workspaceVersion('@types/node')}`,
         `@types/passport@${workspaceVersion('@types/passport')}`,
       ]),
