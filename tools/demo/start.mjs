@@ -2,8 +2,9 @@
 // `npm start`: build the sample SSO system, start it on 127.0.0.1 and run the SSO scenario.
 //   npm start                 run the scenario, stop everything, exit 0 only if every step succeeded
 //   npm start -- --serve      run the scenario (identity stays up), then keep the system running until Ctrl-C, on
-//                             fixed ports: identity 4000, orders-api 4001, inventory-service 4002 (TCP 4003)
-//   npm start -- --serve --base-port=5000   (or DEMO_BASE_PORT=5000) moves the four fixed ports
+//                             fixed ports: identity 4000, orders-api 4001, inventory-service 4002 (TCP 4003),
+//                             web-portal 4004, admin-console 4005
+//   npm start -- --serve --base-port=5000   (or DEMO_BASE_PORT=5000) moves the six fixed ports
 //   npm start -- --verbose    also print every service's log lines
 //   npm start -- --no-build   use what is already in dist/
 import { spawnSync } from 'node:child_process';
@@ -22,14 +23,14 @@ if (unknown.length > 0) {
 }
 const basePortText = basePortArg?.slice('--base-port='.length) ?? process.env.DEMO_BASE_PORT;
 const basePort = basePortText === undefined || basePortText === '' ? undefined : Number(basePortText);
-if (basePort !== undefined && !(/^\d{1,5}$/.test(basePortText) && basePort >= 1 && basePort <= 65532)) {
+if (basePort !== undefined && !(/^\d{1,5}$/.test(basePortText) && basePort >= 1 && basePort <= 65530)) {
   console.error(
-    `${basePortArg ? '--base-port' : 'DEMO_BASE_PORT'}: must be a port from 1 to 65532 (got "${basePortText}")`,
+    `${basePortArg ? '--base-port' : 'DEMO_BASE_PORT'}: must be a port from 1 to 65530 (got "${basePortText}")`,
   );
   process.exit(2);
 }
 
-const PROJECTS = 'identity,orders-api,inventory-service,billing-worker,sso-demo';
+const PROJECTS = 'identity,orders-api,inventory-service,billing-worker,web-portal,admin-console,sso-demo';
 
 if (!args.has('--no-build')) {
   console.log(`… building ${PROJECTS}`);

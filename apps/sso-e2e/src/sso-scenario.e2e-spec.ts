@@ -15,7 +15,7 @@ describe('SSO scenario (npm start)', () => {
 
   it('runs every step, in order', () => {
     expect(steps.map((step) => step.title)).toEqual(scenarioStepTitles(true));
-    expect(steps).toHaveLength(11);
+    expect(steps).toHaveLength(16); // 11 + the 5 browser steps of the web apps (Chromium is required here)
   });
 
   it.each(scenarioStepTitles(true).map((title, index) => [index + 1, title]))('step %i succeeds: %s', (index) => {

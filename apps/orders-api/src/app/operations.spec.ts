@@ -62,6 +62,9 @@ describe('orders-api operations: only AUTH_* and PORT, readiness, metrics, OpenA
     expect(placed.status).toBe(503);
     expect(placed.json()).toMatchObject({ statusCode: 503, error: 'inventory_not_configured' });
     expect(placed.json()['message']).toMatch(/INVENTORY_PORT/);
+    const admin = await call(orders, 'GET', '/admin/inventory', token({ scope: 'inventory:admin' }));
+    expect(admin.status).toBe(503);
+    expect(admin.json()).toMatchObject({ error: 'inventory_not_configured' });
     // Authentication and scopes still come first.
     expect((await call(orders, 'POST', '/orders')).status).toBe(401);
     expect((await call(orders, 'POST', '/orders', token({ scope: 'orders:read' }))).status).toBe(403);

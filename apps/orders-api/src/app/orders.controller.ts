@@ -1,13 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Optional,
-  Post,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Optional, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiCreatedResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Scopes } from '@nest-sso/jwt-auth';
 import {
@@ -16,7 +7,7 @@ import {
   InventoryContractError,
   parseReserveStockRequest,
 } from '@nest-sso/inventory-contracts';
-import { inventoryErrorToHttp } from './inventory-error.mapper';
+import { inventoryErrorToHttp, inventoryNotConfigured } from './inventory-error.mapper';
 import { OrdersStore, type Order } from './orders.store';
 
 /** Orders of the signed-in user; placing one reserves stock in inventory-service with the user's relayed token. */
@@ -51,13 +42,7 @@ export class OrdersController {
   @ApiCreatedResponse({ description: 'The order, with its inventory reservation' })
   @ApiServiceUnavailableResponse({ description: 'inventory-service is not configured or not reachable' })
   async create(@Body() body: unknown, @CurrentUser('sub') sub: string): Promise<{ order: Order }> {
-    if (this.inventory === undefined) {
-      throw new ServiceUnavailableException({
-        statusCode: 503,
-        error: 'inventory_not_configured',
-        message: 'orders-api runs without inventory-service (INVENTORY_PORT is not set), so it cannot place orders',
-      });
-    }
+    if (this.inventory === undefined) throw inventoryNotConfigured();
     const id = this.orders.nextId();
     let request;
     try {

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { JwtAuthModule, TokenRelayModule } from '@nest-sso/jwt-auth';
 import { InventoryClientModule } from '@nest-sso/inventory-contracts';
 import { OPERATIONS } from '@nest-sso/sso-config';
+import { AdminController } from './admin.controller';
 import { HealthController } from './health.controller';
 import { MeController } from './me.controller';
 import type { OrdersConfig } from './orders.config';
@@ -21,7 +22,7 @@ export class OrdersModule {
         ...(config.inventory ? [InventoryClientModule.register(config.inventory)] : []),
         ...OPERATIONS.imports,
       ],
-      controllers: [HealthController, MeController, OrdersController, ...OPERATIONS.controllers],
+      controllers: [HealthController, MeController, OrdersController, AdminController, ...OPERATIONS.controllers],
       providers: [OrdersStore, ...OPERATIONS.providers],
     };
   }

@@ -12,7 +12,8 @@ export interface DemoOptions {
   /** Print every service's output lines. */
   readonly verbose?: boolean;
   /**
-   * With `serve`: the first of four fixed ports (identity, orders-api, inventory-service HTTP and TCP).
+   * With `serve`: the first of six fixed ports (identity, orders-api, inventory-service HTTP and TCP, web-portal,
+   * admin-console).
    * @default 4000 (without `serve` the OS picks free ports)
    */
   readonly basePort?: number;
@@ -35,6 +36,8 @@ function serveInstructions(system: SsoSystem): string[] {
     `  sign in to web-app  ${signIn}`,
     `                      redirects to ${WEB_APP.redirectUri}?code=...; exchange the code with:`,
     `                      curl -s ${system.identityUrl}/oauth/token -d grant_type=authorization_code -d client_id=web-app -d redirect_uri=${WEB_APP.redirectUri} -d code_verifier=${verifier} -d code=CODE`,
+    `  web-portal          ${system.webPortalUrl}   (sign in as alice / alice-password: your orders; sign out ends every session)`,
+    `  admin-console       ${system.adminConsoleUrl}   (alice: inventory; bob / bob-password: refused, no inventory:admin)`,
     `  orders-api          ${system.ordersUrl}   (GET /health, GET /me, GET /orders, POST /orders {"sku":"SKU-1","quantity":1})`,
     `  Swagger UI          ${system.ordersUrl}/docs   (OpenAPI document: ${system.ordersUrl}/docs/openapi.json)`,
     `  inventory-service   ${system.inventoryUrl}/health   (TCP 127.0.0.1:${system.inventoryTcpPort})`,
@@ -63,7 +66,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return 1;
   }
   write(
-    `✓ started identity ${system.identityUrl}, inventory-service ${system.inventoryUrl} (tcp ${system.inventoryTcpPort}), orders-api ${system.ordersUrl}`,
+    `✓ started identity ${system.identityUrl}, inventory-service ${system.inventoryUrl} (tcp ${system.inventoryTcpPort}), orders-api ${system.ordersUrl}, web-portal ${system.webPortalUrl}, admin-console ${system.adminConsoleUrl}`,
   );
   let code = 1;
   try {

@@ -11,6 +11,7 @@ import {
   type TokenResponse,
 } from './oauth-client';
 import type { ScenarioTarget } from './sso-system';
+import { webSsoSteps } from './web-sso.steps';
 
 /** The outcome of one scenario step. */
 export interface StepResult {
@@ -38,6 +39,8 @@ export interface ScenarioOptions {
   readonly stopIdentity?: boolean;
   /** Called as each step finishes. */
   readonly onStep?: (step: StepResult) => void;
+  /** Where the browser steps save their screenshots. @default `tmp/sso-screenshots` under the working directory */
+  readonly screenshotDir?: string;
 }
 
 /** An HTTP answer reduced to what the scenario checks. */
@@ -153,7 +156,7 @@ type Step = {
   readonly run: (target: ScenarioTarget, state: ScenarioState) => Promise<string>;
 };
 
-function steps(stopIdentity: boolean): Step[] {
+function steps(stopIdentity: boolean, screenshotDir = 'tmp/sso-screenshots'): Step[] {
   const list: Step[] = [
     {
       title: 'identity, orders-api and inventory-service are up',
@@ -295,6 +298,7 @@ function steps(stopIdentity: boolean): Step[] {
       },
     },
   ];
+  list.push(...webSsoSteps({ screenshotDir }));
   if (stopIdentity) {
     list.push({
       title: 'identity stopped: orders-api and inventory-service still accept valid tokens (offline)',
@@ -329,7 +333,7 @@ export async function runScenario(target: ScenarioTarget, options: ScenarioOptio
   const state: ScenarioState = { jar: new CookieJar() };
   const results: StepResult[] = [];
   let failed = false;
-  for (const [offset, step] of steps(options.stopIdentity ?? true).entries()) {
+  for (const [offset, step] of steps(options.stopIdentity ?? true, options.screenshotDir).entries()) {
     let result: StepResult;
     if (failed) {
       result = {

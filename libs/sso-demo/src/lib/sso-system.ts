@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChildService } from './child-service';
+import { reserveLoopbackPort, WEB_APP_READY, webAppEnv } from './web-apps';
 import { BILLING_WORKER } from './oauth-client';
 
 /** Options of {@link startSystem}. */
@@ -14,6 +15,8 @@ export interface SsoSystemOptions {
   readonly accessTokenTtlSeconds?: number;
   /** Receives every output line of every service. */
   readonly onLine?: (name: string, line: string) => void;
+  /** Extra environment of web-portal and admin-console (e.g. `REFRESH_MARGIN_SECONDS`). */
+  readonly webAppEnv?: Readonly<Record<string, string>>;
   /** Fixed ports on 127.0.0.1; any left out (or 0) is picked by the OS. */
   readonly ports?: Partial<SsoSystemPorts>;
 }
@@ -28,19 +31,31 @@ export interface SsoSystemPorts {
   readonly inventory: number;
   /** inventory-service TCP microservice. */
   readonly inventoryTcp: number;
+  /** web-portal (an OpenID Connect client of identity). */
+  readonly webPortal: number;
+  /** admin-console (an OpenID Connect client of identity). */
+  readonly adminConsole: number;
 }
 
 /** The default first port of `npm start -- --serve`. */
 export const DEMO_BASE_PORT = 4000;
 
 /**
- * Fixed ports from a base: identity `base`, orders-api `base + 1`, inventory-service HTTP `base + 2` and TCP `base + 3`.
- * @throws RangeError when the four ports do not fit in 1-65535
+ * Fixed ports from a base: identity `base`, orders-api `base + 1`, inventory-service HTTP `base + 2` and TCP
+ * `base + 3`, web-portal `base + 4`, admin-console `base + 5`.
+ * @throws RangeError when the six ports do not fit in 1-65535
  */
 export function demoPorts(base: number = DEMO_BASE_PORT): SsoSystemPorts {
-  if (!Number.isInteger(base) || base < 1 || base > 65532)
-    throw new RangeError(`the base port must be an integer from 1 to 65532 (got ${base})`);
-  return { identity: base, orders: base + 1, inventory: base + 2, inventoryTcp: base + 3 };
+  if (!Number.isInteger(base) || base < 1 || base > 65530)
+    throw new RangeError(`the base port must be an integer from 1 to 65530 (got ${base})`);
+  return {
+    identity: base,
+    orders: base + 1,
+    inventory: base + 2,
+    inventoryTcp: base + 3,
+    webPortal: base + 4,
+    adminConsole: base + 5,
+  };
 }
 
 /** What one `billing-worker --once --json` run printed. */
@@ -72,6 +87,10 @@ export interface ScenarioTarget {
   readonly ordersUrl: string;
   /** inventory-service HTTP base URL. */
   readonly inventoryUrl: string;
+  /** web-portal base URL (an OpenID Connect client of identity). */
+  readonly webPortalUrl: string;
+  /** admin-console base URL (an OpenID Connect client of identity). */
+  readonly adminConsoleUrl: string;
   /** Rotate every signing key through `POST /admin/rotate`. */
   rotateKeys(): Promise<void>;
   /** Run `billing-worker --once --json`. */
@@ -92,11 +111,13 @@ export const SYSTEM_SCRIPTS = {
   inventory: 'dist/apps/inventory-service/main.js',
   orders: 'dist/apps/orders-api/main.js',
   billing: 'dist/apps/billing-worker/main.js',
+  webPortal: 'dist/apps/web-portal/main.js',
+  adminConsole: 'dist/apps/admin-console/main.js',
 } as const;
 
 /**
  * The sample SSO system as child processes of this one, from the built apps: identity, then inventory-service and
- * orders-api configured with the identity's issuer, on 127.0.0.1 at the given ports or ones the OS picks.
+ * orders-api configured with the identity's issuer, every port picked by the OS on 127.0.0.1.
  */
 export class SsoSystem implements ScenarioTarget {
   private constructor(
@@ -105,10 +126,14 @@ export class SsoSystem implements ScenarioTarget {
       identity: ChildService;
       inventory: ChildService;
       orders: ChildService;
+      webPortal: ChildService;
+      adminConsole: ChildService;
     },
     readonly identityUrl: string,
     readonly ordersUrl: string,
     readonly inventoryUrl: string,
+    readonly webPortalUrl: string,
+    readonly adminConsoleUrl: string,
     /** TCP port of inventory-service. */
     readonly inventoryTcpPort: number,
     /** The identity's key directory (under `tmp/`), removed by {@link SsoSystem.stop}. */
@@ -123,7 +148,7 @@ export class SsoSystem implements ScenarioTarget {
     const missing = Object.values(SYSTEM_SCRIPTS).filter((script) => !existsSync(join(options.rootDir, script)));
     if (missing.length > 0)
       throw new Error(
-        `not built: ${missing.join(', ')} (run: npx nx run-many -t build -p identity,orders-api,inventory-service,billing-worker)`,
+        `not built: ${missing.join(', ')} (run: npx nx run-many -t build -p identity,orders-api,inventory-service,billing-worker,web-portal,admin-console)`,
       );
     const workDir = options.workDir ?? join(options.rootDir, 'tmp', 'demo');
     mkdirSync(workDir, { recursive: true });
@@ -134,6 +159,9 @@ export class SsoSystem implements ScenarioTarget {
     const script = (name: keyof typeof SYSTEM_SCRIPTS) => join(options.rootDir, SYSTEM_SCRIPTS[name]);
     const port = (name: keyof SsoSystemPorts) => String(options.ports?.[name] ?? 0);
     try {
+      // identity registers the web apps' redirect and back-channel URIs at boot, so their ports are chosen first.
+      const webPortalUrl = `http://127.0.0.1:${options.ports?.webPortal || (await reserveLoopbackPort())}`;
+      const adminConsoleUrl = `http://127.0.0.1:${options.ports?.adminConsole || (await reserveLoopbackPort())}`;
       const identity = await ChildService.start({
         name: 'identity',
         script: script('identity'),
@@ -143,6 +171,8 @@ export class SsoSystem implements ScenarioTarget {
           PORT: port('identity'),
           DATA_DIR: dataDir,
           ADMIN_TOKEN: adminToken,
+          WEB_PORTAL_URL: webPortalUrl,
+          ADMIN_CONSOLE_URL: adminConsoleUrl,
           ...(options.accessTokenTtlSeconds
             ? {
                 ACCESS_TOKEN_TTL_SECONDS: String(options.accessTokenTtlSeconds),
@@ -183,10 +213,28 @@ export class SsoSystem implements ScenarioTarget {
         },
       });
       started.push(orders.service);
+      const webPortal = await ChildService.start({
+        name: 'web-portal',
+        script: script('webPortal'),
+        ready: WEB_APP_READY.webPortal,
+        onLine: options.onLine,
+        env: { ...webAppEnv('web-portal', webPortalUrl, identityUrl, orders.match[1]), ...options.webAppEnv },
+      });
+      started.push(webPortal.service);
+      const adminConsole = await ChildService.start({
+        name: 'admin-console',
+        script: script('adminConsole'),
+        ready: WEB_APP_READY.adminConsole,
+        onLine: options.onLine,
+        env: { ...webAppEnv('admin-console', adminConsoleUrl, identityUrl, orders.match[1]), ...options.webAppEnv },
+      });
+      started.push(adminConsole.service);
       const services = {
         identity: identity.service,
         inventory: inventory.service,
         orders: orders.service,
+        webPortal: webPortal.service,
+        adminConsole: adminConsole.service,
       };
       return new SsoSystem(
         options.rootDir,
@@ -194,6 +242,8 @@ export class SsoSystem implements ScenarioTarget {
         identityUrl,
         orders.match[1],
         inventory.match[1],
+        webPortalUrl,
+        adminConsoleUrl,
         Number(inventory.match[2]),
         dataDir,
         adminToken,

@@ -54,6 +54,8 @@ export type {
   VerificationObserver,
   VerifiedTokenCacheStats,
 } from '../lib/verification/verification-observer.interface';
+export { BACKCHANNEL_LOGOUT_EVENT, LogoutTokenVerifier } from '../lib/verification/logout-token-verifier';
+export type { LogoutTokenClaims, LogoutTokenVerifierOptions } from '../lib/verification/logout-token-verifier';
 export type { JwsVerifyOptions, VerifiedJws } from '../lib/verification/verify-jws';
 export { DEFAULT_CLOCK_TOLERANCE, MAX_CLOCK_TOLERANCE } from '../lib/verification/issuer-config';
 export type {
