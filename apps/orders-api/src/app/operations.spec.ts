@@ -142,7 +142,14 @@ describe('orders-api operations: only AUTH_* and PORT, readiness, metrics, OpenA
       expect(document.paths[open]['get'].security).toBeUndefined();
     const ui = await call(orders, 'GET', '/docs');
     expect(ui.status).toBe(200);
-    expect(ui.text).toContain('swagger-ui');
+    expect(ui.type).toMatch(/^text\/html/);
+    expect(ui.text).toContain('<div id="swagger-ui">');
+    const bundle = await call(orders, 'GET', '/docs/swagger-ui-bundle.js');
+    expect(bundle.status).toBe(200);
+    expect(bundle.text).toContain('SwaggerUIBundle');
+    const init = await call(orders, 'GET', '/docs/swagger-ui-init.js');
+    expect(init.status).toBe(200);
+    expect(init.text).toContain('"orders:write"');
   });
 
   it('reads scopes from scp with AUTH_SCOPE_CLAIM=scp (Okta, Entra ID style)', async () => {

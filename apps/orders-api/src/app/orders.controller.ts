@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Optional, Post } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiCreatedResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, Scopes } from '@nest-sso/jwt-auth';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, RelayAccessToken, Scopes } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_SCOPES,
   InventoryClient,
@@ -32,6 +32,7 @@ export class OrdersController {
   @Post()
   @HttpCode(201)
   @Scopes('orders:write')
+  @RelayAccessToken()
   @ApiBody({
     schema: {
       type: 'object',
@@ -56,7 +57,7 @@ export class OrdersController {
     }
     let reservation;
     try {
-      // No token passed: TokenRelayModule makes the caller's verified token the one relayed.
+      // No token passed: @RelayAccessToken() makes the caller's verified token the one relayed.
       reservation = await this.inventory.reserve(request);
     } catch (error) {
       throw inventoryErrorToHttp(error, INVENTORY_SCOPES.reserve);

@@ -17,8 +17,9 @@ export class OrdersModule {
       module: OrdersModule,
       imports: [
         JwtAuthModule.forRoot({ ...config.auth, globalGuard: true }),
-        TokenRelayModule,
-        // Without inventory settings orders-api still starts: POST /orders then answers 503.
+        // Only POST /orders relays: the other routes skip Nest's interceptor pipeline (README, performance).
+        TokenRelayModule.forRoot({ interceptor: 'per-route' }),
+        // Without inventory settings orders-api still starts: the inventory routes then answer 503.
         ...(config.inventory ? [InventoryClientModule.register(config.inventory)] : []),
         ...OPERATIONS.imports,
       ],

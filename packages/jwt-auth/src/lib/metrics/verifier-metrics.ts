@@ -24,6 +24,7 @@ export const JWT_AUTH_METRICS = Object.freeze({
   cacheRequests: 'jwt_auth.cache.requests',
   cacheEvictions: 'jwt_auth.cache.evictions',
   cacheEntries: 'jwt_auth.cache.entries',
+  cacheBytes: 'jwt_auth.cache.size',
   keyFetches: 'jwt_auth.key_source.fetches',
   keyTimeSinceSuccess: 'jwt_auth.key_source.time_since_success',
   keyStatus: 'jwt_auth.key_source.status',
@@ -183,6 +184,10 @@ export function instrumentVerifier(
     description: 'Verified-token cache entries held.',
     unit: '{entry}',
   });
+  const cacheBytes = meter.createObservableUpDownCounter(JWT_AUTH_METRICS.cacheBytes, {
+    description: 'Bytes charged for the verified-token cache entries (bounded by verifiedTokenCacheMaxBytes).',
+    unit: 'By',
+  });
   const keyFetches = meter.createObservableCounter(JWT_AUTH_METRICS.keyFetches, {
     description: 'Key-set (and discovery document) fetches, by issuer and result.',
     unit: '{fetch}',
@@ -208,6 +213,7 @@ export function instrumentVerifier(
     cacheRequests,
     cacheEvictions,
     cacheEntries,
+    cacheBytes,
     keyFetches,
     timeSinceSuccess,
     keyStatus,
@@ -218,7 +224,7 @@ export function instrumentVerifier(
   const recorder = new VerificationRecorder(duration);
   const stopObserving = verifier.observe(recorder);
   const observe: BatchObservableCallback = (result) => {
-    const cache = verifier.getVerifiedTokenCacheStats();
+    const cache = verifier.getVerifiedTokenCacheState();
     const cacheCounts = new Map<string | undefined, { hit: number; miss: number }>();
     for (const { issuer, cacheHit, series } of recorder.series()) {
       if (series.count > 0) result.observe(verifications, series.count, series.attributes);
@@ -226,7 +232,7 @@ export function instrumentVerifier(
       if (counts === undefined) cacheCounts.set(issuer, (counts = { hit: 0, miss: 0 }));
       counts[cacheHit ? 'hit' : 'miss'] += series.count;
     }
-    if (cache.capacity > 0) {
+    if (cache.maxBytes > 0) {
       for (const [issuer, counts] of cacheCounts) {
         const base = issuer === undefined ? {} : { [JWT_AUTH_ATTRIBUTES.issuer]: issuer };
         for (const outcome of ['hit', 'miss'] as const) {
@@ -235,7 +241,8 @@ export function instrumentVerifier(
         }
       }
       result.observe(cacheEvictions, cache.evictions);
-      result.observe(cacheEntries, cache.size);
+      result.observe(cacheEntries, cache.entries);
+      result.observe(cacheBytes, cache.bytes);
     }
     const now = (options.now ?? Date.now)();
     for (const [issuer, state] of Object.entries(verifier.getKeySourceStates())) {

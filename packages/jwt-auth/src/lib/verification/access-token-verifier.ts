@@ -1,22 +1,26 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
 import { TokenParser, type ParsedCompactJws } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
-import { verifyWithCandidates } from './verify-jws';
+import { keyNotFound, verifyWithCandidates } from './verify-jws';
 import { validateClaims } from '../jwt/claims';
 import { createPrincipal, freezeHeader, type AuthPrincipal, type PrincipalHeader } from '../jwt/principal';
 import { ScopeReader } from '../jwt/scopes';
 import { checkTokenType } from '../jwt/token-type';
 import type { KeyLookup, KeySourceState } from '../keys/key-source.interface';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
-import { VerifiedTokenCache } from './verified-token.cache';
+import { VerifiedTokenCache, type VerifiedTokenCacheState } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
-import type { VerificationObserver, VerifiedTokenCacheStats } from './verification-observer.interface';
+import type { VerificationObserver } from './verification-observer.interface';
 
 // Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
 const LOGGABLE = /^[\x21-\x7e]{1,128}$/;
 
 function loggable(value: unknown): string | undefined {
   return typeof value === 'string' && LOGGABLE.test(value) ? value : undefined;
+}
+
+function refuse(error: AuthError): Promise<never> {
+  return Promise.reject(error);
 }
 
 // Bounded like the parser's header cache: only accepted headers are kept, and a flood of them only clears it.
@@ -61,10 +65,11 @@ export class AccessTokenVerifier {
 
   /** @throws JwtAuthConfigError when the options are invalid (the message names the option and the fix). */
   constructor(options: VerifierOptions) {
-    const { issuers, maxTokenLength, verifiedTokenCacheSize } = normalizeVerifierOptions(options);
+    const { issuers, maxTokenLength, verifiedTokenCacheSize, verifiedTokenCacheMaxBytes } =
+      normalizeVerifierOptions(options);
     this.issuers = issuers;
     this.onlyIssuer = issuers.size === 1 ? issuers.values().next().value : undefined;
-    this.cache = new VerifiedTokenCache(verifiedTokenCacheSize);
+    this.cache = new VerifiedTokenCache(verifiedTokenCacheMaxBytes, verifiedTokenCacheSize);
     this.parser = new TokenParser({ maxTokenLength });
     this.now = options.now ?? Date.now;
     const listener = options.onKeySourceEvent;
@@ -97,7 +102,7 @@ export class AccessTokenVerifier {
       try {
         if (cachedIssuer) {
           validateClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
-          const lookup = { kid: cached.kid, alg: cached.alg };
+          const lookup = cached.lookup;
           const served = cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup));
           if (served.includes(cached.key)) {
             if (observer !== undefined) observer.cacheHit(cached.issuer);
@@ -118,13 +123,28 @@ export class AccessTokenVerifier {
       const claims = this.parser.parsePayload(parsed);
       const iss = claims['iss'];
       issuer = this.issuerFor(iss);
-      if (!issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
+      // Refusals any client can provoke at will are returned, not thrown: a throw costs more than the rest of the
+      // refusal (decision 023).
+      if (!issuer)
+        return this.refused(
+          new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted'),
+          undefined,
+          observer,
+          startedAt,
+        );
       const accepted = this.acceptHeader(parsed, issuer);
       header = accepted.checked;
       const lookup = accepted.lookup;
       // Keys at hand need no await: a verification with cached keys runs start to end without a suspension.
       const candidates = issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup));
-      const key = verifyWithCandidates(this.parser, parsed, header, candidates);
+      if (candidates.length === 0)
+        return this.refused(
+          this.withContext(keyNotFound(header, issuer.issuer), issuer, header),
+          issuer,
+          observer,
+          startedAt,
+        );
+      const key = verifyWithCandidates(this.parser, parsed, header, candidates, issuer.issuer);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = this.scopeReader.extract(claims, issuer.scopeClaim);
       const sub = claims['sub'];
@@ -140,13 +160,11 @@ export class AccessTokenVerifier {
         claims,
         header: accepted.principalHeader,
       });
-      this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, kid: header.kid, alg: header.alg.name });
+      this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, lookup });
       if (observer !== undefined) observer.verified(issuer.issuer, performance.now() - startedAt);
       return principal;
     } catch (error) {
-      const failure = this.withContext(AuthError.from(error), issuer, header);
-      if (observer !== undefined) observer.rejected(failure.code, issuer?.issuer, performance.now() - startedAt);
-      throw failure;
+      return this.refused(this.withContext(AuthError.from(error), issuer, header), issuer, observer, startedAt);
     }
   }
 
@@ -188,9 +206,15 @@ export class AccessTokenVerifier {
     };
   }
 
-  /** Capacity, size and evictions of the verified-token cache, for metrics. */
-  getVerifiedTokenCacheStats(): VerifiedTokenCacheStats {
-    return { capacity: this.cache.capacity, size: this.cache.size, evictions: this.cache.evictions };
+  // Every refusal of verify() goes through here, so the observer sees each one.
+  private refused(
+    error: AuthError,
+    issuer: IssuerRuntime | undefined,
+    observer: VerificationObserver | undefined,
+    startedAt: number,
+  ): Promise<never> {
+    if (observer !== undefined) observer.rejected(error.code, issuer?.issuer, performance.now() - startedAt);
+    return refuse(error);
   }
 
   private updateObserver(): void {
@@ -250,6 +274,11 @@ export class AccessTokenVerifier {
     return states;
   }
 
+  /** How full the verified-token cache is (entries and bytes charged against `verifiedTokenCacheMaxBytes`). */
+  getVerifiedTokenCacheState(): VerifiedTokenCacheState {
+    return this.cache.getState();
+  }
+
   /** Load every issuer's keys ahead of the first request. Never rejects: a down issuer is reported, not fatal. */
   async warmUp(): Promise<void> {
     await Promise.all([...this.issuers.values()].map((runtime) => runtime.keySource.warmUp?.().catch(() => undefined)));
@@ -266,18 +295,13 @@ export class AccessTokenVerifier {
     issuer: IssuerRuntime | undefined,
     header: CheckedHeader | undefined,
   ): AuthError {
-    const details: AuthErrorDetails = {
-      ...error.details,
-      issuer: error.details.issuer ?? issuer?.issuer,
-      kid: loggable(error.details.kid ?? header?.kid),
-      alg: error.details.alg ?? header?.alg.name,
-    };
-    if (
-      details.issuer === error.details.issuer &&
-      details.kid === error.details.kid &&
-      details.alg === error.details.alg
-    )
-      return error;
+    const known = error.details;
+    const issuerName = known.issuer ?? issuer?.issuer;
+    const kid = loggable(known.kid ?? header?.kid);
+    const alg = known.alg ?? header?.alg.name;
+    // Refusals are routine: the error is reused when it already carries its context (decision 023).
+    if (issuerName === known.issuer && kid === known.kid && alg === known.alg) return error;
+    const details: AuthErrorDetails = { ...known, issuer: issuerName, kid, alg };
     return new AuthError(error.code, error.message, details, { cause: error.cause });
   }
 }

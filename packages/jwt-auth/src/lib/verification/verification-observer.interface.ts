@@ -13,13 +13,3 @@ export interface VerificationObserver {
   /** A token was refused with `code`; `issuer` is the configured issuer it named, `undefined` when it named none. */
   rejected(code: AuthErrorCode, issuer: string | undefined, durationMs: number): void;
 }
-
-/** Counters of the verified-token cache, for metrics. */
-export interface VerifiedTokenCacheStats {
-  /** Configured capacity; `0` when the cache is off. */
-  readonly capacity: number;
-  /** Entries held now. */
-  readonly size: number;
-  /** Entries dropped to make room since the verifier was created. */
-  readonly evictions: number;
-}

@@ -43,7 +43,9 @@ function isJwtGuard(guard: unknown): boolean {
 function hasGlobalJwtGuard(modules: ModulesContainer): boolean {
   for (const module of modules.values()) {
     for (const [token, wrapper] of module.providers) {
-      if (typeof token === 'string' && token.startsWith('APP_GUARD') && isJwtGuard(wrapper.metatype)) return true;
+      if (typeof token !== 'string' || !token.startsWith('APP_GUARD')) continue;
+      // `useClass` shows in the metatype; `useExisting` (how JwtAuthModule registers it) in the created instance.
+      if (isJwtGuard(wrapper.metatype) || isJwtGuard(wrapper.instance)) return true;
     }
   }
   return false;
