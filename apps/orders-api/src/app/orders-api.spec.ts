@@ -14,6 +14,12 @@ jest.setTimeout(30_000);
 /** A stand-in inventory-service on real TCP, guarded by the real JwtAuthModule like the real one. */
 @Controller()
 class StandInInventory {
+  @MessagePattern(INVENTORY_PATTERNS.getStock)
+  @Scopes('inventory:read')
+  stock(@RpcData() query: { sku: string }) {
+    return { sku: query.sku, available: 5, reserved: 1 };
+  }
+
   @MessagePattern(INVENTORY_PATTERNS.reserve)
   @Scopes('inventory:reserve')
   reserve(@RpcData() request: ReserveStockRequest, @CurrentUser() caller: AuthPrincipal) {
@@ -146,6 +152,12 @@ describe('orders-api', () => {
     const answer = await call('GET', '/admin/inventory', userToken({ scope: 'orders:read inventory:read' }));
     expect(answer.status).toBe(403);
     expect(answer.challenge).toMatch(/error="insufficient_scope".*scope="inventory:admin"/);
+  });
+
+  it("relays the caller's token to inventory-service on GET /admin/inventory", async () => {
+    const answer = await call('GET', '/admin/inventory', userToken({ scope: 'inventory:admin inventory:read' }));
+    expect(answer).toMatchObject({ status: 200, body: { stock: expect.any(Array) } });
+    expect((answer.body['stock'] as { sku: string }[]).map((level) => level.sku)).toEqual(['SKU-1', 'SKU-2', 'SKU-3']);
   });
 
   it('returns the principal on GET /me', async () => {

@@ -4,7 +4,7 @@ import { IdentityConfig } from '../config/identity.config';
 import { randomToken } from '../crypto/opaque-token';
 import { IDENTITY_CONFIG, CLOCK } from '../identity.constants';
 import { SigningKeyManager } from '../keys/signing-key.manager';
-import { SigningAlgorithm, signJws } from '../keys/signing-algorithm';
+import { SigningAlgorithm, signCompactJws } from '../keys/signing-algorithm';
 import { IssuerService } from '../oauth/issuer.service';
 import { formatScope } from '../oauth/scopes';
 
@@ -34,10 +34,6 @@ export interface SignedAccessToken {
   readonly kid: string;
 }
 
-function encodeSegment(value: object): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-}
-
 /** Issues RFC 9068 JWT access tokens (`typ: at+jwt`) signed with node:crypto by the current key of the client's algorithm. */
 @Injectable()
 export class AccessTokenSigner {
@@ -54,7 +50,6 @@ export class AccessTokenSigner {
     const iat = epochSeconds(this.clock);
     const expiresIn = this.config.accessTokenTtlSeconds;
     const jti = randomToken(16);
-    const header = { alg: key.alg, typ: 'at+jwt', kid: key.kid };
     const payload = {
       iss: this.issuer.issuer,
       sub: grant.sub,
@@ -65,8 +60,6 @@ export class AccessTokenSigner {
       client_id: grant.clientId,
       scope: formatScope(grant.scopes),
     };
-    const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-    const signature = signJws(key.alg, key.privateKey, Buffer.from(signingInput, 'ascii'));
-    return { token: `${signingInput}.${signature.toString('base64url')}`, expiresIn, jti, kid: key.kid };
+    return { token: signCompactJws(key, 'at+jwt', payload), expiresIn, jti, kid: key.kid };
   }
 }
