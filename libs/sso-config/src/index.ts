@@ -18,3 +18,4 @@ export { describeStartupFailure, runService, type RunningService } from './lib/r
 export { ProblemList, ServiceConfigError } from './lib/service-config.error';
 export { keyHealth, type KeyHealth } from './lib/key-health';
 export { hardenHttpApp, NotFoundWithoutPathFilter } from './lib/http-hardening';
+export { OPERATIONS, OperationsController, ServiceMetrics } from './lib/operations';

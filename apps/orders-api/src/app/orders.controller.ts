@@ -1,4 +1,14 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Post, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Optional,
+  Post,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, RelayAccessToken, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_SCOPES,
@@ -6,7 +16,7 @@ import {
   InventoryContractError,
   parseReserveStockRequest,
 } from '@nest-sso/inventory-contracts';
-import { inventoryErrorToHttp } from './inventory-error.mapper';
+import { inventoryErrorToHttp, inventoryNotConfigured } from './inventory-error.mapper';
 import { OrdersStore, type Order } from './orders.store';
 
 /** Whose orders these are: issuer and subject together (a `sub` is unique only within its issuer). */
@@ -17,15 +27,18 @@ function ownerOf(user: AuthPrincipal): { issuer: string; subject: string } {
 }
 
 /** Orders of the signed-in user; placing one reserves stock in inventory-service with the user's relayed token. */
+@ApiTags('orders')
 @Controller('orders')
 export class OrdersController {
   constructor(
     private readonly orders: OrdersStore,
-    private readonly inventory: InventoryClient,
+    // Absent when orders-api runs without INVENTORY_PORT: listing works, placing an order answers 503.
+    @Optional() private readonly inventory?: InventoryClient,
   ) {}
 
   /** The caller's orders. */
   @Get()
+  @ApiOkResponse({ description: 'The orders placed by the caller (`sub`)' })
   @Scopes('orders:read')
   list(@CurrentUser() user: AuthPrincipal): { orders: Order[] } {
     const { issuer, subject } = ownerOf(user);
@@ -37,7 +50,17 @@ export class OrdersController {
   @HttpCode(201)
   @Scopes('orders:write')
   @RelayAccessToken()
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['sku', 'quantity'],
+      properties: { sku: { type: 'string', example: 'SKU-1' }, quantity: { type: 'integer', minimum: 1, example: 1 } },
+    },
+  })
+  @ApiCreatedResponse({ description: 'The order, with its inventory reservation' })
+  @ApiServiceUnavailableResponse({ description: 'inventory-service is not configured or not reachable' })
   async create(@Body() body: unknown, @CurrentUser() user: AuthPrincipal): Promise<{ order: Order }> {
+    if (this.inventory === undefined) throw inventoryNotConfigured();
     const { issuer, subject } = ownerOf(user);
     const id = this.orders.nextId();
     let request;
