@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import { AuthError, verifyCompactJws } from '@nest-sso/jwt-auth';
 import type { Request, Response } from 'express';
 import { Clock } from '../clock/clock';
@@ -13,9 +13,9 @@ import { IssuerService } from '../oauth/issuer.service';
 import { RequestParams } from '../oauth/request-params';
 import { readCookie, SESSION_COOKIE } from '../session/cookies';
 import { escapeHtml, renderMessagePage, renderPage, sendHtml, sendRedirect } from '../session/html.page';
+import { SessionEndingService } from '../session/session-ending.service';
 import { SsoSession, SsoSessionStore } from '../session/sso-session.store';
 import { SIGNING_ALGORITHMS } from '../keys/signing-algorithm';
-import { BackchannelLogoutService } from './backchannel-logout.service';
 import { SigningKeyManagerKeySource } from './signing-key.key-source';
 
 /** Where to send the browser after logout, already checked against the client's registration. */
@@ -42,11 +42,11 @@ type LogoutRequestCheck =
  * `id_token_hint` names the browser's current session ends it at once; any other request that would end a session
  * asks the person first (so a link on another site cannot sign them out). `post_logout_redirect_uri` is honoured only
  * when registered for the client the hint (or `client_id`) names; otherwise an error page is shown, never a redirect.
- * Ending the session starts back-channel logout for every client that used it.
+ * Ending the session revokes the refresh tokens granted in it and starts back-channel logout for every client that used
+ * it ({@link SessionEndingService}).
  */
 @Controller()
 export class EndSessionController {
-  private readonly logger = new Logger(EndSessionController.name);
   private readonly pending: ExpiringMap<PendingLogout>;
   private readonly keySource: SigningKeyManagerKeySource;
 
@@ -55,7 +55,7 @@ export class EndSessionController {
     private readonly directory: DirectoryService,
     private readonly sessions: SsoSessionStore,
     private readonly issuer: IssuerService,
-    private readonly backchannel: BackchannelLogoutService,
+    private readonly ending: SessionEndingService,
     keys: SigningKeyManager,
   ) {
     this.pending = new ExpiringMap(clock, 10_000);
@@ -108,11 +108,8 @@ export class EndSessionController {
   }
 
   private end(cookie: string | undefined, response: Response): void {
-    const session = this.sessions.destroy(cookie);
+    this.ending.end(cookie, 'logout');
     response.clearCookie(SESSION_COOKIE, { path: '/' });
-    if (!session) return;
-    this.logger.log(`session ended sub=${session.sub}`);
-    this.backchannel.sessionEnded(session);
   }
 
   private async check(query: unknown): Promise<LogoutRequestCheck> {
