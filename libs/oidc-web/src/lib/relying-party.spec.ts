@@ -28,6 +28,7 @@ function relyingParty(issuer: string): RelyingParty {
     issuer,
     clientId: 'web-portal',
     clientSecret: 'secret',
+    signInMissing: [],
     scope: 'openid',
     allowInsecureHttp: true,
     ordersApiUrl: undefined,

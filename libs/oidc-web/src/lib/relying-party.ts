@@ -72,15 +72,19 @@ export class RelyingParty {
   /** The provider's configuration, discovered once; a failed discovery is retried on the next call. */
   async provider(): Promise<oidc.Configuration> {
     if (!this.configuration) {
+      const { issuer, clientSecret } = this.config;
+      if (issuer === undefined || clientSecret === undefined) {
+        throw new ProviderUnavailableError(`sign-in is not configured: set ${this.config.signInMissing.join(', ')}`);
+      }
       const options: oidc.DiscoveryRequestOptions = { timeout: REQUEST_TIMEOUT_SECONDS };
       // openid-client refuses http: issuers unless told otherwise; the config admits that only for loopback hosts.
       if (this.config.allowInsecureHttp) options.execute = [oidc.allowInsecureRequests];
       this.configuration = oidc
         .discovery(
-          new URL(this.config.issuer),
+          new URL(issuer),
           this.config.clientId,
           { id_token_signed_response_alg: 'RS256' },
-          oidc.ClientSecretBasic(this.config.clientSecret),
+          oidc.ClientSecretBasic(clientSecret),
           options,
         )
         .then((configuration) => {
