@@ -83,13 +83,22 @@ export class RelyingParty {
         .discovery(
           new URL(issuer),
           this.config.clientId,
-          { id_token_signed_response_alg: 'RS256' },
+          { id_token_signed_response_alg: this.config.idTokenAlg },
           oidc.ClientSecretBasic(clientSecret),
           options,
         )
         .then((configuration) => {
-          const insecure = this.config.allowInsecureHttp && insecureEndpoint(configuration.serverMetadata());
+          const metadata = configuration.serverMetadata();
+          const insecure = this.config.allowInsecureHttp && insecureEndpoint(metadata);
           if (insecure) throw new Error(`${insecure} is plain http outside loopback`);
+          const algs = metadata.id_token_signing_alg_values_supported;
+          // Discovery may omit the list (OpenID Connect Discovery makes it REQUIRED, but openid-client tolerates it).
+          if (algs !== undefined && !algs.includes(this.config.idTokenAlg)) {
+            throw new Error(
+              `the provider does not sign ID tokens with ${this.config.idTokenAlg} (OIDC_ID_TOKEN_SIGNED_RESPONSE_ALG); ` +
+                `its id_token_signing_alg_values_supported: ${algs.join(', ')}`,
+            );
+          }
           return configuration;
         })
         .catch((error: unknown) => {

@@ -1,3 +1,4 @@
+import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from '@nest-sso/jwt-auth/core';
 import { LOOPBACK_HOST, ProblemList, readBoolean, readPort, readString, readUrl, type Env } from '@nest-sso/sso-config';
 
 /** Validated settings of one server-rendered OpenID Connect web app (web-portal, admin-console). */
@@ -23,6 +24,11 @@ export interface WebAppConfig {
   readonly signInMissing: readonly string[];
   /** Scopes requested at sign-in. */
   readonly scope: string;
+  /**
+   * The client's registered `id_token_signed_response_alg`: the only algorithm accepted on its ID tokens and
+   * back-channel logout tokens; discovery must list it in `id_token_signing_alg_values_supported`.
+   */
+  readonly idTokenAlg: AsymmetricAlgorithm;
   /** Let openid-client talk to an `http:` issuer (loopback demo only). */
   readonly allowInsecureHttp: boolean;
   /** orders-api base URL; pages that need it answer 503 when unset. */
@@ -43,6 +49,15 @@ export interface WebAppDefaults {
 }
 
 const INSECURE_VARIABLE = 'OIDC_ALLOW_INSECURE_HTTP';
+const ID_TOKEN_ALG_VARIABLE = 'OIDC_ID_TOKEN_SIGNED_RESPONSE_ALG';
+
+function readIdTokenAlg(env: Env, problems: ProblemList): AsymmetricAlgorithm {
+  const raw = readString(env, ID_TOKEN_ALG_VARIABLE);
+  if (raw === undefined) return 'RS256';
+  if ((ASYMMETRIC_ALGORITHMS as readonly string[]).includes(raw)) return raw as AsymmetricAlgorithm;
+  problems.add(`${ID_TOKEN_ALG_VARIABLE}: must be one of ${ASYMMETRIC_ALGORITHMS.join(', ')} (got "${raw}")`);
+  return 'RS256';
+}
 
 function readSeconds(env: Env, name: string, problems: ProblemList, fallback: number, max: number): number {
   const raw = readString(env, name);
@@ -57,7 +72,7 @@ function readSeconds(env: Env, name: string, problems: ProblemList, fallback: nu
 
 /**
  * Reads `PORT`, `PUBLIC_URL`, `OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`, `OIDC_SCOPE`,
- * `OIDC_ALLOW_INSECURE_HTTP`, `ORDERS_API_URL`, `REFRESH_MARGIN_SECONDS` and `SESSION_TTL_SECONDS`; throws
+ * `OIDC_ID_TOKEN_SIGNED_RESPONSE_ALG`, `OIDC_ALLOW_INSECURE_HTTP`, `ORDERS_API_URL`, `REFRESH_MARGIN_SECONDS` and `SESSION_TTL_SECONDS`; throws
  * `ServiceConfigError` naming every problem. None is required: without `OIDC_ISSUER` or `OIDC_CLIENT_SECRET` the app
  * runs with sign-in off ({@link WebAppConfig.signInMissing}).
  */
@@ -85,6 +100,7 @@ export function webAppConfigFromEnv(env: Env, defaults: WebAppDefaults): WebAppC
     clientSecret,
     signInMissing,
     scope: readString(env, 'OIDC_SCOPE') ?? defaults.scope,
+    idTokenAlg: readIdTokenAlg(env, problems),
     allowInsecureHttp,
     ordersApiUrl: ordersApiUrl?.replace(/\/+$/, ''),
     refreshMarginSeconds: readSeconds(env, 'REFRESH_MARGIN_SECONDS', problems, 60, 86400),

@@ -87,7 +87,8 @@ export async function startWebApp(options: WebAppOptions): Promise<WebApp> {
       : new LogoutTokenVerifier({
           issuer: config.issuer,
           clientId: config.clientId,
-          algorithms: ['RS256'],
+          // identity signs a client's logout tokens like its ID tokens.
+          algorithms: [config.idTokenAlg],
           discovery: true,
           allowInsecureHttp: config.allowInsecureHttp,
           now,
