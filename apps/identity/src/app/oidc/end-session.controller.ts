@@ -1,9 +1,9 @@
-import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { AuthError, verifyCompactJws } from '@nest-sso/jwt-auth';
 import type { Request, Response } from 'express';
 import { Clock } from '../clock/clock';
 import { ExpiringMap } from '../common/expiring-map';
-import { randomToken, tokenDigest } from '../crypto/opaque-token';
+import { randomToken, safeEqual, tokenDigest } from '../crypto/opaque-token';
 import { RegisteredClient } from '../directory/directory';
 import { DirectoryService } from '../directory/directory.service';
 import { CLOCK } from '../identity.constants';
@@ -47,6 +47,7 @@ type LogoutRequestCheck =
  */
 @Controller()
 export class EndSessionController {
+  private readonly logger = new Logger(EndSessionController.name);
   private readonly pending: ExpiringMap<PendingLogout>;
   private readonly keySource: SigningKeyManagerKeySource;
 
@@ -87,13 +88,29 @@ export class EndSessionController {
     sendHtml(response, 200, renderConfirmPage(session, confirmation));
   }
 
-  /** Ends the session: from the confirmation page (`logout_request`), or the plain sign-out button. */
+  /**
+   * Ends the session: from the confirmation page (`logout_request`), or the plain sign-out button of the signed-in page
+   * (`csrf_token`, the session's own). Without either nothing ends: the cookie is SameSite=Lax and every port of this
+   * host is the same site, so a form another local app's page posts would otherwise sign the person out.
+   */
   @Post('logout')
   logout(@Req() request: Request, @Res() response: Response): void {
     const cookie = readCookie(request, SESSION_COOKIE);
-    const confirmation = (request.body as Record<string, unknown> | undefined)?.['logout_request'];
+    const body = request.body as Record<string, unknown> | undefined;
+    const confirmation = body?.['logout_request'];
     let back: LogoutReturn | undefined;
-    if (typeof confirmation === 'string') {
+    if (typeof confirmation !== 'string') {
+      const session = this.sessions.find(cookie);
+      const csrfToken = body?.['csrf_token'];
+      if (session && !(typeof csrfToken === 'string' && safeEqual(csrfToken, session.csrfToken))) {
+        this.logger.warn('sign-out refused: CSRF token mismatch');
+        return sendHtml(
+          response,
+          403,
+          renderMessagePage('Request refused', 'The sign-out form could not be verified. Reload it and try again.'),
+        );
+      }
+    } else {
       const pending = this.pending.take(confirmation);
       // The confirmation is bound to the session it was shown for; the cookie is SameSite=Lax, so a cross-site form
       // post arrives without it and ends nothing.

@@ -415,6 +415,33 @@ describe('identity as an OpenID provider', () => {
     });
   });
 
+  it("ends the session on the signed-in page's sign-out button only with that session's CSRF token", async () => {
+    const jar = new CookieJar();
+    await signIn('web-portal', jar);
+    // What a page of another app on this host (same site: the SameSite=Lax cookie rides along) can post.
+    for (const fields of [{}, { csrf_token: 'guessed' }]) {
+      const refused = await browserPost(`${base}/logout`, fields, jar);
+      expect(refused.status).toBe(403);
+      expect(jar.get('identity_session')).toBeDefined();
+      expect(await (await browserGet(`${base}/login`, jar)).text()).toContain('You are signed in');
+    }
+    // Another session's token does not end this one.
+    const otherJar = new CookieJar();
+    await signIn('web-portal', otherJar);
+    const otherPage = await (await browserGet(`${base}/login`, otherJar)).text();
+    const otherToken = /name="csrf_token" value="([^"]+)"/.exec(otherPage)?.[1] as string;
+    expect((await browserPost(`${base}/logout`, { csrf_token: otherToken }, jar)).status).toBe(403);
+    const page = await (await browserGet(`${base}/login`, jar)).text();
+    const csrfToken =
+      /<form method="post" action="logout">\s*<input type="hidden" name="csrf_token" value="([^"]+)">/.exec(page)?.[1];
+    expect(csrfToken).toBeDefined();
+    const ended = await browserPost(`${base}/logout`, { csrf_token: csrfToken as string }, jar);
+    expect(ended.status).toBe(200);
+    expect(await ended.text()).toContain('You are signed out');
+    expect(jar.get('identity_session')).toBeUndefined();
+    await identity.app.nest.get(BackchannelLogoutService).idle();
+  });
+
   describe('ending the session revokes its refresh tokens', () => {
     const refresh = (clientId: string, token: string | undefined) =>
       postForm(

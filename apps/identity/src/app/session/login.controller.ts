@@ -47,7 +47,8 @@ export class LoginController {
     const session = this.sessions.find(readCookie(request, SESSION_COOKIE));
     const resumed = session && this.authorization.resume(requestId);
     if (session && resumed) return sendRedirect(response, 302, this.authorization.approve(resumed, session));
-    if (session && requestId === undefined) return sendHtml(response, 200, renderSignedInPage(session.name));
+    if (session && requestId === undefined)
+      return sendHtml(response, 200, renderSignedInPage(session.name, session.csrfToken));
     const { cookie, transaction } = this.logins.start(requestId);
     response.cookie(LOGIN_COOKIE, cookie, cookieOptions(this.issuer.issuer, LOGIN_TTL_SECONDS));
     sendHtml(response, 200, renderLoginPage({ csrfToken: transaction.csrfToken, clientName: pending?.clientName }));
@@ -104,6 +105,6 @@ export class LoginController {
         renderMessagePage('Signed in', 'The application request expired. Return to it and try again.'),
       );
     }
-    sendHtml(response, 200, renderSignedInPage(user.name));
+    sendHtml(response, 200, renderSignedInPage(user.name, session.csrfToken));
   }
 }
