@@ -258,9 +258,23 @@ describe('ordersConfigFromEnv', () => {
   it('lists every problem at once', () => {
     expect(problems({ PORT: 'eighty' })).toEqual([
       expect.stringMatching(/^PORT: must be a TCP port/),
-      expect.stringMatching(/^INVENTORY_PORT: is required/),
       expect.stringMatching(/^AUTH_ISSUER: is required/),
       expect.stringMatching(/^AUTH_AUDIENCE: is required/),
+    ]);
+  });
+
+  it('needs no inventory settings (POST /orders answers 503 without them) but refuses a bad INVENTORY_PORT', () => {
+    const auth = { AUTH_ISSUER: 'https://id.example.com', AUTH_AUDIENCE: 'orders-api' };
+    expect(ordersConfigFromEnv(auth).inventory).toBeUndefined();
+    expect(ordersConfigFromEnv({ ...auth, INVENTORY_PORT: '4101' }).inventory).toEqual({
+      host: '127.0.0.1',
+      port: 4101,
+    });
+    expect(problems({ ...auth, INVENTORY_PORT: 'x' })).toEqual([
+      expect.stringMatching(/^INVENTORY_PORT: must be a TCP port/),
+    ]);
+    expect(problems({ ...auth, INVENTORY_PORT: '0' })).toEqual([
+      expect.stringMatching(/^INVENTORY_PORT: must be the port/),
     ]);
   });
 

@@ -5,7 +5,7 @@ import {
   type AsymmetricAlgorithm,
   type JwtAuthModuleOptions,
 } from '@nest-sso/jwt-auth';
-import { readBoolean, readList, readUrl, type Env } from './env';
+import { readBoolean, readList, readString, readUrl, type Env } from './env';
 import { ProblemList } from './service-config.error';
 
 /** The variables {@link authOptionsFromEnv} reads. */
@@ -15,7 +15,10 @@ export const AUTH_ENV = [
   'AUTH_AUDIENCE',
   'AUTH_ALGORITHMS',
   'AUTH_ALLOW_INSECURE_HTTP',
+  'AUTH_SCOPE_CLAIM',
 ] as const;
+
+const SCOPE_CLAIMS = ['scope', 'scp', 'both'] as const;
 
 /**
  * `JwtAuthModule` options from `AUTH_*` variables, checked as the module would check them, so a bad value stops the
@@ -25,6 +28,7 @@ export const AUTH_ENV = [
  * - `AUTH_AUDIENCE` (required): accepted audience(s), comma-separated.
  * - `AUTH_ALGORITHMS` (optional): comma-separated allow-list; default every asymmetric algorithm.
  * - `AUTH_ALLOW_INSECURE_HTTP` (optional, `true`): allow http issuer / JWKS URLs on loopback hosts only.
+ * - `AUTH_SCOPE_CLAIM` (optional): `scope` (default), `scp` (Okta, Microsoft Entra ID) or `both`.
  * @throws ServiceConfigError listing every problem.
  */
 export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptions {
@@ -36,12 +40,16 @@ export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptio
   if (audience.length === 0)
     problems.add('AUTH_AUDIENCE: is required (the audience this service accepts, e.g. orders-api)');
   const algorithms = readAlgorithms(env, problems);
+  const scopeClaim = readString(env, 'AUTH_SCOPE_CLAIM') ?? 'scope';
+  if (!(SCOPE_CLAIMS as readonly string[]).includes(scopeClaim))
+    problems.add(`AUTH_SCOPE_CLAIM: must be one of ${SCOPE_CLAIMS.join(', ')} (got "${scopeClaim}")`);
   problems.throwIfAny();
 
   const options: JwtAuthModuleOptions = {
     issuer,
     audience: audience.length === 1 ? audience[0] : audience,
     algorithms,
+    ...(scopeClaim !== 'scope' ? { scopeClaim: scopeClaim as (typeof SCOPE_CLAIMS)[number] } : {}),
     ...(jwksUri !== undefined ? { jwksUri } : { discovery: true }),
     ...(allowInsecureHttp ? { allowInsecureHttp: true } : {}),
     ...(realm !== undefined ? { realm } : {}),
