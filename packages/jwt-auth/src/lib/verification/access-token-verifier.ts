@@ -1,13 +1,14 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
 import { parseCompactJws, parseJsonPayload, type CompactParseOptions } from '../jws/compact';
 import type { JsonObject } from '../json/strict-json';
-import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
+import { checkProtectedHeader, type CheckedHeader, type X509HeaderParams } from '../jws/header';
 import { verifyWithCandidates } from './verify-jws';
 import { validateClaims } from '../jwt/claims';
 import { createPrincipal, freezeHeader, type AuthPrincipal, type PrincipalHeader } from '../jwt/principal';
 import { extractScopes } from '../jwt/scopes';
 import { checkTokenType } from '../jwt/token-type';
 import type { KeyLookup, KeySourceState } from '../keys/key-source.interface';
+import type { VerificationKey } from '../keys/verification-key';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
 import { VerifiedTokenCache } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
@@ -86,7 +87,10 @@ export class AccessTokenVerifier {
         if (cachedIssuer) {
           validateClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
           const lookup = { kid: cached.kid, alg: cached.alg };
-          const served = cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup));
+          const served =
+            cached.x509 !== undefined
+              ? this.x509Candidates(cachedIssuer, cached.x509, cached.alg)
+              : (cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup)));
           if (served.includes(cached.key)) return cached.principal;
         }
       } catch {
@@ -107,7 +111,10 @@ export class AccessTokenVerifier {
       header = accepted.checked;
       const lookup = accepted.lookup;
       // Keys at hand need no await: a verification with cached keys runs start to end without a suspension.
-      const candidates = issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup));
+      const candidates =
+        header.x509 !== undefined
+          ? this.x509Candidates(issuer, header.x509, header.alg.name)
+          : (issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup)));
       const key = verifyWithCandidates(parsed, header, candidates);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = extractScopes(claims, issuer.scopeClaim);
@@ -124,11 +131,27 @@ export class AccessTokenVerifier {
         claims,
         header: accepted.principalHeader,
       });
-      this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, kid: header.kid, alg: header.alg.name });
+      this.cache.set(token, {
+        issuer: issuer.issuer,
+        principal,
+        claims,
+        key,
+        kid: header.kid,
+        alg: header.alg.name,
+        x509: header.x509,
+      });
       return principal;
     } catch (error) {
       throw this.withContext(AuthError.from(error), issuer, header);
     }
+  }
+
+  // X.509 path: a header with x5c / x5t / x5t#S256 / jwk (only handed on when the issuer has a trust store) gets its
+  // one key from that store, after path validation (cached per chain); kid-addressed keys are not consulted.
+  private x509Candidates(issuer: IssuerRuntime, params: X509HeaderParams, alg: string): readonly VerificationKey[] {
+    if (issuer.trustStore === undefined)
+      throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'this issuer has no trust store for X.509 header members');
+    return issuer.trustStore.keysFor(params, alg);
   }
 
   // The configured issuer whose name the unverified `iss` is exactly, if any.
@@ -147,7 +170,7 @@ export class AccessTokenVerifier {
   private acceptHeader(raw: JsonObject, issuer: IssuerRuntime): AcceptedHeader {
     const last = this.lastAccepted;
     if (last !== undefined && last.raw === raw && last.issuer === issuer) return last;
-    const checked = checkProtectedHeader(raw, issuer.algorithms);
+    const checked = checkProtectedHeader(raw, issuer.algorithms, issuer.trustStore !== undefined);
     checkTokenType(checked.typ, issuer.tokenType);
     const accepted: AcceptedHeader = Object.freeze({
       raw,
@@ -181,13 +204,21 @@ export class AccessTokenVerifier {
 
   /** Load every issuer's keys ahead of the first request. Never rejects: a down issuer is reported, not fatal. */
   async warmUp(): Promise<void> {
-    await Promise.all([...this.issuers.values()].map((runtime) => runtime.keySource.warmUp?.().catch(() => undefined)));
+    await Promise.all(
+      [...this.issuers.values()].flatMap((runtime) => [
+        runtime.keySource.warmUp?.().catch(() => undefined),
+        runtime.trustStore !== runtime.keySource ? runtime.trustStore?.warmUp() : undefined,
+      ]),
+    );
   }
 
   /** Stop listening to key sources and release their resources. */
   close(): void {
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
-    for (const runtime of this.issuers.values()) runtime.keySource.close?.();
+    for (const runtime of this.issuers.values()) {
+      runtime.keySource.close?.();
+      runtime.trustStore?.close();
+    }
   }
 
   private withContext(

@@ -10,6 +10,8 @@ import { RemoteJwksKeySource } from '../keys/remote-jwks.key-source';
 import { REMOTE_JWKS_DEFAULTS, type RemoteJwksOptions } from '../keys/remote-jwks.options';
 import { importHmacSecret, importStaticKeys, StaticKeySource, type StaticKeyValue } from '../keys/static.key-source';
 import type { VerificationKey } from '../keys/verification-key';
+import { X509TrustStore } from '../keys/x509/x509-trust-store';
+import type { X509TrustOptions } from '../keys/x509/x509-trust.options';
 import type { IssuerOptions, VerifierOptions } from './verifier-options.interface';
 
 /** Default clock tolerance (seconds). */
@@ -22,6 +24,8 @@ export interface IssuerRuntime {
   readonly issuer: string;
   readonly algorithms: ReadonlySet<string>;
   readonly keySource: KeySource;
+  /** Validates tokens carrying `x5c` / `x5t` / `x5t#S256` / `jwk`; may also be `keySource` (trust store only). */
+  readonly trustStore: X509TrustStore | undefined;
   readonly claims: ClaimPolicy;
   readonly scopeClaim: ScopeClaim;
   readonly tokenType: TokenTypeMode;
@@ -116,6 +120,7 @@ function buildKeySource(
   options: IssuerOptions,
   algorithms: ReadonlySet<string>,
   now: () => number,
+  trustStore: X509TrustStore | undefined,
 ): KeySource {
   if (options.jwksUri !== undefined && options.discovery === true) {
     throw new JwtAuthConfigError(
@@ -168,6 +173,8 @@ function buildKeySource(
     checkUrl(`${path}.jwksUri`, options.jwksUri, allowInsecureHttp);
     return withOptionPath(path, () => new RemoteJwksKeySource(options.jwksUri as string, remoteOptions));
   }
+  // A trust store alone means no discovery and no JWKS: the service makes no outbound call for keys.
+  if (!local && trustStore !== undefined && options.discovery !== true) return trustStore;
   if (!local) {
     if (options.discovery === false) {
       throw new JwtAuthConfigError(
@@ -202,6 +209,17 @@ function buildKeySource(
   }
   if (keys.length === 0) throw new JwtAuthConfigError(`${path}.keys`, 'is empty', 'configure at least one key');
   return new StaticKeySource(keys);
+}
+
+function buildTrustStore(
+  path: string,
+  options: IssuerOptions,
+  algorithms: ReadonlySet<string>,
+  now: () => number,
+): X509TrustStore | undefined {
+  if (options.trust === undefined) return undefined;
+  const context = { algorithms, now, allowInsecureHttp: options.allowInsecureHttp === true, fetch: options.fetch };
+  return withOptionPath(path, () => new X509TrustStore(options.trust as X509TrustOptions, context, 'trust'));
 }
 
 function normalizeIssuer(
@@ -279,10 +297,12 @@ function normalizeIssuer(
     throw new JwtAuthConfigError(`${path}.requiredClaims`, 'must be an array of claim names', 'e.g. ["sub", "jti"]');
   }
   checkFetchOptions(`${path}.fetch`, options.fetch);
+  const trustStore = buildTrustStore(path, options, algorithms, defaults.now);
   return Object.freeze({
     issuer: options.issuer,
     algorithms,
-    keySource: buildKeySource(path, options, algorithms, defaults.now),
+    keySource: buildKeySource(path, options, algorithms, defaults.now, trustStore),
+    trustStore,
     claims: Object.freeze({
       issuer: options.issuer,
       audiences: new Set(audiences),

@@ -1,6 +1,7 @@
 import type { AuthPrincipal } from '../jwt/principal';
 import type { JsonObject } from '../json/strict-json';
 import type { VerificationKey } from '../keys/verification-key';
+import type { X509HeaderParams } from '../jws/header';
 
 /** A token that verified once: its principal, claims and the key that verified its signature. */
 export interface VerifiedTokenEntry {
@@ -10,6 +11,8 @@ export interface VerifiedTokenEntry {
   readonly key: VerificationKey;
   readonly kid: string | undefined;
   readonly alg: string;
+  /** The X.509 header members, when the key came from the issuer's trust store. */
+  readonly x509?: X509HeaderParams;
 }
 
 // Tokens arrive as new strings on every request, so a Map keyed by the whole token re-hashes ~1 KB each time.
