@@ -14,6 +14,7 @@ const SHORTHAND_KEYS = [
   'keys',
   'secret',
   'keySource',
+  'trust',
   'scopeClaim',
   'tokenType',
   'requiredClaims',
