@@ -7,6 +7,8 @@ import { DirectoryService } from './directory/directory.service';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { CLOCK, DIRECTORY, IDENTITY_CONFIG } from './identity.constants';
 import { SigningKeyManager } from './keys/signing-key.manager';
+import { PkiController } from './pki/pki.controller';
+import { PrivateCa } from './pki/private-ca';
 import { AuthorizationService } from './oauth/authorization.service';
 import { AuthorizeController } from './oauth/authorize.controller';
 import { ClientAuthenticator } from './oauth/client-authenticator';
@@ -37,11 +39,23 @@ export class IdentityModule {
   static forRoot(options: IdentityModuleOptions): DynamicModule {
     return {
       module: IdentityModule,
-      controllers: [DiscoveryController, TokenController, AuthorizeController, LoginController, AdminController],
+      controllers: [
+        DiscoveryController,
+        TokenController,
+        AuthorizeController,
+        LoginController,
+        AdminController,
+        PkiController,
+      ],
       providers: [
         { provide: IDENTITY_CONFIG, useValue: options.config },
         { provide: DIRECTORY, useValue: options.directory },
         { provide: CLOCK, useValue: options.clock },
+        // The private CA is created on first start (keys 0600 under <dataDir>/pki) before the server listens.
+        {
+          provide: PrivateCa,
+          useFactory: () => PrivateCa.open(options.config.dataDir, () => options.clock.now()),
+        },
         IssuerService,
         DirectoryService,
         SigningKeyManager,

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { KeyObject } from 'node:crypto';
 import { Clock, epochSeconds } from '../clock/clock';
 import { IdentityConfig } from '../config/identity.config';
 import { randomToken } from '../crypto/opaque-token';
@@ -7,6 +8,7 @@ import { SigningKeyManager } from '../keys/signing-key.manager';
 import { SigningAlgorithm, signJws } from '../keys/signing-algorithm';
 import { IssuerService } from '../oauth/issuer.service';
 import { formatScope } from '../oauth/scopes';
+import { PrivateCa } from '../pki/private-ca';
 
 /** What an access token is about. */
 export interface AccessTokenGrant {
@@ -46,15 +48,34 @@ export class AccessTokenSigner {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly keys: SigningKeyManager,
     private readonly issuer: IssuerService,
+    @Inject(PrivateCa) private readonly ca: PrivateCa,
   ) {}
+
+  // Configured clients, or tokens all of whose audiences are configured, are signed by the private CA's certificate.
+  private isX509(grant: AccessTokenGrant): boolean {
+    const { x509Clients, x509Audiences } = this.config;
+    return (
+      x509Clients.includes(grant.clientId) ||
+      (x509Audiences.length > 0 && grant.audiences.every((audience) => x509Audiences.includes(audience)))
+    );
+  }
 
   /** Signs an access token for `grant` that expires after the configured TTL. */
   sign(grant: AccessTokenGrant): SignedAccessToken {
-    const key = this.keys.signingKey(grant.alg);
     const iat = epochSeconds(this.clock);
     const expiresIn = this.config.accessTokenTtlSeconds;
     const jti = randomToken(16);
-    const header = { alg: key.alg, typ: 'at+jwt', kid: key.kid };
+    let key: { alg: SigningAlgorithm; privateKey: KeyObject; kid: string };
+    let header: Record<string, unknown>;
+    if (this.isX509(grant)) {
+      // Self-contained: the chain travels in the token, and a verifier trusting the root CA needs nothing else.
+      const material = this.ca.signingMaterial;
+      key = { alg: 'ES256', privateKey: material.privateKey, kid: `x5t#S256:${material.x5tS256}` };
+      header = { alg: 'ES256', typ: 'at+jwt', x5c: material.x5c, 'x5t#S256': material.x5tS256 };
+    } else {
+      key = this.keys.signingKey(grant.alg);
+      header = { alg: key.alg, typ: 'at+jwt', kid: key.kid };
+    }
     const payload = {
       iss: this.issuer.issuer,
       sub: grant.sub,
