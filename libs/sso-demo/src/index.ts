@@ -33,3 +33,4 @@ export {
   type StepResult,
 } from './lib/scenario';
 export { runDemo, type DemoOptions } from './lib/run-demo';
+export { PARTNER_GATEWAY, x509Steps } from './lib/x509-steps';

@@ -1,6 +1,7 @@
 import { benchCore } from './core.bench';
 import { benchHttp } from './http.bench';
 import { benchReference } from './reference.bench';
+import { benchX509 } from './x509.bench';
 import type { BenchResult } from './measure';
 
 async function main(): Promise<void> {
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   if (!only || only === 'core') results.push(...(await benchCore()));
   if (!only || only === 'reference') results.push(...(await benchReference()));
   if (!only || only === 'http') results.push(...(await benchHttp()));
+  if (!only || only === 'x509') results.push(...(await benchX509()));
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;

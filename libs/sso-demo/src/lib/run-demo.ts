@@ -32,6 +32,8 @@ function serveInstructions(system: SsoSystem): string[] {
     `                      curl -s ${system.identityUrl}/oauth/token -d grant_type=authorization_code -d client_id=web-app -d redirect_uri=${WEB_APP.redirectUri} -d code_verifier=${verifier} -d code=CODE`,
     `  orders-api          ${system.ordersUrl}   (GET /health, GET /me, GET /orders, POST /orders {"sku":"SKU-1","quantity":1})`,
     `  inventory-service   ${system.inventoryUrl}/health   (TCP 127.0.0.1:${system.inventoryTcpPort})`,
+    `  orders-api (x509)   ${system.ordersX509Url}   (trusts only ${system.identityDataDir}/pki/root-ca.pem)`,
+    `  revoke signing cert curl -s -X POST -H 'x-admin-token: ${system.adminToken}' ${system.identityUrl}/admin/revoke-signing-cert`,
     `  rotate keys         curl -s -X POST -H 'x-admin-token: ${system.adminToken}' ${system.identityUrl}/admin/rotate`,
   ];
 }
@@ -51,7 +53,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return 1;
   }
   write(
-    `✓ started identity ${system.identityUrl}, inventory-service ${system.inventoryUrl} (tcp ${system.inventoryTcpPort}), orders-api ${system.ordersUrl}`,
+    `✓ started identity ${system.identityUrl}, inventory-service ${system.inventoryUrl} (tcp ${system.inventoryTcpPort}), orders-api ${system.ordersUrl}, orders-api (trust store only) ${system.ordersX509Url}`,
   );
   let code = 1;
   try {

@@ -11,6 +11,7 @@ import {
   type TokenResponse,
 } from './oauth-client';
 import type { ScenarioTarget } from './sso-system';
+import { x509Steps } from './x509-steps';
 
 /** The outcome of one scenario step. */
 export interface StepResult {
@@ -154,6 +155,7 @@ type Step = {
 };
 
 function steps(stopIdentity: boolean): Step[] {
+  const x509 = x509Steps();
   const list: Step[] = [
     {
       title: 'identity, orders-api and inventory-service are up',
@@ -294,6 +296,7 @@ function steps(stopIdentity: boolean): Step[] {
         return `kid ${short(oldKid)} -> ${short(newKid)}; ${counts.ok} requests during rotation, 0 failed; billing-worker ok after the rotation`;
       },
     },
+    ...x509.whileIdentityUp,
   ];
   if (stopIdentity) {
     list.push({
@@ -311,6 +314,7 @@ function steps(stopIdentity: boolean): Step[] {
         return 'identity unreachable; GET /orders 200 with old and SSO tokens; POST /orders 201 (relayed, verified offline by both services)';
       },
     });
+    list.push(...x509.afterIdentityStopped);
   }
   return list;
 }

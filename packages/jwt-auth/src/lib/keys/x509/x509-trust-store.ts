@@ -458,8 +458,10 @@ export class X509TrustStore implements KeySource {
     }
     if (cached !== undefined) this.chains.delete(cacheKey);
     const verdict = this.validateX5c(x5c as string[], now);
-    this.remember(cacheKey, verdict);
-    this.chainsByArray.set(x5c, verdict);
+    if (this.chainCacheSize > 0) {
+      this.remember(cacheKey, verdict);
+      this.chainsByArray.set(x5c, verdict);
+    }
     return verdict;
   }
 
