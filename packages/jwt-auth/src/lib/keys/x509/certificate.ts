@@ -3,7 +3,6 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   AuthorityKeyIdentifier,
   BasicConstraints,
-  Certificate,
   ExtendedKeyUsage,
   KeyUsage,
   SubjectAlternativeName,
@@ -14,9 +13,8 @@ import {
   id_ce_keyUsage,
   id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
-  type Name,
 } from '@peculiar/asn1-x509';
-import { derBytes, derChildren, readDerElement } from './der';
+import { derBytes, derChildren, readDerElement, type DerElement } from './der';
 import { signatureAlgorithmFor, type X509SignatureAlgorithm } from './signature-algorithms';
 
 /** keyUsage bits (RFC 5280 section 4.2.1.3) as flags. */
@@ -76,53 +74,141 @@ function hex(buffer: ArrayBuffer | Uint8Array): string {
   return Buffer.from(buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer)).toString('hex');
 }
 
-function commonNamesOf(name: Name): string[] {
+function expectTag(element: DerElement, tag: number): DerElement {
+  if (element === undefined || element.tag !== tag) throw new Error('unexpected DER element');
+  return element;
+}
+
+/** Dotted form of a DER OBJECT IDENTIFIER. */
+function readOid(bytes: Buffer, element: DerElement): string {
+  expectTag(element, 0x06);
+  const parts: number[] = [];
+  let value = 0;
+  for (let i = element.contentStart; i < element.end; i++) {
+    value = value * 128 + (bytes[i] & 0x7f);
+    if ((bytes[i] & 0x80) === 0) {
+      if (parts.length === 0) parts.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
+      else parts.push(value);
+      value = 0;
+    }
+  }
+  return parts.join('.');
+}
+
+const TIME = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+
+/** UTCTime (years 1950-2049) or GeneralizedTime, in the Zulu forms RFC 5280 4.1.2.5 allows, as epoch ms. */
+function readTime(bytes: Buffer, element: DerElement): number {
+  if (element.tag !== 0x17 && element.tag !== 0x18) throw new Error('bad Time');
+  const match = TIME.exec(bytes.toString('latin1', element.contentStart, element.end));
+  if (!match || (element.tag === 0x17) !== (match[1].length === 2)) throw new Error('bad Time');
+  let year = Number(match[1]);
+  if (element.tag === 0x17) year += year < 50 ? 2000 : 1900;
+  const [month, day, hour, minute, second] = match.slice(2).map(Number);
+  return Date.UTC(year, month - 1, day, hour, minute, second);
+}
+
+/** The subject CN values (only the string types certificates use). */
+function commonNamesOf(bytes: Buffer, name: DerElement): string[] {
   const names: string[] = [];
-  for (const rdn of name)
-    for (const attribute of rdn) if (attribute.type === ID_CN) names.push(attribute.value.toString());
+  for (const rdn of derChildren(bytes, name)) {
+    for (const attribute of derChildren(bytes, rdn)) {
+      const [type, value] = derChildren(bytes, attribute);
+      if (readOid(bytes, type) !== ID_CN) continue;
+      const text = bytes.subarray(value.contentStart, value.end);
+      if (value.tag === 0x0c) names.push(new TextDecoder('utf-8', { fatal: true }).decode(text));
+      else if (value.tag === 0x13 || value.tag === 0x16 || value.tag === 0x14) names.push(text.toString('latin1'));
+      else if (value.tag === 0x1e) names.push(Buffer.from(text).swap16().toString('utf16le'));
+    }
+  }
   return names;
 }
 
-/** The algorithm identifier OID and raw name bytes, read from the DER itself so nothing is re-encoded. */
-function rawParts(der: Buffer): {
-  issuerName: Buffer;
-  subjectName: Buffer;
-  innerAlgorithm: Buffer;
-  outerAlgorithm: Buffer;
-} {
+interface RawExtension {
+  readonly oid: string;
+  readonly critical: boolean;
+  readonly value: Buffer;
+}
+
+interface RawCertificate {
+  readonly version: number;
+  readonly serialHex: string;
+  readonly issuerName: Buffer;
+  readonly subjectName: Buffer;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly commonNames: string[];
+  readonly innerAlgorithm: Buffer;
+  readonly outerAlgorithm: Buffer;
+  readonly signatureAlgorithmOid: string;
+  readonly extensions: RawExtension[];
+}
+
+/**
+ * The TBSCertificate fields path validation reads, from the DER itself: names and algorithm identifiers stay the
+ * exact bytes (nothing is re-encoded before it is compared), and no generic ASN.1 object model is built (measured:
+ * a full `@peculiar/asn1-schema` parse costs about ten times node's own certificate parse).
+ */
+function readCertificate(der: Buffer): RawCertificate {
   const certificate = readDerElement(der, 0);
   if (certificate.end !== der.length || certificate.tag !== 0x30) throw new Error('not one DER SEQUENCE');
   const [tbs, outerAlgorithm] = derChildren(der, certificate);
+  expectTag(tbs, 0x30);
+  expectTag(outerAlgorithm, 0x30);
   const fields = derChildren(der, tbs);
-  // TBSCertificate: [0] version (optional), serialNumber, signature, issuer, validity, subject, ...
-  const first = fields[0]?.tag === 0xa0 ? 1 : 0;
-  const [innerAlgorithm, issuer, , subject] = fields.slice(first + 1, first + 5);
-  if (!subject || !outerAlgorithm) throw new Error('truncated TBSCertificate');
+  let index = 0;
+  let version = 1;
+  if (fields[0]?.tag === 0xa0) {
+    const inner = expectTag(derChildren(der, fields[0])[0], 0x02);
+    version = der[inner.end - 1] + 1;
+    index = 1;
+  }
+  const serial = expectTag(fields[index], 0x02);
+  const innerAlgorithm = expectTag(fields[index + 1], 0x30);
+  const issuer = expectTag(fields[index + 2], 0x30);
+  const validity = derChildren(der, expectTag(fields[index + 3], 0x30));
+  const subject = expectTag(fields[index + 4], 0x30);
+  expectTag(fields[index + 5], 0x30);
+  const extensions: RawExtension[] = [];
+  for (const field of fields.slice(index + 6)) {
+    if (field.tag !== 0xa3) continue;
+    for (const extension of derChildren(der, expectTag(derChildren(der, field)[0], 0x30))) {
+      const parts = derChildren(der, expectTag(extension, 0x30));
+      const critical = parts.length === 3 && parts[1].tag === 0x01 && der[parts[1].contentStart] !== 0;
+      const value = expectTag(parts[parts.length - 1], 0x04);
+      extensions.push({ oid: readOid(der, parts[0]), critical, value: der.subarray(value.contentStart, value.end) });
+    }
+  }
+  if (validity.length !== 2) throw new Error('bad Validity');
   return {
+    version,
+    serialHex: der.toString('hex', serial.contentStart, serial.end),
     issuerName: derBytes(der, issuer),
     subjectName: derBytes(der, subject),
+    notBefore: readTime(der, validity[0]),
+    notAfter: readTime(der, validity[1]),
+    commonNames: commonNamesOf(der, subject),
     innerAlgorithm: derBytes(der, innerAlgorithm),
     outerAlgorithm: derBytes(der, outerAlgorithm),
+    signatureAlgorithmOid: readOid(der, derChildren(der, outerAlgorithm)[0]),
+    extensions,
   };
 }
 
 /**
- * Parse one DER certificate for path validation. Extensions are decoded with `@peculiar/asn1-x509`, the key and
- * signature check with node:crypto.
+ * Parse one DER certificate for path validation: node:crypto parses it (and later checks its signature), the fields
+ * come from the DER, and the extensions that matter are decoded with `@peculiar/asn1-x509`.
  * @throws CertificateRejectedError when the bytes are not a well-formed certificate
  */
 export function parseCertificate(der: Buffer): ParsedCertificate {
-  let parsed: Certificate;
+  let raw: RawCertificate;
   let node: X509Certificate;
-  let raw: ReturnType<typeof rawParts>;
   try {
-    raw = rawParts(der);
-    parsed = AsnConvert.parse(der, Certificate);
+    raw = readCertificate(der);
     node = new X509Certificate(der);
   } catch {
     throw new CertificateRejectedError('certificate is not well-formed DER');
   }
-  const tbs = parsed.tbsCertificate;
   let basicConstraints: ParsedCertificate['basicConstraints'];
   let keyUsage: number | undefined;
   let extendedKeyUsage: string[] | undefined;
@@ -132,12 +218,12 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
   const unknownCritical: string[] = [];
   const seen = new Set<string>();
   try {
-    for (const extension of tbs.extensions ?? []) {
+    for (const extension of raw.extensions) {
       // RFC 5280 section 4.2: a certificate must not include more than one instance of an extension.
-      if (seen.has(extension.extnID)) throw new CertificateRejectedError('certificate repeats an extension');
-      seen.add(extension.extnID);
-      const value = extension.extnValue.buffer;
-      switch (extension.extnID) {
+      if (seen.has(extension.oid)) throw new CertificateRejectedError('certificate repeats an extension');
+      seen.add(extension.oid);
+      const value = extension.value;
+      switch (extension.oid) {
         case id_ce_basicConstraints: {
           const bc = AsnConvert.parse(value, BasicConstraints);
           basicConstraints = { cA: bc.cA === true, pathLen: bc.pathLenConstraint };
@@ -162,39 +248,37 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
             if (name.dNSName) dnsNames.push(name.dNSName);
           break;
         default:
-          if (extension.critical && !UNDERSTOOD_EXTENSIONS.has(extension.extnID))
-            unknownCritical.push(extension.extnID);
+          if (extension.critical && !UNDERSTOOD_EXTENSIONS.has(extension.oid)) unknownCritical.push(extension.oid);
       }
     }
   } catch (error) {
     if (error instanceof CertificateRejectedError) throw error;
     throw new CertificateRejectedError('certificate has a malformed extension');
   }
-  const signatureAlgorithmOid = parsed.signatureAlgorithm.algorithm;
   return Object.freeze({
     der,
     fingerprint: createHash('sha256').update(der).digest('hex'),
     node,
     publicKey: node.publicKey,
-    version: (tbs.version ?? 0) + 1,
-    serialHex: hex(tbs.serialNumber),
+    version: raw.version,
+    serialHex: raw.serialHex,
     subjectName: raw.subjectName,
     issuerName: raw.issuerName,
     selfIssued: raw.subjectName.equals(raw.issuerName),
-    notBefore: tbs.validity.notBefore.getTime().getTime(),
-    notAfter: tbs.validity.notAfter.getTime().getTime(),
+    notBefore: raw.notBefore,
+    notAfter: raw.notAfter,
     // RFC 5280 section 4.1.1.2: the outer algorithm must equal the signed one, or a signature could be re-labelled.
     signatureAlgorithm: raw.innerAlgorithm.equals(raw.outerAlgorithm)
-      ? signatureAlgorithmFor(signatureAlgorithmOid)
+      ? signatureAlgorithmFor(raw.signatureAlgorithmOid)
       : undefined,
-    signatureAlgorithmOid,
+    signatureAlgorithmOid: raw.signatureAlgorithmOid,
     basicConstraints,
     keyUsage,
     extendedKeyUsage: extendedKeyUsage && Object.freeze(extendedKeyUsage),
     subjectKeyId,
     authorityKeyId,
     dnsNames: Object.freeze(dnsNames),
-    commonNames: Object.freeze(commonNamesOf(tbs.subject)),
+    commonNames: Object.freeze(raw.commonNames),
     unknownCritical: Object.freeze(unknownCritical),
   });
 }
