@@ -22,6 +22,9 @@ describe('parseCertificate', () => {
     expect(r.serialHex).toBe(root.cert.serialNumber.toLowerCase());
     expect(r.commonNames).toEqual(['Ünïcode Root']);
     expect(r.basicConstraints).toEqual({ cA: true, pathLen: 2 });
+    expect(r.keyUsage).toBe(32 | 64);
+    expect(l.keyUsage).toBe(1);
+    expect(l.basicConstraints).toEqual({ cA: false, pathLen: undefined });
     expect(r.selfIssued).toBe(true);
     expect(l.selfIssued).toBe(false);
     expect(l.issuerName.equals(r.subjectName)).toBe(true);
@@ -31,6 +34,16 @@ describe('parseCertificate', () => {
     expect(l.signatureAlgorithm?.name).toBe('ecdsa-with-SHA256');
     expect(l.version).toBe(3);
     expect(thumbprints(l.der).sha256).toHaveLength(43);
+  });
+
+  it('reads the RSA modulus length from the DER, and imports the key only when asked', async () => {
+    const rsa = await pkiKey('RS256');
+    const cert = parseCertificate((await mint({ subject: 'CN=rsa', key: rsa })).der);
+    expect(cert.rsaBits).toBe(2048);
+    expect(cert.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(cert.publicKey).toBe(cert.publicKey);
+    const ec = parseCertificate((await mint({ subject: 'CN=ec', key: await pkiKey('ES256') })).der);
+    expect(ec.rsaBits).toBeUndefined();
   });
 
   it('refuses bytes that are not one certificate', async () => {

@@ -1,12 +1,5 @@
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import {
-  AuthorityKeyIdentifier,
-  BasicConstraints,
-  ExtendedKeyUsage,
-  KeyUsage,
-  SubjectAlternativeName,
-  SubjectKeyIdentifier,
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_extKeyUsage,
@@ -15,7 +8,7 @@ import {
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
 import { derBytes, derChildren, readDerElement, type DerElement } from './der';
-import { signatureAlgorithmFor, type X509SignatureAlgorithm } from './signature-algorithms';
+import { signatureAlgorithmFor, verifyX509Signature, type X509SignatureAlgorithm } from './signature-algorithms';
 
 /** keyUsage bits (RFC 5280 section 4.2.1.3) as flags. */
 export const KEY_USAGE = Object.freeze({ digitalSignature: 1, keyCertSign: 32, cRLSign: 64 });
@@ -44,8 +37,15 @@ export interface ParsedCertificate {
   readonly der: Buffer;
   /** Hex SHA-256 of the DER encoding: the certificate's identity in caches and comparisons. */
   readonly fingerprint: string;
-  readonly node: X509Certificate;
+  /** The signed TBSCertificate bytes and the signature over them. */
+  readonly signed: Buffer;
+  readonly signature: Buffer;
+  /** The subject public key, imported by node:crypto on first use (OpenSSL 3 key decoding is the costliest step). */
   readonly publicKey: KeyObject;
+  /** The SubjectPublicKeyInfo DER. */
+  readonly spki: Buffer;
+  /** RSA modulus length in bits, read from the DER; `undefined` for other key types. */
+  readonly rsaBits: number | undefined;
   readonly version: number;
   readonly serialHex: string;
   /** DER of the subject and issuer names, compared bytewise (a stricter form of RFC 5280 section 7.1 matching). */
@@ -68,10 +68,6 @@ export interface ParsedCertificate {
   readonly commonNames: readonly string[];
   /** OIDs of critical extensions this validator does not understand. */
   readonly unknownCritical: readonly string[];
-}
-
-function hex(buffer: ArrayBuffer | Uint8Array): string {
-  return Buffer.from(buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer)).toString('hex');
 }
 
 function expectTag(element: DerElement, tag: number): DerElement {
@@ -124,6 +120,54 @@ function commonNamesOf(bytes: Buffer, name: DerElement): string[] {
   return names;
 }
 
+/** The one element `bytes` consist of, with tag `tag`. */
+function whole(bytes: Buffer, tag: number): DerElement {
+  const element = readDerElement(bytes, 0);
+  if (element.end !== bytes.length) throw new Error('trailing bytes');
+  return expectTag(element, tag);
+}
+
+/** BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL } */
+function readBasicConstraints(value: Buffer): { cA: boolean; pathLen: number | undefined } {
+  let cA = false;
+  let pathLen: number | undefined;
+  for (const part of derChildren(value, whole(value, 0x30))) {
+    if (part.tag === 0x01) cA = value[part.contentStart] !== 0;
+    else if (part.tag === 0x02) {
+      const length = part.end - part.contentStart;
+      if (length > 4 || value[part.contentStart] & 0x80) throw new Error('bad pathLenConstraint');
+      pathLen = value.readUIntBE(part.contentStart, length);
+    } else throw new Error('bad BasicConstraints');
+  }
+  return { cA, pathLen };
+}
+
+/** KeyUsage BIT STRING, as flags: bit n of the string is 2^n (digitalSignature 1, keyCertSign 32, cRLSign 64). */
+function readKeyUsage(value: Buffer): number {
+  const bits = whole(value, 0x03);
+  let flags = 0;
+  for (let n = 0; n < 9; n++) {
+    const index = bits.contentStart + 1 + (n >> 3);
+    if (index < bits.end && value[index] & (0x80 >> (n & 7))) flags |= 1 << n;
+  }
+  return flags;
+}
+
+const RSA_KEY_OIDS: ReadonlySet<string> = new Set(['1.2.840.113549.1.1.1', '1.2.840.113549.1.1.10']);
+
+/** The modulus length of an RSA SubjectPublicKeyInfo (RFC 8017 A.1.1), `undefined` for other key types. */
+function rsaModulusBits(spki: Buffer): number | undefined {
+  const [algorithm, key] = derChildren(spki, whole(spki, 0x30));
+  if (!RSA_KEY_OIDS.has(readOid(spki, derChildren(spki, expectTag(algorithm, 0x30))[0]))) return undefined;
+  expectTag(key, 0x03);
+  const rsaKey = readDerElement(spki, key.contentStart + 1, key.end);
+  const modulus = expectTag(derChildren(spki, expectTag(rsaKey, 0x30))[0], 0x02);
+  let start = modulus.contentStart;
+  while (start < modulus.end && spki[start] === 0) start++;
+  if (start === modulus.end) return 0;
+  return (modulus.end - start - 1) * 8 + (32 - Math.clz32(spki[start]));
+}
+
 interface RawExtension {
   readonly oid: string;
   readonly critical: boolean;
@@ -142,19 +186,27 @@ interface RawCertificate {
   readonly outerAlgorithm: Buffer;
   readonly signatureAlgorithmOid: string;
   readonly extensions: RawExtension[];
+  readonly spki: Buffer;
+  readonly signed: Buffer;
+  readonly signature: Buffer;
 }
 
 /**
  * The TBSCertificate fields path validation reads, from the DER itself: names and algorithm identifiers stay the
  * exact bytes (nothing is re-encoded before it is compared), and no generic ASN.1 object model is built (measured:
- * a full `@peculiar/asn1-schema` parse costs about ten times node's own certificate parse).
+ * a full `@peculiar/asn1-schema` parse costs about ten times node's own certificate parse, and node's
+ * `X509Certificate` constructor alone about four times this reader plus `createPublicKey`).
  */
 function readCertificate(der: Buffer): RawCertificate {
   const certificate = readDerElement(der, 0);
   if (certificate.end !== der.length || certificate.tag !== 0x30) throw new Error('not one DER SEQUENCE');
-  const [tbs, outerAlgorithm] = derChildren(der, certificate);
+  const [tbs, outerAlgorithm, signatureValue, extra] = derChildren(der, certificate);
   expectTag(tbs, 0x30);
   expectTag(outerAlgorithm, 0x30);
+  // BIT STRING with no unused bits: the signature bytes follow the leading 0 octet.
+  if (extra !== undefined || expectTag(signatureValue, 0x03).end <= signatureValue.contentStart + 1)
+    throw new Error('bad signature');
+  if (der[signatureValue.contentStart] !== 0) throw new Error('bad signature');
   const fields = derChildren(der, tbs);
   let index = 0;
   let version = 1;
@@ -168,7 +220,7 @@ function readCertificate(der: Buffer): RawCertificate {
   const issuer = expectTag(fields[index + 2], 0x30);
   const validity = derChildren(der, expectTag(fields[index + 3], 0x30));
   const subject = expectTag(fields[index + 4], 0x30);
-  expectTag(fields[index + 5], 0x30);
+  const spki = expectTag(fields[index + 5], 0x30);
   const extensions: RawExtension[] = [];
   for (const field of fields.slice(index + 6)) {
     if (field.tag !== 0xa3) continue;
@@ -192,20 +244,23 @@ function readCertificate(der: Buffer): RawCertificate {
     outerAlgorithm: derBytes(der, outerAlgorithm),
     signatureAlgorithmOid: readOid(der, derChildren(der, outerAlgorithm)[0]),
     extensions,
+    spki: derBytes(der, spki),
+    signed: derBytes(der, tbs),
+    signature: der.subarray(signatureValue.contentStart + 1, signatureValue.end),
   };
 }
 
 /**
- * Parse one DER certificate for path validation: node:crypto parses it (and later checks its signature), the fields
- * come from the DER, and the extensions that matter are decoded with `@peculiar/asn1-x509`.
+ * Parse one DER certificate for path validation: the fields and extensions it reads are decoded from the DER here
+ * (OIDs from `@peculiar/asn1-x509`), the public key by node:crypto, which also checks the signatures later.
  * @throws CertificateRejectedError when the bytes are not a well-formed certificate
  */
 export function parseCertificate(der: Buffer): ParsedCertificate {
   let raw: RawCertificate;
-  let node: X509Certificate;
+  let rsaBits: number | undefined;
   try {
     raw = readCertificate(der);
-    node = new X509Certificate(der);
+    rsaBits = rsaModulusBits(raw.spki);
   } catch {
     throw new CertificateRejectedError('certificate is not well-formed DER');
   }
@@ -224,28 +279,30 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
       seen.add(extension.oid);
       const value = extension.value;
       switch (extension.oid) {
-        case id_ce_basicConstraints: {
-          const bc = AsnConvert.parse(value, BasicConstraints);
-          basicConstraints = { cA: bc.cA === true, pathLen: bc.pathLenConstraint };
+        case id_ce_basicConstraints:
+          basicConstraints = readBasicConstraints(value);
           break;
-        }
         case id_ce_keyUsage:
-          keyUsage = AsnConvert.parse(value, KeyUsage).toNumber();
+          keyUsage = readKeyUsage(value);
           break;
         case id_ce_extKeyUsage:
-          extendedKeyUsage = [...AsnConvert.parse(value, ExtendedKeyUsage)];
+          extendedKeyUsage = derChildren(value, whole(value, 0x30)).map((oid) => readOid(value, oid));
           break;
-        case id_ce_subjectKeyIdentifier:
-          subjectKeyId = hex(AsnConvert.parse(value, SubjectKeyIdentifier).buffer);
+        case id_ce_subjectKeyIdentifier: {
+          const id = whole(value, 0x04);
+          subjectKeyId = value.toString('hex', id.contentStart, id.end);
           break;
+        }
         case id_ce_authorityKeyIdentifier: {
-          const aki = AsnConvert.parse(value, AuthorityKeyIdentifier);
-          if (aki.keyIdentifier) authorityKeyId = hex(aki.keyIdentifier.buffer);
+          // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, ... }
+          const id = derChildren(value, whole(value, 0x30)).find((part) => part.tag === 0x80);
+          if (id) authorityKeyId = value.toString('hex', id.contentStart, id.end);
           break;
         }
         case id_ce_subjectAltName:
-          for (const name of AsnConvert.parse(value, SubjectAlternativeName))
-            if (name.dNSName) dnsNames.push(name.dNSName);
+          // GeneralName dNSName is [2] IMPLICIT IA5String.
+          for (const name of derChildren(value, whole(value, 0x30)))
+            if (name.tag === 0x82) dnsNames.push(value.toString('latin1', name.contentStart, name.end));
           break;
         default:
           if (extension.critical && !UNDERSTOOD_EXTENSIONS.has(extension.oid)) unknownCritical.push(extension.oid);
@@ -255,11 +312,26 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
     if (error instanceof CertificateRejectedError) throw error;
     throw new CertificateRejectedError('certificate has a malformed extension');
   }
+  // A chain that fails on a signature above a certificate never needs that certificate's key: import it lazily.
+  let publicKey: KeyObject | undefined;
+  const spki = raw.spki;
   return Object.freeze({
     der,
     fingerprint: createHash('sha256').update(der).digest('hex'),
-    node,
-    publicKey: node.publicKey,
+    get publicKey(): KeyObject {
+      if (publicKey === undefined) {
+        try {
+          publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+        } catch {
+          throw new CertificateRejectedError('certificate public key is invalid');
+        }
+      }
+      return publicKey;
+    },
+    spki,
+    rsaBits,
+    signed: raw.signed,
+    signature: raw.signature,
     version: raw.version,
     serialHex: raw.serialHex,
     subjectName: raw.subjectName,
@@ -286,12 +358,8 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
 /** True when `certificate`'s signature verifies with `issuer`'s key under an accepted algorithm. */
 export function isSignedBy(certificate: ParsedCertificate, issuerKey: KeyObject): boolean {
   const algorithm = certificate.signatureAlgorithm;
-  if (!algorithm || issuerKey.asymmetricKeyType !== algorithm.keyType) return false;
-  try {
-    return certificate.node.verify(issuerKey);
-  } catch {
-    return false;
-  }
+  if (!algorithm) return false;
+  return verifyX509Signature(algorithm, issuerKey, certificate.signed, certificate.signature);
 }
 
 /** Base64url SHA-1 and SHA-256 thumbprints of a DER certificate (`x5t`, `x5t#S256`, RFC 7515 4.1.7-8). */

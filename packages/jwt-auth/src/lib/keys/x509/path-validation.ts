@@ -33,11 +33,8 @@ function reject(message: string): never {
 }
 
 function checkKeySize(certificate: ParsedCertificate, what: string, minBits: number): void {
-  const type = certificate.publicKey.asymmetricKeyType;
-  if (type === 'rsa' || type === 'rsa-pss') {
-    const bits = certificate.publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
-    if (bits < minBits) reject(`${what} has an RSA key of ${bits} bits (below ${minBits})`);
-  }
+  const bits = certificate.rsaBits;
+  if (bits !== undefined && bits < minBits) reject(`${what} has an RSA key of ${bits} bits (below ${minBits})`);
 }
 
 /** Checks that need no signature: cheap, so a hostile chain is refused before any expensive work where possible. */
@@ -60,12 +57,7 @@ export function anchorProblem(anchor: ParsedCertificate, minRsaBits: number): st
   if (anchor.keyUsage !== undefined && (anchor.keyUsage & KEY_USAGE.keyCertSign) === 0)
     return 'lacks keyUsage keyCertSign';
   if (anchor.unknownCritical.length > 0) return 'has a critical extension that is not understood';
-  const type = anchor.publicKey.asymmetricKeyType;
-  if (
-    (type === 'rsa' || type === 'rsa-pss') &&
-    (anchor.publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < minRsaBits
-  )
-    return `has an RSA key below ${minRsaBits} bits`;
+  if (anchor.rsaBits !== undefined && anchor.rsaBits < minRsaBits) return `has an RSA key below ${minRsaBits} bits`;
   return undefined;
 }
 

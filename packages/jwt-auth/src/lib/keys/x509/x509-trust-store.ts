@@ -390,7 +390,7 @@ export class X509TrustStore implements KeySource {
         fail('the x5t and x5t#S256 thumbprints name different certificates');
       verdict = this.deployedVerdict(deployed);
     }
-    if (jwk !== undefined && !this.jwkKeyOf(jwk as Record<string, unknown>).equals(this.spkiOf(verdict.leaf)))
+    if (jwk !== undefined && !this.jwkKeyOf(jwk as Record<string, unknown>).equals(verdict.leaf.spki))
       fail(
         verdict.leaf.basicConstraints?.cA === true
           ? 'the "jwk" sits next to a CA certificate, which does not vouch for a key it did not certify'
@@ -401,17 +401,6 @@ export class X509TrustStore implements KeySource {
         alg,
       });
     return verdict.keys;
-  }
-
-  private readonly spkis = new WeakMap<ParsedCertificate, Buffer>();
-
-  private spkiOf(certificate: ParsedCertificate): Buffer {
-    let spki = this.spkis.get(certificate);
-    if (!spki) {
-      spki = certificate.publicKey.export({ type: 'spki', format: 'der' });
-      this.spkis.set(certificate, spki);
-    }
-    return spki;
   }
 
   private jwkKeyOf(jwk: Record<string, unknown>): Buffer {
