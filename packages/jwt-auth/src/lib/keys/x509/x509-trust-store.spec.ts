@@ -216,6 +216,23 @@ describe.each<PkiAlg>(['ES256', 'RS256'])('X509TrustStore with %s certificates',
       await expectRefused(verifier, token(leafKey, { x5c: x5c(leaf, inter, root) }), /more than 2/);
     });
 
+    it('refuses a certificate above maxCertificateBytes and x5c that is not an array of canonical base64', async () => {
+      await expectRefused(
+        verifierFor({ ...trust, maxCertificateBytes: 256 }),
+        token(leafKey, { x5c: x5c(leaf, inter) }),
+        /size limit/,
+        'token_malformed',
+      );
+      const verifier = verifierFor(trust);
+      await expectRefused(verifier, token(leafKey, { x5c: leaf.b64 }), /array/, 'token_malformed');
+      await expectRefused(
+        verifier,
+        token(leafKey, { x5c: [leaf.der.toString('base64url'), inter.b64] }),
+        undefined,
+        'token_malformed',
+      );
+    });
+
     it('refuses an issuer name mismatch even with a matching key id', async () => {
       const renamed = await mint({ subject: 'CN=l', key: leafKey, issuer: inter, issuerName: 'CN=Other Intermediate' });
       await expectRefused(verifierFor(trust), token(leafKey, { x5c: x5c(renamed, inter) }));
@@ -403,6 +420,11 @@ describe.each<PkiAlg>(['ES256', 'RS256'])('X509TrustStore with %s certificates',
       await expectRefused(verifier, token(leafKey, { 'x5t#S256': other.sha256 }), undefined, 'key_not_found');
       await expectRefused(verifier, token(leafKey, { x5c: x5c(leaf, inter), 'x5t#S256': other.sha256 }), /thumbprint/);
       await expectAccepted(verifier, token(leafKey, { x5c: x5c(leaf, inter), 'x5t#S256': prints.sha256 }));
+      await expectRefused(
+        verifier,
+        token(leafKey, { x5t: other.sha1, 'x5t#S256': prints.sha256 }),
+        /different certificates/,
+      );
     });
 
     it('refuses to boot with an expired deployed certificate or one that does not chain to the anchors', async () => {
