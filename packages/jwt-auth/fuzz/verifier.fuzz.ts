@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as fc from 'fast-check';
 import {
@@ -10,6 +10,7 @@ import {
   type AuthPrincipal,
   type VerificationKey,
 } from '../src';
+import { signJwsInput } from '../src/testing';
 // Internal on purpose: the strict JSON parser is not public API, but it is the first thing hostile input meets.
 import { parseStrictJson, StrictJsonError } from '../src/lib/json/strict-json';
 import { hasDuplicateMembers, jsonDepth, sameJson } from './json-oracle';
@@ -50,9 +51,9 @@ export function fuzzEnvironment(): FuzzEnvironment {
   const ed = generateKeyPairSync('ed25519');
   const secret = randomBytes(64);
   const signers: Record<FuzzAlg, (input: string) => Buffer> = {
-    ES256: (input) => sign('sha256', Buffer.from(input, 'latin1'), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }),
-    EdDSA: (input) => sign(null, Buffer.from(input, 'latin1'), ed.privateKey),
-    HS256: (input) => createHmac('sha256', secret).update(Buffer.from(input, 'latin1')).digest(),
+    ES256: (input) => signJwsInput('ES256', ec.privateKey, input),
+    EdDSA: (input) => signJwsInput('EdDSA', ed.privateKey, input),
+    HS256: (input) => signJwsInput('HS256', secret, input),
   };
   const keyed = (key: KeyObject, alg: 'ES256' | 'EdDSA') => ({ key, kid: KIDS[alg], alg });
   const verifier = new AccessTokenVerifier({

@@ -143,7 +143,8 @@ function assertAcceptedByJwtAuth(options: JwtAuthModuleOptions): void {
   } catch (error) {
     if (error instanceof JwtAuthConfigError) {
       const problems = new ProblemList();
-      problems.add(error.message);
+      // One line per problem, each formatted as the package formats a single one.
+      for (const problem of error.problems) problems.add(new JwtAuthConfigError([problem]).message);
       problems.throwIfAny();
     }
     throw error;

@@ -1,8 +1,9 @@
 // @nest-sso/jwt-auth/core: the framework-free core. Nothing here imports @nestjs/*; a lint rule keeps it so.
 
 // Errors
+export { JwtAuthError, isJwtAuthError } from '../lib/errors/jwt-auth.error';
 export { AuthError, AuthErrorCode, JwtAuthConfigError, isAuthError } from '../lib/errors/auth.errors';
-export type { AuthErrorDetails, BearerErrorCode } from '../lib/errors/auth.errors';
+export type { AuthErrorDetails, BearerErrorCode, ConfigProblem } from '../lib/errors/auth.errors';
 
 // JSON and JWS
 export type { JsonObject, JsonValue } from '../lib/json/strict-json';

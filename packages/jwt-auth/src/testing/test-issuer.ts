@@ -77,7 +77,8 @@ function withoutUndefined(record: Record<string, unknown>): Record<string, unkno
 
 /** Signature bytes over the JWS signing input (node:crypto; ECDSA as IEEE P1363 r||s, RFC 7518 section 3.4). */
 export function signJwsInput(alg: JwsAlgorithm, key: KeyObject | Buffer, input: string): Buffer {
-  const data = Buffer.from(input, 'ascii');
+  // latin1: one byte per char, so a malformed (non-base64url) signing input is signed exactly as given.
+  const data = Buffer.from(input, 'latin1');
   if (alg.startsWith('HS'))
     return createHmac(`sha${alg.slice(2)}`, key)
       .update(data)

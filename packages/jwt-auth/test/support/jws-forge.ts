@@ -1,4 +1,6 @@
-import { constants, createHmac, sign, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { isSupportedAlgorithm } from '../../src';
+import { signJwsInput } from '../../src/testing';
 
 /** Test-only JWS forging: sign arbitrary (even malformed) segments, so a test controls every byte of a token. */
 
@@ -12,28 +14,15 @@ export function b64u(value: string | Buffer | object): string {
 /** A signing key: a private `KeyObject`, or HMAC key bytes (a secret, or anything an attacker uses as one). */
 export type ForgeKey = KeyObject | Buffer;
 
+// Placeholder signature bytes for an `alg` outside the table (`none`-style tokens): 32 bytes that depend on the input.
+const PLACEHOLDER_KEY = Buffer.from('unsigned');
+
 /**
- * Signature bytes for `alg` over the exact signing input (taken as latin1, so malformed segments are signed as given).
- * Any `alg` outside RS/PS/ES/HS/EdDSA yields 32 random-looking bytes, for `none`-style tokens.
+ * Signature bytes for `alg` over the exact signing input (each char taken as one byte, so malformed segments are signed
+ * as given), by the testing kit's signer. Any `alg` outside RS/PS/ES/HS/EdDSA yields 32 placeholder bytes.
  */
 export function signInput(alg: string, key: ForgeKey, input: string): Buffer {
-  const data = Buffer.from(input, 'latin1');
-  if (/^HS(256|384|512)$/.test(alg))
-    return createHmac(`sha${alg.slice(2)}`, key)
-      .update(data)
-      .digest();
-  if (Buffer.isBuffer(key)) throw new TypeError(`${alg} needs a private KeyObject`);
-  if (alg === 'EdDSA') return sign(null, data, key);
-  const hash = `sha${alg.slice(2)}`;
-  if (/^PS(256|384|512)$/.test(alg))
-    return sign(hash, data, {
-      key,
-      padding: constants.RSA_PKCS1_PSS_PADDING,
-      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-    });
-  if (/^ES(256|384|512)$/.test(alg)) return sign(hash, data, { key, dsaEncoding: 'ieee-p1363' });
-  if (/^RS(256|384|512)$/.test(alg)) return sign(hash, data, key);
-  return createHmac('sha256', 'unsigned').update(data).digest();
+  return isSupportedAlgorithm(alg) ? signJwsInput(alg, key, input) : signJwsInput('HS256', PLACEHOLDER_KEY, input);
 }
 
 /** `<header>.<payload>.<signature>`: segments given as strings are used verbatim, objects are JSON + base64url. */

@@ -1,4 +1,5 @@
-import { constants, createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { signJwsInput } from '../../testing/test-issuer';
 
 /** Test-only helpers for the core's unit specs (excluded from the build). */
 export type TestAlg =
@@ -35,23 +36,9 @@ export const b64u = (value: string | Buffer | object): string =>
     'base64url',
   );
 
-/** Signature bytes over `input` for `alg`. */
+/** Signature bytes over `input` for `alg`: the testing kit's signer, the one JWS signer of the tests. */
 export function signBytes(alg: TestAlg, key: KeyObject, input: string): Buffer {
-  const data = Buffer.from(input);
-  if (alg.startsWith('HS'))
-    return createHmac(`sha${alg.slice(2)}`, key)
-      .update(data)
-      .digest();
-  const hash = alg === 'EdDSA' ? null : `sha${alg.slice(2)}`;
-  if (alg.startsWith('PS')) {
-    return sign(hash, data, {
-      key,
-      padding: constants.RSA_PKCS1_PSS_PADDING,
-      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-    });
-  }
-  if (alg.startsWith('ES')) return sign(hash, data, { key, dsaEncoding: 'ieee-p1363' });
-  return sign(hash, data, key);
+  return signJwsInput(alg, key, input);
 }
 
 /** Sign raw header/payload segments (strings are used verbatim, objects JSON-encoded). */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { JwtAuthConfigError } from '../errors/auth.errors';
 import { ClientCredentialsTokenProvider, TokenRequestError } from './client-credentials.token-provider';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
@@ -120,6 +121,26 @@ describe('ClientCredentialsTokenProvider', () => {
   it('times out a hanging token endpoint', async () => {
     handler = () => undefined;
     await expect(provider({ timeoutMs: 200 }).getToken()).rejects.toThrow(/unreachable or too slow/);
+  });
+
+  it('refuses invalid options with one JwtAuthConfigError listing every problem, unknown names with a did-you-mean', () => {
+    let error: unknown;
+    try {
+      new ClientCredentialsTokenProvider({
+        tokenEndpoint: 'not a url',
+        clientId: '',
+        clientSecret: 'b',
+        scopes: 'x',
+        timeoutMs: 0,
+      } as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(JwtAuthConfigError);
+    const { problems, message } = error as JwtAuthConfigError;
+    expect(problems.map((problem) => problem.option)).toEqual(['scopes', 'tokenEndpoint', 'clientId', 'timeoutMs']);
+    expect(message).toMatch(/Invalid option scopes: unknown option; did you mean scope\?/);
+    expect(() => new ClientCredentialsTokenProvider(undefined as never)).toThrow(JwtAuthConfigError);
   });
 
   it('refuses plain http unless allowed', () => {

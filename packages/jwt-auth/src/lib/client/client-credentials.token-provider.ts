@@ -1,3 +1,6 @@
+import { JwtAuthConfigError } from '../errors/auth.errors';
+import { ConfigProblems } from '../errors/config-problems';
+import { JwtAuthError } from '../errors/jwt-auth.error';
 import { isLoopbackHost } from '../keys/http-fetch';
 
 /** Options of {@link ClientCredentialsTokenProvider}. */
@@ -25,8 +28,10 @@ export interface ClientCredentialsOptions {
 }
 
 /** A token request failed; `error` is the RFC 6749 error code when the server sent one. Never carries the secret. */
-export class TokenRequestError extends Error {
+export class TokenRequestError extends JwtAuthError {
   override readonly name = 'TokenRequestError';
+  /** Always `token_request_failed`; the server's own RFC 6749 code is in `error`. */
+  readonly code = 'token_request_failed';
 
   constructor(
     message: string,
@@ -45,6 +50,86 @@ interface CachedToken {
   readonly expiresAt: number;
 }
 
+const OPTION_NAMES = [
+  'tokenEndpoint',
+  'clientId',
+  'clientSecret',
+  'scope',
+  'resource',
+  'authMethod',
+  'renewBeforeExpirySeconds',
+  'timeoutMs',
+  'allowInsecureHttp',
+  'now',
+] as const satisfies readonly (keyof ClientCredentialsOptions)[];
+
+const isStringList = (value: unknown): boolean =>
+  typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
+
+function checkOptions(options: ClientCredentialsOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new JwtAuthConfigError('options', 'must be an object', 'pass { tokenEndpoint, clientId, clientSecret }');
+  }
+  const problems = new ConfigProblems();
+  problems.rejectUnknown('', options, OPTION_NAMES, 'ClientCredentialsTokenProvider');
+  let url: URL | undefined;
+  try {
+    url = new URL(options.tokenEndpoint);
+  } catch {
+    problems.add(
+      'tokenEndpoint',
+      'is not an absolute URL',
+      "give the issuer's token endpoint, e.g. https://id.example.com/token",
+    );
+  }
+  if (
+    url &&
+    url.protocol !== 'https:' &&
+    !(url.protocol === 'http:' && options.allowInsecureHttp && isLoopbackHost(url.hostname))
+  ) {
+    problems.add(
+      'tokenEndpoint',
+      'must use https (allowInsecureHttp permits http on loopback hosts only)',
+      'use the https:// token endpoint; plain http would expose the client secret',
+    );
+  }
+  for (const name of ['clientId', 'clientSecret'] as const) {
+    if (typeof options[name] !== 'string' || options[name].length === 0) {
+      problems.add(name, 'is required', `set ${name} to the credentials the issuer registered for this client`);
+    }
+  }
+  for (const name of ['scope', 'resource'] as const) {
+    if (options[name] !== undefined && !isStringList(options[name])) {
+      problems.add(name, 'must be a string or an array of strings', `e.g. ${name}: ['a', 'b']`);
+    }
+  }
+  if (
+    options.authMethod !== undefined &&
+    options.authMethod !== 'client_secret_basic' &&
+    options.authMethod !== 'client_secret_post'
+  ) {
+    problems.add(
+      'authMethod',
+      `${JSON.stringify(options.authMethod)} is not supported`,
+      'use client_secret_basic or client_secret_post',
+    );
+  }
+  for (const name of ['renewBeforeExpirySeconds', 'timeoutMs'] as const) {
+    const value = options[name];
+    if (
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isFinite(value) || value < (name === 'timeoutMs' ? 1 : 0))
+    ) {
+      problems.add(
+        name,
+        `must be a ${name === 'timeoutMs' ? 'positive' : 'non-negative'} number`,
+        'remove it to use the default',
+      );
+    }
+  }
+  problems.throwIfAny();
+}
+
 const list = (value: string | readonly string[] | undefined): string[] =>
   value === undefined ? [] : typeof value === 'string' ? value.split(' ').filter(Boolean) : [...value];
 
@@ -61,23 +146,9 @@ export class ClientCredentialsTokenProvider {
   private inFlight: Promise<CachedToken> | undefined;
   private readonly now: () => number;
 
+  /** @throws JwtAuthConfigError listing every problem of the options, each naming the option and the fix. */
   constructor(private readonly options: ClientCredentialsOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.tokenEndpoint);
-    } catch {
-      throw new TypeError('ClientCredentialsTokenProvider: tokenEndpoint must be an absolute URL');
-    }
-    if (
-      url.protocol !== 'https:' &&
-      !(url.protocol === 'http:' && options.allowInsecureHttp && isLoopbackHost(url.hostname))
-    ) {
-      throw new TypeError(
-        'ClientCredentialsTokenProvider: tokenEndpoint must use https (allowInsecureHttp permits http on loopback hosts only)',
-      );
-    }
-    if (!options.clientId || !options.clientSecret)
-      throw new TypeError('ClientCredentialsTokenProvider: clientId and clientSecret are required');
+    checkOptions(options);
     this.now = options.now ?? Date.now;
   }
 

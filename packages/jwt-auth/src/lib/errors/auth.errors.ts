@@ -1,3 +1,5 @@
+import { JwtAuthError } from './jwt-auth.error';
+
 /**
  * Stable error codes raised while authenticating a request. Safe to match on; never renamed.
  */
@@ -92,7 +94,7 @@ export interface AuthErrorDetails {
  * The one error family of this package: every authentication failure is an `AuthError` with a stable
  * {@link AuthErrorCode}, an HTTP status and an RFC 6750 error code. Messages never contain the token.
  */
-export class AuthError extends Error {
+export class AuthError extends JwtAuthError {
   override readonly name = 'AuthError';
   /** HTTP status for this failure: 400, 401 or 403. */
   readonly status: 400 | 401 | 403;
@@ -128,21 +130,52 @@ export function isAuthError(value: unknown): value is AuthError {
   return value instanceof AuthError;
 }
 
-/**
- * Invalid configuration, raised when a verifier or the module is constructed (at boot, never per request).
- * The message names the option and the fix.
- */
-export class JwtAuthConfigError extends Error {
-  override readonly name = 'JwtAuthConfigError';
+/** One problem in the options: which option, what is wrong with it, and how to fix it. */
+export interface ConfigProblem {
+  /** Path of the offending option, e.g. `issuers[0].audience`. */
+  readonly option: string;
+  /** What is wrong with it. */
+  readonly problem: string;
+  /** How to fix it. */
+  readonly fix: string;
+}
 
-  constructor(
-    /** Path of the offending option, e.g. `issuers[0].audience`. */
-    readonly option: string,
-    /** What is wrong with it. */
-    readonly problem: string,
-    /** How to fix it. */
-    readonly fix: string,
-  ) {
-    super(`Invalid option ${option}: ${problem}. Fix: ${fix}`);
+const formatProblem = ({ option, problem, fix }: ConfigProblem): string =>
+  `Invalid option ${option}: ${problem}${/[.?!]$/.test(problem) ? '' : '.'} Fix: ${fix}`;
+
+/**
+ * Invalid configuration, raised when a verifier, a token provider or the module is constructed (at boot, never per
+ * request). It lists every problem found at once, each naming the option and the fix; `option`, `problem` and `fix`
+ * repeat the first one.
+ */
+export class JwtAuthConfigError extends JwtAuthError {
+  override readonly name = 'JwtAuthConfigError';
+  /** Always `config_invalid`. */
+  readonly code = 'config_invalid';
+  /** Every problem found, in option order. */
+  readonly problems: readonly ConfigProblem[];
+  /** Path of the (first) offending option, e.g. `issuers[0].audience`. */
+  readonly option: string;
+  /** What is wrong with it. */
+  readonly problem: string;
+  /** How to fix it. */
+  readonly fix: string;
+
+  constructor(option: string, problem: string, fix: string);
+  constructor(problems: readonly ConfigProblem[]);
+  constructor(optionOrProblems: string | readonly ConfigProblem[], problem = '', fix = '') {
+    const problems: readonly ConfigProblem[] = Object.freeze(
+      typeof optionOrProblems === 'string'
+        ? [Object.freeze({ option: optionOrProblems, problem, fix })]
+        : optionOrProblems.map((entry) => Object.freeze({ ...entry })),
+    );
+    if (problems.length === 0) throw new RangeError('JwtAuthConfigError needs at least one problem');
+    super(
+      problems.length === 1
+        ? formatProblem(problems[0])
+        : `${problems.length} problems in the options:\n${problems.map((entry) => `  - ${formatProblem(entry)}`).join('\n')}`,
+    );
+    this.problems = problems;
+    ({ option: this.option, problem: this.problem, fix: this.fix } = problems[0]);
   }
 }

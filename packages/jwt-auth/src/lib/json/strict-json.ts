@@ -1,11 +1,14 @@
+import { JwtAuthError } from '../errors/jwt-auth.error';
 /** A JSON object as produced by {@link parseStrictJson}: a null-prototype record. */
 export type JsonObject = { [member: string]: JsonValue };
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 
 /** Thrown by {@link parseStrictJson}; the message names the fault and its offset, never the input. */
-export class StrictJsonError extends Error {
+export class StrictJsonError extends JwtAuthError {
   override readonly name = 'StrictJsonError';
+  /** Always `json_invalid`. */
+  readonly code = 'json_invalid';
 }
 
 /** Default bound on nesting depth (objects and arrays). Access-token headers and payloads are shallow. */

@@ -1,3 +1,4 @@
+import { JwtAuthError } from '../errors/jwt-auth.error';
 import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../errors/auth.errors';
 import { isJsonObject } from '../json/strict-json';
 import { checkFetchUrl, FetchError } from './http-fetch';
@@ -23,8 +24,10 @@ import type { VerificationKey } from './verification-key';
 const WELL_KNOWN_PATH = '/.well-known/openid-configuration';
 
 /** Thrown by {@link readDiscoveryDocument}; the message never repeats document content. */
-export class DiscoveryDocumentError extends Error {
+export class DiscoveryDocumentError extends JwtAuthError {
   override readonly name = 'DiscoveryDocumentError';
+  /** Always `discovery_document_invalid`. */
+  readonly code = 'discovery_document_invalid';
 }
 
 /**

@@ -1,3 +1,4 @@
+import { JwtAuthError } from '../errors/jwt-auth.error';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { pipeline, Transform, Writable, type TransformCallback } from 'node:stream';
@@ -18,8 +19,10 @@ export type FetchFailureReason =
   | 'json';
 
 /** Thrown by {@link fetchJson}; the message is short and safe for logs (never any body content). */
-export class FetchError extends Error {
+export class FetchError extends JwtAuthError {
   override readonly name = 'FetchError';
+  /** Always `fetch_failed`; `reason` says how. */
+  readonly code = 'fetch_failed';
 
   constructor(
     /** What went wrong, as a stable keyword. */

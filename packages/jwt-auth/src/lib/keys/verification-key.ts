@@ -1,4 +1,5 @@
 import { KeyObject } from 'node:crypto';
+import { JwtAuthError } from '../errors/jwt-auth.error';
 import type { VerificationKey } from '../jws/signature';
 import { ALGORITHMS, algorithmSpec, type JwsAlgorithm, type KeyFamily } from '../jws/algorithms';
 
@@ -11,8 +12,10 @@ export interface KeyImportPolicy {
 }
 
 /** Thrown by key import when a key is unusable; the message says why (never key material). */
-export class KeyRejectedError extends Error {
+export class KeyRejectedError extends JwtAuthError {
   override readonly name = 'KeyRejectedError';
+  /** Always `key_rejected`. */
+  readonly code = 'key_rejected';
 }
 
 const DEFAULT_MIN_RSA_BITS = 2048;

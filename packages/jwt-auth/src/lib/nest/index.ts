@@ -3,6 +3,7 @@ export type {
   JwtAuthModuleExtras,
   JwtAuthModuleOptions,
   JwtAuthOptionsFactory,
+  RejectionLogLevel,
   TokenExtractor,
 } from './jwt-auth-options.interface';
 export { JwtAuthGuard } from './jwt-auth.guard';

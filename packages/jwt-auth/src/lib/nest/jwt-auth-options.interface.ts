@@ -25,9 +25,19 @@ export interface JwtAuthModuleOptions extends Omit<VerifierOptions, 'issuers'>, 
    * @default []
    */
   readonly extractors?: readonly TokenExtractor[];
-  /** Where rejections (debug) and key-source state changes are logged. @default new Logger('JwtAuth') */
+  /** Where rejections (see `rejectionLogLevel`) and key-source state changes are logged. @default new Logger('JwtAuth') */
   readonly logger?: LoggerService;
+  /**
+   * The level at which each refused request is logged (code, and `iss` / `kid` / `alg` where the token had them; never
+   * the token). Off by default: under Nest's default logger every level prints, and a line per 401 floods a
+   * production log (decision 011).
+   * @default 'off'
+   */
+  readonly rejectionLogLevel?: RejectionLogLevel;
 }
+
+/** Where {@link JwtAuthModuleOptions.rejectionLogLevel} sends a refused request's log line. */
+export type RejectionLogLevel = 'off' | 'verbose' | 'debug' | 'log' | 'warn';
 
 /** Options that shape the module definition itself, accepted by `forRoot` and next to `useFactory` in `forRootAsync`. */
 export interface JwtAuthModuleExtras {

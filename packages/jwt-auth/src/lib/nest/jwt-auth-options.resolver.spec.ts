@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { JwtAuthConfigError } from '../errors/auth.errors';
 import type { KeySourceState } from '../keys/key-source.interface';
 import { ResolvedJwtAuthOptions, logKeySourceEvent } from './jwt-auth-options.resolver';
 
@@ -56,8 +57,8 @@ describe('ResolvedJwtAuthOptions', () => {
 
   it('passes issuers through untouched', () => {
     const issuers = [
-      { issuer: 'a', audience: 'x' },
-      { issuer: 'b', audience: 'y' },
+      { issuer: 'a', audience: 'x', jwksUri: 'https://a.example/jwks' },
+      { issuer: 'b', audience: 'y', jwksUri: 'https://b.example/jwks' },
     ];
     expect(new ResolvedJwtAuthOptions({ issuers }).verifierOptions.issuers).toBe(issuers);
   });
@@ -79,6 +80,51 @@ describe('ResolvedJwtAuthOptions', () => {
     [null, /Invalid option options/],
   ])('refuses %j', (options, message) => {
     expect(() => new ResolvedJwtAuthOptions(options as never)).toThrow(message);
+  });
+
+  const configError = (options: unknown): JwtAuthConfigError => {
+    try {
+      new ResolvedJwtAuthOptions(options as never);
+    } catch (error) {
+      if (error instanceof JwtAuthConfigError) return error;
+      throw error;
+    }
+    throw new Error('the options were accepted');
+  };
+
+  it('refuses a misspelt option by name with a did-you-mean, not as the missing option it was meant to be', () => {
+    const error = configError({ issuer: 'https://id.example.com', audiance: 'api' });
+    expect(error.message).toBe(
+      'Invalid option audiance: unknown option; did you mean audience? Fix: rename audiance to audience',
+    );
+    expect(configError({ issuer: 'https://id.example.com', audience: 'api', globalGaurd: true }).message).toMatch(
+      /Invalid option globalGaurd: unknown option; did you mean globalGuard\?/,
+    );
+    expect(configError({ issuer: 'https://id.example.com', audience: 'api', realms: 'x' }).message).toMatch(
+      /did you mean realm\?/,
+    );
+  });
+
+  it('reports module and verifier problems at once, in the names the shorthand used', () => {
+    const error = configError({
+      issuer: 'https://id.example.com',
+      audience: '',
+      jwksUri: 'http://id.example.com/jwks',
+      realm: 'a"b',
+      rejectionLogLevel: 'trace',
+      maxTokenLenght: 4096,
+    });
+    expect(error.problems.map((problem) => problem.option)).toEqual([
+      'maxTokenLenght',
+      'realm',
+      'rejectionLogLevel',
+      'audience',
+      'jwksUri',
+    ]);
+    expect(error.problems[0].problem).toBe('unknown option; did you mean maxTokenLength?');
+    expect(
+      configError({ issuers: [{ issuer: 'https://id.example.com', audience: 'api', algorithms: [] }] }).option,
+    ).toBe('issuers[0].algorithms');
   });
 
   it('logs key-source events and still calls the application listener, surviving its throw', () => {

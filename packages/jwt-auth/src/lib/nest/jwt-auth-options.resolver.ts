@@ -1,8 +1,10 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { JwtAuthConfigError } from '../errors/auth.errors';
+import { ConfigProblems } from '../errors/config-problems';
 import type { KeySourceEvent } from '../keys/key-source.interface';
+import { VERIFIER_OPTION_NAMES, verifierOptionProblems } from '../verification/issuer-config';
 import type { IssuerOptions, VerifierOptions } from '../verification/verifier-options.interface';
-import type { JwtAuthModuleOptions, TokenExtractor } from './jwt-auth-options.interface';
+import type { JwtAuthModuleOptions, RejectionLogLevel, TokenExtractor } from './jwt-auth-options.interface';
 
 /** Top-level fields of the single-issuer shorthand; `clockTolerance` is verifier-wide and stays where it is. */
 const SHORTHAND_KEYS = [
@@ -23,7 +25,15 @@ const SHORTHAND_KEYS = [
   'fetch',
 ] as const satisfies readonly (keyof IssuerOptions)[];
 
-const MODULE_ONLY_KEYS = ['realm', 'extractors', 'logger', 'issuers', ...SHORTHAND_KEYS] as const;
+const MODULE_ONLY_KEYS = ['realm', 'extractors', 'logger', 'rejectionLogLevel', 'issuers', ...SHORTHAND_KEYS] as const;
+
+/** Every member JwtAuthModule options may have; anything else is refused by name. */
+const MODULE_OPTION_NAMES: readonly string[] = [...new Set([...MODULE_ONLY_KEYS, ...VERIFIER_OPTION_NAMES])];
+
+/** The module extras: given to forRoot() / forRootAsync() themselves, never inside the options. */
+const MODULE_EXTRAS = ['globalGuard', 'isGlobal'] as const;
+
+const REJECTION_LOG_LEVELS: readonly RejectionLogLevel[] = ['off', 'verbose', 'debug', 'log', 'warn'];
 
 // RFC 7235 quoted-string content without quote and backslash, so the realm needs no escaping.
 const REALM_PATTERN = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
@@ -43,6 +53,9 @@ export class ResolvedJwtAuthOptions {
   /** Where rejections and key-source events are logged. */
   readonly logger: LoggerService;
 
+  /** Level of the per-rejection log line, or `off`. */
+  readonly rejectionLogLevel: RejectionLogLevel;
+
   constructor(options: JwtAuthModuleOptions) {
     if (options === null || typeof options !== 'object') {
       throw new JwtAuthConfigError(
@@ -51,19 +64,30 @@ export class ResolvedJwtAuthOptions {
         'pass an options object to JwtAuthModule.forRoot() or return one from the forRootAsync() factory',
       );
     }
-    for (const extra of ['globalGuard', 'isGlobal'] as const) {
+    const problems = new ConfigProblems();
+    for (const extra of MODULE_EXTRAS) {
       if (extra in options) {
-        throw new JwtAuthConfigError(
+        problems.add(
           extra,
           'it was returned by the forRootAsync() factory, where it cannot change the module definition any more',
           `pass ${extra} next to useFactory/useClass: JwtAuthModule.forRootAsync({ ${extra}: true, useFactory })`,
         );
       }
     }
-    this.realm = validateRealm(options.realm);
-    this.extractors = validateExtractors(options.extractors);
-    this.logger = validateLogger(options.logger) ?? new Logger('JwtAuth');
-    this.verifierOptions = toVerifierOptions(options, this.logger);
+    problems.rejectUnknown('', options, MODULE_OPTION_NAMES, 'JwtAuthModule', MODULE_EXTRAS);
+    this.realm = problems.check(() => validateRealm(options.realm));
+    this.extractors = problems.check(() => validateExtractors(options.extractors)) ?? [];
+    this.logger = problems.check(() => validateLogger(options.logger)) ?? new Logger('JwtAuth');
+    this.rejectionLogLevel = problems.check(() => validateRejectionLogLevel(options.rejectionLogLevel)) ?? 'off';
+    const verifierOptions = problems.check(() => toVerifierOptions(options, this.logger));
+    // The verifier's own checks run here too, so that one error lists every problem, in the names the caller used:
+    // with the single-issuer shorthand, `issuers[0].audience` is the top-level `audience`.
+    const shorthand = verifierOptions !== undefined && options.issuers === undefined;
+    for (const { option, problem, fix } of verifierOptions ? verifierOptionProblems(verifierOptions) : []) {
+      problems.add(shorthand ? option.replace(/^issuers\[0\]\./, '') : option, problem, fix);
+    }
+    problems.throwIfAny();
+    this.verifierOptions = verifierOptions as VerifierOptions;
   }
 }
 
@@ -119,6 +143,18 @@ function validateLogger(logger: unknown): LoggerService | undefined {
   return candidate as LoggerService;
 }
 
+function validateRejectionLogLevel(level: unknown): RejectionLogLevel {
+  if (level === undefined) return 'off';
+  if (!(REJECTION_LOG_LEVELS as readonly unknown[]).includes(level)) {
+    throw new JwtAuthConfigError(
+      'rejectionLogLevel',
+      `${JSON.stringify(level)} is not a level`,
+      `use one of ${REJECTION_LOG_LEVELS.join(', ')}`,
+    );
+  }
+  return level as RejectionLogLevel;
+}
+
 function hasShorthand(options: JwtAuthModuleOptions): boolean {
   return SHORTHAND_KEYS.some((key) => options[key] !== undefined);
 }
@@ -157,8 +193,8 @@ function toVerifierOptions(options: JwtAuthModuleOptions, logger: LoggerService)
   }
 
   const verifierOptions: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (!(MODULE_ONLY_KEYS as readonly string[]).includes(key) && value !== undefined) verifierOptions[key] = value;
+  for (const key of VERIFIER_OPTION_NAMES) {
+    if (key !== 'issuers' && options[key] !== undefined) verifierOptions[key] = options[key];
   }
   const appListener = options.onKeySourceEvent;
   return {

@@ -77,7 +77,12 @@ describe('JwtAuthGuard', () => {
 
   beforeEach(() => {
     logger = silentLogger();
-    const options = new ResolvedJwtAuthOptions({ ...issuer.issuerOptions('static'), realm: 'unit', logger });
+    const options = new ResolvedJwtAuthOptions({
+      ...issuer.issuerOptions('static'),
+      realm: 'unit',
+      logger,
+      rejectionLogLevel: 'debug',
+    });
     verifier = new AccessTokenVerifier(options.verifierOptions);
     guard = new JwtAuthGuard(new Reflector(), verifier, options);
   });
@@ -207,6 +212,45 @@ describe('JwtAuthGuard', () => {
     await rejection(http('strict', bearer(token)).context);
     expect(logger.messages).toEqual([expect.stringMatching(/code=token_expired iss=".+" kid="eddsa-.+" alg="EdDSA"/)]);
     for (const segment of token.split('.')) expect(logger.messages.join('\n')).not.toContain(segment);
+  });
+
+  it('logs only the fields a rejected token had', async () => {
+    await rejection(http('strict', bearer('x.y.z')).context);
+    expect(logger.messages).toEqual([expect.stringMatching(/: code=token_malformed$/)]);
+  });
+
+  it('logs nothing per rejection unless rejectionLogLevel is set, and then at that level', async () => {
+    const quiet = new ResolvedJwtAuthOptions({ ...issuer.issuerOptions('static'), logger });
+    expect(quiet.rejectionLogLevel).toBe('off');
+    const levels: string[] = [];
+    const record = (level: string) => () => void levels.push(level);
+    const leveled = {
+      log: record('log'),
+      warn: record('warn'),
+      error: record('error'),
+      debug: record('debug'),
+      verbose: record('verbose'),
+    };
+    for (const [options, expected] of [
+      [quiet, []],
+      [new ResolvedJwtAuthOptions({ ...issuer.issuerOptions('static'), logger: leveled }), []],
+      [
+        new ResolvedJwtAuthOptions({
+          ...issuer.issuerOptions('static'),
+          logger: leveled,
+          rejectionLogLevel: 'verbose',
+        }),
+        ['verbose'],
+      ],
+    ] as const) {
+      levels.length = 0;
+      const quietGuard = new JwtAuthGuard(new Reflector(), verifier, options);
+      await expect(quietGuard.canActivate(http('strict', bearer('x.y.z')).context)).rejects.toBeInstanceOf(
+        HttpException,
+      );
+      expect(levels).toEqual(expected);
+    }
+    expect(logger.messages).toEqual([]);
   });
 
   it('authenticates RPC calls from the envelope and attaches the principal to the transport context', async () => {

@@ -148,12 +148,19 @@ export class JwtAuthGuard implements CanActivate {
     }
   }
 
-  /** Log a rejection at debug level with its code, `iss`, `kid` and `alg`. */
+  /**
+   * Log a rejection at `rejectionLogLevel` (off by default) with its code and whichever of `iss`, `kid` and `alg` the
+   * token had; never the token.
+   */
   protected logFailure(error: AuthError, context: ExecutionContext): void {
+    const level = this.options.rejectionLogLevel;
+    if (level === 'off') return;
     const { issuer, kid, alg } = error.details;
-    this.options.logger.debug?.(
-      `Rejected ${context.getType()} call to ${context.getClass()?.name}.${context.getHandler()?.name}: ` +
-        `code=${error.code} iss=${JSON.stringify(issuer)} kid=${JSON.stringify(kid)} alg=${JSON.stringify(alg)}`,
-    );
+    let fields = `code=${error.code}`;
+    if (issuer !== undefined) fields += ` iss=${JSON.stringify(issuer)}`;
+    if (kid !== undefined) fields += ` kid=${JSON.stringify(kid)}`;
+    if (alg !== undefined) fields += ` alg=${JSON.stringify(alg)}`;
+    const where = `${context.getClass()?.name}.${context.getHandler()?.name}`;
+    this.options.logger[level]?.(`Rejected ${context.getType()} call to ${where}: ${fields}`);
   }
 }

@@ -359,6 +359,77 @@ describe('AccessTokenVerifier configuration', () => {
     expect(() => new AccessTokenVerifier({ issuers: [ok, ok] })).toThrow(/configured twice/);
   });
 
+  const configError = (options: unknown): JwtAuthConfigError => {
+    try {
+      new AccessTokenVerifier(options as never);
+    } catch (error) {
+      if (error instanceof JwtAuthConfigError) return error;
+      throw error;
+    }
+    throw new Error('the options were accepted');
+  };
+
+  it('refuses unknown options by name, with the closest known name, instead of reporting the missing one', () => {
+    const error = configError({ issuers: [{ issuer: ISS_A, audiance: 'api', keys: pairs.ES256.publicKey }] });
+    expect(error.problems).toEqual([
+      {
+        option: 'issuers[0].audiance',
+        problem: 'unknown option; did you mean audience?',
+        fix: 'rename audiance to audience',
+      },
+    ]);
+    expect(error.message).toBe(
+      'Invalid option issuers[0].audiance: unknown option; did you mean audience? Fix: rename audiance to audience',
+    );
+    expect(configError({ issuers: [ok], clockTolerence: 5 }).message).toMatch(
+      /Invalid option clockTolerence: unknown option; did you mean clockTolerance\?/,
+    );
+    expect(configError({ issuers: [{ ...ok, fetch: { timeoutMS: 5 } }] }).option).toBe('issuers[0].fetch.timeoutMS');
+    const far = configError({ issuers: [{ ...ok, colour: 'blue' }] });
+    expect(far.problem).toBe('unknown option');
+    expect(far.fix).toMatch(/^remove it; an entry of issuers takes issuer, audience, algorithms/);
+  });
+
+  it('says so when given the JwtAuthModule single-issuer shorthand instead of issuers', () => {
+    const error = configError({ issuer: ISS_A, audience: 'api', keys: pairs.ES256.publicKey });
+    expect(error.problems).toHaveLength(1);
+    expect(error.option).toBe('issuers');
+    expect(error.problem).toMatch(
+      /issuer, audience, keys are set at the top level: .*single-issuer shorthand of JwtAuthModule/,
+    );
+    expect(error.fix).toBe('pass new AccessTokenVerifier({ issuers: [{ issuer, audience, keys }] })');
+    expect(error.message).not.toMatch(/is empty/);
+  });
+
+  it('reports every problem at once, across issuers and verifier-wide options', () => {
+    const error = configError({
+      issuers: [
+        { issuer: '', audience: [], algorithms: ['none', 'rs256'], keys: pairs.ES256.publicKey },
+        { ...ok, issuer: ISS_B, scopeClaim: 'scopes', fetch: { timeoutMs: 0, cooldownMs: -1 } },
+        { issuer: ISS_A, audience: 'api', jwksUri: 'http://issuer.test/jwks' },
+      ],
+      maxTokenLength: 10,
+      verifiedTokenCacheSize: -1,
+    });
+    expect(error.problems.map((problem) => problem.option)).toEqual([
+      'maxTokenLength',
+      'verifiedTokenCacheSize',
+      'issuers[0].issuer',
+      'issuers[0].audience',
+      'issuers[0].algorithms',
+      'issuers[0].algorithms',
+      'issuers[1].scopeClaim',
+      'issuers[1].fetch.timeoutMs',
+      'issuers[1].fetch.cooldownMs',
+      'issuers[2].jwksUri',
+    ]);
+    expect(error.message.split('\n')[0]).toBe('10 problems in the options:');
+    expect(error.message.split('\n').slice(1)).toEqual(
+      error.problems.map((p) => expect.stringContaining(`Invalid option ${p.option}: `)),
+    );
+    expect(error.code).toBe('config_invalid');
+  });
+
   it('accepts a plain http JWKS URL only with allowInsecureHttp', () => {
     expect(
       () =>

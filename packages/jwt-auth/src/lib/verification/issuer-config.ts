@@ -1,4 +1,5 @@
-import { JwtAuthConfigError } from '../errors/auth.errors';
+import { JwtAuthConfigError, type ConfigProblem } from '../errors/auth.errors';
+import { ConfigProblems } from '../errors/config-problems';
 import { ASYMMETRIC_ALGORITHMS, isSupportedAlgorithm, isSymmetricAlgorithm } from '../jws/algorithms';
 import type { ClaimPolicy } from '../jwt/claims';
 import type { ScopeClaim } from '../jwt/scopes';
@@ -18,6 +19,36 @@ import type { IssuerOptions, VerifierOptions } from './verifier-options.interfac
 export const DEFAULT_CLOCK_TOLERANCE = 60;
 /** Largest clock tolerance accepted (seconds). */
 export const MAX_CLOCK_TOLERANCE = 300;
+
+/** Members of {@link VerifierOptions}; anything else is refused by name. */
+export const VERIFIER_OPTION_NAMES = [
+  'issuers',
+  'maxTokenLength',
+  'clockTolerance',
+  'verifiedTokenCacheSize',
+  'onKeySourceEvent',
+  'now',
+] as const satisfies readonly (keyof VerifierOptions)[];
+
+/** Members of {@link IssuerOptions}; anything else is refused by name. */
+export const ISSUER_OPTION_NAMES = [
+  'issuer',
+  'audience',
+  'algorithms',
+  'jwksUri',
+  'discovery',
+  'keys',
+  'secret',
+  'keySource',
+  'trust',
+  'scopeClaim',
+  'tokenType',
+  'requiredClaims',
+  'maxTokenAge',
+  'clockTolerance',
+  'allowInsecureHttp',
+  'fetch',
+] as const satisfies readonly (keyof IssuerOptions)[];
 
 /** One issuer, validated and ready for the hot path. */
 export interface IssuerRuntime {
@@ -75,21 +106,16 @@ function checkSeconds(option: string, value: unknown, max: number): number {
   return value;
 }
 
-function checkFetchOptions(option: string, fetch: RemoteJwksOptions | undefined): void {
+function checkFetchOptions(option: string, fetch: RemoteJwksOptions | undefined, problems: ConfigProblems): void {
   if (fetch === undefined) return;
-  if (!isPlainObject(fetch))
-    throw new JwtAuthConfigError(option, 'must be an object', 'pass { timeoutMs, maxBodyBytes, ... }');
+  if (!isPlainObject(fetch)) return problems.add(option, 'must be an object', 'pass { timeoutMs, maxBodyBytes, ... }');
+  const unknown = problems.rejectUnknown(option, fetch, Object.keys(REMOTE_JWKS_DEFAULTS), 'fetch');
   for (const [name, value] of Object.entries(fetch)) {
-    if (!(name in REMOTE_JWKS_DEFAULTS))
-      throw new JwtAuthConfigError(
-        `${option}.${name}`,
-        'is not a known option',
-        `use one of ${Object.keys(REMOTE_JWKS_DEFAULTS).join(', ')}`,
-      );
+    if (unknown.includes(name)) continue;
     // A zero cooldown or refresh-ahead is meaningful (tests, aggressive rotation); every other value must be positive.
     const min = name === 'cooldownMs' || name === 'refreshAheadMs' ? 0 : 1;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-      throw new JwtAuthConfigError(
+      problems.add(
         `${option}.${name}`,
         `must be an integer of at least ${min}`,
         `remove it to use the default (${REMOTE_JWKS_DEFAULTS[name as keyof RemoteJwksOptions]})`,
@@ -104,7 +130,9 @@ function withOptionPath<T>(path: string, build: () => T): T {
     return build();
   } catch (error) {
     if (error instanceof JwtAuthConfigError && !error.option.startsWith('issuers[')) {
-      throw new JwtAuthConfigError(`${path}.${error.option}`, error.problem, error.fix);
+      throw new JwtAuthConfigError(
+        error.problems.map((problem) => ({ ...problem, option: `${path}.${problem.option}` })),
+      );
     }
     throw error;
   }
@@ -222,17 +250,15 @@ function buildTrustStore(
   return withOptionPath(path, () => new X509TrustStore(options.trust as X509TrustOptions, context, 'trust'));
 }
 
-function normalizeIssuer(
-  path: string,
-  options: IssuerOptions,
-  defaults: { clockTolerance: number; now: () => number },
-): IssuerRuntime {
-  if (!isPlainObject(options))
-    throw new JwtAuthConfigError(path, 'must be an object', 'pass { issuer, audience, ... }');
-  if (typeof options.issuer !== 'string' || options.issuer.length === 0) {
+function checkIssuer(path: string, issuer: unknown): string {
+  if (typeof issuer !== 'string' || issuer.length === 0) {
     throw new JwtAuthConfigError(`${path}.issuer`, 'is empty', 'set the exact "iss" value your tokens carry');
   }
-  const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
+  return issuer;
+}
+
+function checkAudiences(path: string, audience: unknown): readonly string[] {
+  const audiences = typeof audience === 'string' ? [audience] : audience;
   if (
     !Array.isArray(audiences) ||
     audiences.length === 0 ||
@@ -244,7 +270,11 @@ function normalizeIssuer(
       'set the audience (or audiences) this service accepts, e.g. "orders-api"; accepting any audience would accept tokens meant for other services',
     );
   }
-  const algorithmList = options.algorithms ?? [...ASYMMETRIC_ALGORITHMS];
+  return audiences as string[];
+}
+
+function checkAlgorithms(path: string, algorithms: unknown): ReadonlySet<string> {
+  const algorithmList = algorithms ?? [...ASYMMETRIC_ALGORITHMS];
   if (!Array.isArray(algorithmList) || algorithmList.length === 0) {
     throw new JwtAuthConfigError(
       `${path}.algorithms`,
@@ -252,41 +282,55 @@ function normalizeIssuer(
       'list the algorithms your issuer signs with, e.g. ["RS256"]',
     );
   }
+  const problems = new ConfigProblems();
   for (const alg of algorithmList) {
     if (typeof alg === 'string' && alg.toLowerCase() === 'none') {
-      throw new JwtAuthConfigError(
+      problems.add(
         `${path}.algorithms`,
         '"none" can never be allowed',
         'remove "none"; unsigned tokens are never accepted',
       );
-    }
-    if (!isSupportedAlgorithm(alg)) {
-      throw new JwtAuthConfigError(
+    } else if (!isSupportedAlgorithm(alg)) {
+      problems.add(
         `${path}.algorithms`,
         `${JSON.stringify(alg)} is not a supported JWS algorithm`,
         'use exact names such as RS256, PS256, ES256, EdDSA or HS256',
       );
     }
   }
-  const algorithms: ReadonlySet<string> = new Set(algorithmList);
+  problems.throwIfAny();
+  return new Set(algorithmList);
+}
+
+function normalizeIssuer(
+  path: string,
+  options: IssuerOptions,
+  defaults: { clockTolerance: number; now: () => number },
+  problems: ConfigProblems,
+): IssuerRuntime | undefined {
+  if (!isPlainObject(options)) {
+    problems.add(path, 'must be an object', 'pass { issuer, audience, ... }');
+    return undefined;
+  }
+  const before = problems.count;
+  problems.rejectUnknown(path, options, ISSUER_OPTION_NAMES, 'an entry of issuers');
+  const issuer = problems.check(() => checkIssuer(path, options.issuer));
+  const audiences = problems.check(() => checkAudiences(path, options.audience));
+  const algorithms = problems.check(() => checkAlgorithms(path, options.algorithms));
   const clockTolerance =
     options.clockTolerance === undefined
       ? defaults.clockTolerance
-      : checkSeconds(`${path}.clockTolerance`, options.clockTolerance, MAX_CLOCK_TOLERANCE);
+      : problems.check(() => checkSeconds(`${path}.clockTolerance`, options.clockTolerance, MAX_CLOCK_TOLERANCE));
   const maxTokenAge =
     options.maxTokenAge === undefined
       ? undefined
-      : checkSeconds(`${path}.maxTokenAge`, options.maxTokenAge, Number.MAX_SAFE_INTEGER);
+      : problems.check(() => checkSeconds(`${path}.maxTokenAge`, options.maxTokenAge, Number.MAX_SAFE_INTEGER));
   const scopeClaim = options.scopeClaim ?? 'scope';
   if (scopeClaim !== 'scope' && scopeClaim !== 'scp')
-    throw new JwtAuthConfigError(
-      `${path}.scopeClaim`,
-      'must be "scope" or "scp"',
-      'pick the claim your issuer puts scopes in',
-    );
+    problems.add(`${path}.scopeClaim`, 'must be "scope" or "scp"', 'pick the claim your issuer puts scopes in');
   const tokenType = options.tokenType ?? 'access-token-or-jwt';
   if (tokenType !== 'access-token-or-jwt' && tokenType !== 'strict') {
-    throw new JwtAuthConfigError(
+    problems.add(
       `${path}.tokenType`,
       'must be "access-token-or-jwt" or "strict"',
       'use "strict" to accept only typ at+jwt',
@@ -294,20 +338,37 @@ function normalizeIssuer(
   }
   const requiredClaims = options.requiredClaims ?? [];
   if (!Array.isArray(requiredClaims) || requiredClaims.some((c) => typeof c !== 'string' || c.length === 0)) {
-    throw new JwtAuthConfigError(`${path}.requiredClaims`, 'must be an array of claim names', 'e.g. ["sub", "jti"]');
+    problems.add(`${path}.requiredClaims`, 'must be an array of claim names', 'e.g. ["sub", "jti"]');
   }
-  checkFetchOptions(`${path}.fetch`, options.fetch);
-  const trustStore = buildTrustStore(path, options, algorithms, defaults.now);
+  checkFetchOptions(`${path}.fetch`, options.fetch, problems);
+  // The key source needs a valid algorithm list (and, for discovery, the issuer); its problems are reported even
+  // when other fields have some too.
+  const trustStore =
+    algorithms === undefined
+      ? undefined
+      : problems.check(() => buildTrustStore(path, options, algorithms, defaults.now));
+  // A trust block that failed its checks is reported alone, not followed by a discovery fallback it never asked for.
+  const keySource =
+    algorithms === undefined ||
+    (issuer === undefined && options.jwksUri === undefined) ||
+    (options.trust !== undefined && trustStore === undefined)
+      ? undefined
+      : problems.check(() => buildKeySource(path, options, algorithms, defaults.now, trustStore));
+  if (problems.count > before || issuer === undefined || audiences === undefined || algorithms === undefined) {
+    if (keySource !== options.keySource) keySource?.close?.();
+    trustStore?.close();
+    return undefined;
+  }
   return Object.freeze({
-    issuer: options.issuer,
+    issuer,
     algorithms,
-    keySource: buildKeySource(path, options, algorithms, defaults.now, trustStore),
+    keySource: keySource as KeySource,
     trustStore,
     claims: Object.freeze({
-      issuer: options.issuer,
+      issuer,
       audiences: new Set(audiences),
       audienceList: Object.freeze([...new Set(audiences)]),
-      clockTolerance,
+      clockTolerance: clockTolerance as number,
       maxTokenAge,
       requiredClaims: [...requiredClaims],
     }),
@@ -316,9 +377,31 @@ function normalizeIssuer(
   });
 }
 
+// Nothing is fetched before warm-up, but sources built for a refused (or dry-run) configuration are closed so that
+// none outlives it; a caller's own keySource is left alone.
+function closeBuiltSources(runtimes: readonly IssuerRuntime[], given: readonly IssuerOptions[]): void {
+  for (const runtime of runtimes) {
+    if (!given.some((entry) => entry?.keySource === runtime.keySource)) runtime.keySource.close?.();
+    runtime.trustStore?.close();
+  }
+}
+
+/** The module's single-issuer shorthand, when found where the verifier expects `issuers`. */
+function shorthandProblem(options: Record<string, unknown>): ConfigProblem | undefined {
+  const shorthand = Object.keys(options).filter(
+    (name) => (ISSUER_OPTION_NAMES as readonly string[]).includes(name) && name !== 'clockTolerance',
+  );
+  if (shorthand.length === 0) return undefined;
+  return {
+    option: 'issuers',
+    problem: `is missing, and ${shorthand.join(', ')} ${shorthand.length === 1 ? 'is' : 'are'} set at the top level: that is the single-issuer shorthand of JwtAuthModule, which AccessTokenVerifier does not take`,
+    fix: `pass new AccessTokenVerifier({ issuers: [{ ${shorthand.join(', ')} }] })`,
+  };
+}
+
 /**
  * Validate verifier options and build one runtime per issuer. Runs once at construction (boot).
- * @throws JwtAuthConfigError naming the option and the fix
+ * @throws JwtAuthConfigError listing every problem, each naming the option and the fix
  */
 export function normalizeVerifierOptions(options: VerifierOptions): {
   issuers: Map<string, IssuerRuntime>;
@@ -326,28 +409,27 @@ export function normalizeVerifierOptions(options: VerifierOptions): {
   verifiedTokenCacheSize: number;
 } {
   if (!isPlainObject(options)) throw new JwtAuthConfigError('options', 'must be an object', 'pass { issuers: [...] }');
-  if (!Array.isArray(options.issuers) || options.issuers.length === 0) {
-    throw new JwtAuthConfigError(
-      'issuers',
-      'is empty',
-      'configure at least one trusted issuer with its audience and keys',
-    );
+  const problems = new ConfigProblems();
+  const shorthand = options.issuers === undefined ? shorthandProblem(options) : undefined;
+  if (shorthand) {
+    problems.add(shorthand.option, shorthand.problem, shorthand.fix);
+  } else {
+    problems.rejectUnknown('', options, VERIFIER_OPTION_NAMES, 'AccessTokenVerifier');
+    if (!Array.isArray(options.issuers) || options.issuers.length === 0) {
+      problems.add('issuers', 'is empty', 'configure at least one trusted issuer with its audience and keys');
+    }
   }
   const clockTolerance =
     options.clockTolerance === undefined
       ? DEFAULT_CLOCK_TOLERANCE
-      : checkSeconds('clockTolerance', options.clockTolerance, MAX_CLOCK_TOLERANCE);
+      : problems.check(() => checkSeconds('clockTolerance', options.clockTolerance, MAX_CLOCK_TOLERANCE));
   const maxTokenLength = options.maxTokenLength ?? 8192;
   if (!Number.isInteger(maxTokenLength) || maxTokenLength < 256 || maxTokenLength > 1_048_576) {
-    throw new JwtAuthConfigError(
-      'maxTokenLength',
-      'must be an integer from 256 to 1048576',
-      'remove it to use the default (8192)',
-    );
+    problems.add('maxTokenLength', 'must be an integer from 256 to 1048576', 'remove it to use the default (8192)');
   }
   const verifiedTokenCacheSize = options.verifiedTokenCacheSize ?? 1000;
   if (!Number.isInteger(verifiedTokenCacheSize) || verifiedTokenCacheSize < 0 || verifiedTokenCacheSize > 1_000_000) {
-    throw new JwtAuthConfigError(
+    problems.add(
       'verifiedTokenCacheSize',
       'must be an integer from 0 to 1000000',
       'remove it to use the default (1000), or 0 to disable the cache',
@@ -355,16 +437,41 @@ export function normalizeVerifierOptions(options: VerifierOptions): {
   }
   const now = options.now ?? Date.now;
   const issuers = new Map<string, IssuerRuntime>();
-  options.issuers.forEach((issuerOptions, index) => {
-    const runtime = normalizeIssuer(`issuers[${index}]`, issuerOptions, { clockTolerance, now });
+  const built: IssuerRuntime[] = [];
+  (Array.isArray(options.issuers) ? options.issuers : []).forEach((issuerOptions, index) => {
+    const runtime = normalizeIssuer(
+      `issuers[${index}]`,
+      issuerOptions,
+      { clockTolerance: clockTolerance ?? DEFAULT_CLOCK_TOLERANCE, now },
+      problems,
+    );
+    if (runtime === undefined) return;
+    built.push(runtime);
     if (issuers.has(runtime.issuer)) {
-      throw new JwtAuthConfigError(
+      problems.add(
         `issuers[${index}].issuer`,
         `"${runtime.issuer}" is configured twice`,
         'configure each issuer once, listing all its audiences there',
       );
+    } else {
+      issuers.set(runtime.issuer, runtime);
     }
-    issuers.set(runtime.issuer, runtime);
   });
+  if (problems.count > 0) {
+    closeBuiltSources(built, options.issuers);
+    problems.throwIfAny();
+  }
   return { issuers, maxTokenLength, verifiedTokenCacheSize };
+}
+
+/** Every problem of `options` (as {@link normalizeVerifierOptions} would throw them), or none; builds nothing that lasts. */
+export function verifierOptionProblems(options: VerifierOptions): readonly ConfigProblem[] {
+  try {
+    const { issuers } = normalizeVerifierOptions(options);
+    closeBuiltSources([...issuers.values()], options.issuers);
+    return [];
+  } catch (error) {
+    if (error instanceof JwtAuthConfigError) return error.problems;
+    throw error;
+  }
 }

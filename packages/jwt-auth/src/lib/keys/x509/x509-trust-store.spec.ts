@@ -509,6 +509,12 @@ describe.each<PkiAlg>(['ES256', 'RS256'])('X509TrustStore with %s certificates',
     });
   });
 
+  it('refuses an unknown trust option by name, with a did-you-mean', () => {
+    expect(() => verifierFor({ anchor: [root.pem] } as unknown as X509TrustOptions)).toThrow(
+      /issuers\[0\]\.trust\.anchor.*did you mean anchors/,
+    );
+  });
+
   it('refuses to boot with an anchor that is not a CA', () => {
     expect(() => verifierFor({ anchors: [leaf.pem] })).toThrow(JwtAuthConfigError);
     expect(() => verifierFor({ anchors: [leaf.pem] })).toThrow(/issuers\[0\]\.trust\.anchors.*not a CA/);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { AuthError, AuthErrorCode, JwtAuthConfigError } from '../../errors/auth.errors';
+import { ConfigProblems } from '../../errors/config-problems';
 import type { X509HeaderParams } from '../../jws/header';
 import { fetchBinary } from '../http-fetch';
 import { importJwk } from '../jwk';
@@ -18,6 +19,7 @@ import { crlProblemFor, isCrlCurrent, parseCrl, type ParsedCrl } from './crl';
 import { anchorProblem, linksTo, validatePath, type CrlView, type PathPolicy } from './path-validation';
 import {
   X509_TRUST_DEFAULTS,
+  X509_TRUST_OPTION_NAMES,
   type X509CertificateInput,
   type X509CrlInput,
   type X509TrustOptions,
@@ -177,6 +179,9 @@ export class X509TrustStore implements KeySource {
   constructor(options: X509TrustOptions, context: X509TrustContext, option = 'trust') {
     if (!isPlainObject(options as unknown))
       throw new JwtAuthConfigError(option, 'must be an object', 'pass { anchors: [...] }');
+    const unknown = new ConfigProblems();
+    unknown.rejectUnknown(option, options, X509_TRUST_OPTION_NAMES, 'trust');
+    unknown.throwIfAny();
     this.algorithms = context.algorithms;
     this.now = context.now ?? Date.now;
     const now = this.now();

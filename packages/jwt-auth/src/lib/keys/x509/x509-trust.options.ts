@@ -52,3 +52,18 @@ export const X509_TRUST_DEFAULTS = Object.freeze({
   crlCheckIntervalMs: 5000,
   crlRefreshMs: 3_600_000,
 });
+
+/** Members of {@link X509TrustOptions}; anything else is refused by name. */
+export const X509_TRUST_OPTION_NAMES = [
+  'anchors',
+  'signingCertificates',
+  'crls',
+  'revocation',
+  'leafName',
+  'extendedKeyUsage',
+  'maxChainLength',
+  'maxCertificateBytes',
+  'chainCacheSize',
+  'crlCheckIntervalMs',
+  'crlRefreshMs',
+] as const satisfies readonly (keyof X509TrustOptions)[];

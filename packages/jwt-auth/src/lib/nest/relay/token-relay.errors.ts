@@ -1,3 +1,5 @@
+import { JwtAuthError } from '../../errors/jwt-auth.error';
+
 /** Stable codes of {@link TokenRelayError}. */
 export const TokenRelayErrorCode = {
   /** There is no token to relay: the call is anonymous, or the code runs outside a relayed call. */
@@ -14,7 +16,7 @@ export type TokenRelayErrorCode = (typeof TokenRelayErrorCode)[keyof typeof Toke
  * that relays, a relay call outside `TokenRelayInterceptor`), so it is not an authentication failure of the incoming
  * call. The message never contains the token.
  */
-export class TokenRelayError extends Error {
+export class TokenRelayError extends JwtAuthError {
   override readonly name = 'TokenRelayError';
 
   constructor(
