@@ -61,6 +61,27 @@ export function anchorProblem(anchor: ParsedCertificate, minRsaBits: number): st
   return undefined;
 }
 
+/** Signing-certificate rules (also applied to deployed certificates without anchors), or `undefined` when met. */
+export function leafProblem(certificate: ParsedCertificate, policy: PathPolicy): string | undefined {
+  if (certificate.basicConstraints?.cA === true) return 'is a CA certificate; a CA does not sign tokens';
+  if (certificate.keyUsage !== undefined && (certificate.keyUsage & KEY_USAGE.digitalSignature) === 0)
+    return 'lacks keyUsage digitalSignature';
+  const eku = policy.extendedKeyUsage;
+  if (eku !== undefined && !certificate.extendedKeyUsage?.some((oid) => eku.has(oid)))
+    return 'lacks the required extended key usage';
+  const names = policy.leafNames;
+  if (
+    names !== undefined &&
+    !certificate.dnsNames.some((name) => names.has(name)) &&
+    !certificate.commonNames.some((name) => names.has(name))
+  )
+    return 'carries none of the configured leaf names';
+  if (certificate.unknownCritical.length > 0) return 'has a critical extension that is not understood';
+  if (certificate.rsaBits !== undefined && certificate.rsaBits < policy.minRsaModulusLength)
+    return `has an RSA key of ${certificate.rsaBits} bits (below ${policy.minRsaModulusLength})`;
+  return undefined;
+}
+
 /** True when the cheap links (names, key identifiers) let `child` have been issued by `issuer`. */
 export function linksTo(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
   if (!child.issuerName.equals(issuer.subjectName)) return false;
@@ -118,19 +139,8 @@ export function validatePath(
       const own = certificate.basicConstraints.pathLen;
       if (own !== undefined && own < remaining) remaining = own;
     } else {
-      if (certificate.basicConstraints?.cA === true) reject(`${what} is a CA certificate; a CA does not sign tokens`);
-      if (certificate.keyUsage !== undefined && (certificate.keyUsage & KEY_USAGE.digitalSignature) === 0)
-        reject(`${what} lacks keyUsage digitalSignature`);
-      const eku = policy.extendedKeyUsage;
-      if (eku !== undefined && !certificate.extendedKeyUsage?.some((oid) => eku.has(oid)))
-        reject(`${what} lacks the required extended key usage`);
-      const names = policy.leafNames;
-      if (
-        names !== undefined &&
-        !certificate.dnsNames.some((name) => names.has(name)) &&
-        !certificate.commonNames.some((name) => names.has(name))
-      )
-        reject(`${what} carries none of the configured leaf names`);
+      const problem = leafProblem(certificate, policy);
+      if (problem !== undefined) reject(`${what} ${problem}`);
     }
   }
   for (let index = path.length - 1; index >= 0; index--) {

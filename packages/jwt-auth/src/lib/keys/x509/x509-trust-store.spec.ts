@@ -427,6 +427,13 @@ describe.each<PkiAlg>(['ES256', 'RS256'])('X509TrustStore with %s certificates',
       );
     });
 
+    it('without anchors, accepts a deployed certificate by thumbprint and applies the leaf rules at boot', async () => {
+      const verifier = verifierFor({ signingCertificates: [leaf.pem], leafName: 'tokens.pki.test' });
+      await expectAccepted(verifier, token(leafKey, { 'x5t#S256': thumbprints(leaf.der).sha256 }));
+      await expectRefused(verifier, token(leafKey, { x5c: x5c(leaf, inter) }), /trust anchor/);
+      expect(() => verifierFor({ signingCertificates: [leaf.pem], leafName: 'other.test' })).toThrow(/leaf names/);
+    });
+
     it('refuses to boot with an expired deployed certificate or one that does not chain to the anchors', async () => {
       const expired = await mint({
         subject: 'CN=old',

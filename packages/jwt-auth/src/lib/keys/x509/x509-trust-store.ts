@@ -16,7 +16,7 @@ import {
   type ParsedCertificate,
 } from './certificate';
 import { crlProblemFor, isCrlCurrent, parseCrl, type ParsedCrl } from './crl';
-import { anchorProblem, linksTo, validatePath, type CrlView, type PathPolicy } from './path-validation';
+import { anchorProblem, leafProblem, linksTo, validatePath, type CrlView, type PathPolicy } from './path-validation';
 import {
   X509_TRUST_DEFAULTS,
   X509_TRUST_OPTION_NAMES,
@@ -318,6 +318,13 @@ export class X509TrustStore implements KeySource {
         );
       let path: ParsedCertificate[] | undefined;
       let anchor: ParsedCertificate | undefined;
+      const leafIssue = leafProblem(certificate, this.policy);
+      if (leafIssue !== undefined)
+        throw new JwtAuthConfigError(
+          where,
+          `certificate "${certificate.commonNames[0] ?? certificate.serialHex}" ${leafIssue}`,
+          'deploy the token-signing certificate of your issuer',
+        );
       if (this.anchors.length > 0) {
         path = [certificate];
         while (path.length <= this.maxChainLength) {
