@@ -17,7 +17,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-const PROJECTS = 'identity,orders-api,inventory-service,billing-worker,sso-demo';
+const PROJECTS = 'identity,orders-api,inventory-service,billing-worker,web-portal,admin-console,sso-demo';
 
 if (!args.has('--no-build')) {
   console.log(`… building ${PROJECTS}`);

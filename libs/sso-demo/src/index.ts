@@ -33,4 +33,12 @@ export {
   type StepResult,
 } from './lib/scenario';
 export { runDemo, type DemoOptions } from './lib/run-demo';
+export {
+  DEFAULT_CHROMIUM_PATH,
+  WEB_SSO_SCREENSHOTS,
+  webSsoSteps,
+  type WebSsoStep,
+  type WebSsoStepOptions,
+} from './lib/web-sso.steps';
+export { WEB_CLIENT_SECRETS, reserveLoopbackPort } from './lib/web-apps';
 export { PARTNER_GATEWAY, x509Steps } from './lib/x509-steps';

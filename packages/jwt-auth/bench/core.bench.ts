@@ -9,7 +9,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { AccessTokenVerifier, type IssuerOptions } from '../src/index';
-import { compare, type BenchResult } from './measure';
+import { noChecksVerifier } from './floor';
+import { compareAll, type BenchResult } from './measure';
 
 export type Alg = 'RS256' | 'PS256' | 'ES256' | 'EdDSA' | 'HS256';
 const ISSUER = 'https://issuer.bench';
@@ -119,16 +120,21 @@ export async function benchCore(): Promise<BenchResult[]> {
     // The verified-token cache is off: this measures the full verification path on every call.
     const verifier = new AccessTokenVerifier({ issuers: [issuer], verifiedTokenCacheSize: 0 });
     for (const token of set.tokens.slice(0, 3)) await verifier.verify(token); // sanity: valid tokens verify
+    // The no-checks floor runs in the same rounds as the core, so floor_ratio compares figures taken side by side.
+    const floor = noChecksVerifier(set);
+    for (const token of set.tokens.slice(0, 3)) floor(token);
     let i = 0;
-    results.push(
-      await compare(
-        `verify ${alg}`,
-        () => verifier.verify(set.tokens[i++ % TOKENS]),
-        set.baseline,
-        // Rounds alternate between subject and baseline; 11 medians keep one disturbed round (2 shared cores) out.
-        { rounds: 11 },
-      ),
+    let j = 0;
+    const [core, floorRow] = await compareAll(
+      [
+        [`verify ${alg}`, () => verifier.verify(set.tokens[i++ % TOKENS])],
+        [`floor ${alg}: no checks`, () => floor(set.tokens[j++ % TOKENS])],
+      ],
+      set.baseline,
+      // Rounds alternate between baseline and subjects; the median of 11 keeps a disturbed round out.
+      { rounds: 11 },
     );
+    results.push({ ...core, floor_ratio: Number((core.ops_per_sec / floorRow.ops_per_sec).toFixed(3)) }, floorRow);
     verifier.close();
   }
   return results;

@@ -16,13 +16,20 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
   }
-  console.log('case'.padEnd(48), 'ops/s'.padStart(10), 'baseline'.padStart(10), 'ratio'.padStart(7));
+  console.log(
+    'case'.padEnd(48),
+    'ops/s'.padStart(10),
+    'baseline'.padStart(10),
+    'ratio'.padStart(7),
+    'floor_ratio'.padStart(12),
+  );
   for (const r of results) {
     console.log(
       r.case.padEnd(48),
       String(r.ops_per_sec).padStart(10),
       String(r.baseline_ops_per_sec).padStart(10),
       r.ratio.toFixed(3).padStart(7),
+      (r.floor_ratio === undefined ? '' : r.floor_ratio.toFixed(3)).padStart(12),
     );
   }
 }

@@ -4,6 +4,8 @@ export interface BenchResult {
   readonly ops_per_sec: number;
   readonly baseline_ops_per_sec: number;
   readonly ratio: number;
+  /** Core rows only: ops/s over the no-checks floor's ops/s for the same algorithm, measured in the same rounds. */
+  readonly floor_ratio?: number;
 }
 
 /** Run `fn` repeatedly for about `ms` milliseconds and return operations per second. */
@@ -54,4 +56,36 @@ export async function compare(
     baseline_ops_per_sec: Math.round(base),
     ratio: Number((ops / base).toFixed(3)),
   };
+}
+
+/**
+ * Measure several subjects against one baseline in round-robin rounds (baseline, then each subject in turn), so a
+ * ratio between two subjects compares figures taken under the same conditions. Returns one row per subject.
+ */
+export async function compareAll(
+  subjects: readonly (readonly [name: string, fn: () => unknown])[],
+  baseline: () => unknown,
+  options: { rounds?: number; roundMs?: number; batch?: number } = {},
+): Promise<BenchResult[]> {
+  const rounds = options.rounds ?? 7;
+  const roundMs = options.roundMs ?? 300;
+  const batch = options.batch ?? 50;
+  await opsPerSecond(baseline, batch, 200);
+  for (const [, fn] of subjects) await opsPerSecond(fn, batch, 200);
+  const b: number[] = [];
+  const s: number[][] = subjects.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    b.push(await opsPerSecond(baseline, batch, roundMs));
+    for (let k = 0; k < subjects.length; k++) s[k].push(await opsPerSecond(subjects[k][1], batch, roundMs));
+  }
+  const base = median(b);
+  return subjects.map(([name], k) => {
+    const ops = median(s[k]);
+    return {
+      case: name,
+      ops_per_sec: Math.round(ops),
+      baseline_ops_per_sec: Math.round(base),
+      ratio: Number((ops / base).toFixed(3)),
+    };
+  });
 }

@@ -3,7 +3,7 @@ import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Clock, systemClock } from './clock/clock';
 import { IdentityConfig, IdentityConfigInput, LISTEN_HOST, resolveIdentityConfig } from './config/identity.config';
 import { loadSeed } from './directory/seed';
@@ -53,6 +53,14 @@ function bodyErrorHandler(error: unknown, _request: Request, response: Response,
     .json({ error: 'invalid_request', error_description: 'the request body could not be parsed' });
 }
 
+function bindLoopback(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, LISTEN_HOST, () => resolve(server));
+  });
+}
+
 /**
  * Starts the identity service on 127.0.0.1 and resolves once it accepts connections.
  * Throws `IdentityConfigError`, `SeedError` or `SigningKeyStoreError` with a message naming the fix.
@@ -65,9 +73,17 @@ export async function createIdentityApp(
   input: IdentityConfigInput = {},
   options: IdentityAppOptions = {},
 ): Promise<IdentityApp> {
-  const config = resolveIdentityConfig(input);
-  const directory = await loadSeed(config.seedFile);
+  let config = resolveIdentityConfig(input);
+  const directory = await loadSeed(config.seedFile, config.seedVariables);
   const clock = options.clock ?? systemClock;
+  // The issuer goes into the module's options (the userinfo guard needs it at boot), so a port-0 server binds its
+  // socket first and hands it to the HTTP server below, instead of guessing a free port and racing for it.
+  let reserved: Server | undefined;
+  if (config.issuer === undefined) {
+    reserved = await bindLoopback(config.port);
+    const { port } = reserved.address() as AddressInfo;
+    config = { ...config, issuer: `http://${LISTEN_HOST}:${port}` };
+  }
   const nest = await NestFactory.create<NestExpressApplication>(IdentityModule.forRoot({ config, directory, clock }), {
     bodyParser: false,
     abortOnError: false,
@@ -79,9 +95,20 @@ export async function createIdentityApp(
   nest.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMIT, parameterLimit: 50 });
   nest.use(bodyErrorHandler);
   try {
-    await nest.listen(config.port, LISTEN_HOST);
+    if (reserved) {
+      await nest.init();
+      const handle = reserved;
+      await new Promise<void>((resolve, reject) => {
+        const server = nest.getHttpServer();
+        server.once('error', reject);
+        server.listen(handle, () => resolve());
+      });
+    } else {
+      await nest.listen(config.port, LISTEN_HOST);
+    }
   } catch (error) {
     await nest.close();
+    reserved?.close();
     throw error;
   }
   const { port } = nest.getHttpServer().address() as AddressInfo;

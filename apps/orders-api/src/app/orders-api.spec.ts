@@ -142,6 +142,12 @@ describe('orders-api', () => {
     expect(answer.challenge).toMatch(/error="insufficient_scope".*scope="orders:read"/);
   });
 
+  it('keeps GET /admin/inventory for tokens with inventory:admin', async () => {
+    const answer = await call('GET', '/admin/inventory', userToken({ scope: 'orders:read inventory:read' }));
+    expect(answer.status).toBe(403);
+    expect(answer.challenge).toMatch(/error="insufficient_scope".*scope="inventory:admin"/);
+  });
+
   it('returns the principal on GET /me', async () => {
     await expect(call('GET', '/me', userToken())).resolves.toMatchObject({
       status: 200,

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JwtAuthModule, TokenRelayModule } from '@nest-sso/jwt-auth';
 import { InventoryClientModule } from '@nest-sso/inventory-contracts';
+import { AdminController } from './admin.controller';
 import { HealthController } from './health.controller';
 import { MeController } from './me.controller';
 import type { OrdersConfig } from './orders.config';
@@ -18,7 +19,7 @@ export class OrdersModule {
         TokenRelayModule,
         InventoryClientModule.register(config.inventory),
       ],
-      controllers: [HealthController, MeController, OrdersController],
+      controllers: [HealthController, MeController, OrdersController, AdminController],
       providers: [OrdersStore],
     };
   }

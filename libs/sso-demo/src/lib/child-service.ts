@@ -19,7 +19,7 @@ export interface ChildServiceOptions {
 }
 
 // Variables a parent shell may carry that must not leak into a service's configuration.
-const CONFIG_PREFIXES = ['AUTH_', 'INVENTORY_', 'BILLING_'];
+const CONFIG_PREFIXES = ['AUTH_', 'INVENTORY_', 'BILLING_', 'OIDC_'];
 const CONFIG_NAMES = new Set([
   'PORT',
   'ISSUER',
@@ -28,6 +28,12 @@ const CONFIG_NAMES = new Set([
   'ROTATION_PERIOD_SECONDS',
   'ACCESS_TOKEN_TTL_SECONDS',
   'ADMIN_TOKEN',
+  'WEB_PORTAL_URL',
+  'ADMIN_CONSOLE_URL',
+  'PUBLIC_URL',
+  'ORDERS_API_URL',
+  'REFRESH_MARGIN_SECONDS',
+  'SESSION_TTL_SECONDS',
 ]);
 
 /** A copy of `process.env` without any service configuration, plus `env`. */

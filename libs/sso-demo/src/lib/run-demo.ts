@@ -30,6 +30,8 @@ function serveInstructions(system: SsoSystem): string[] {
     `  sign in to web-app  ${signIn}`,
     `                      redirects to ${WEB_APP.redirectUri}?code=...; exchange the code with:`,
     `                      curl -s ${system.identityUrl}/oauth/token -d grant_type=authorization_code -d client_id=web-app -d redirect_uri=${WEB_APP.redirectUri} -d code_verifier=${verifier} -d code=CODE`,
+    `  web-portal          ${system.webPortalUrl}   (sign in as alice / alice-password: your orders; sign out ends every session)`,
+    `  admin-console       ${system.adminConsoleUrl}   (alice: inventory; bob / bob-password: refused, no inventory:admin)`,
     `  orders-api          ${system.ordersUrl}   (GET /health, GET /me, GET /orders, POST /orders {"sku":"SKU-1","quantity":1})`,
     `  inventory-service   ${system.inventoryUrl}/health   (TCP 127.0.0.1:${system.inventoryTcpPort})`,
     `  orders-api (x509)   ${system.ordersX509Url}   (trusts only ${system.identityDataDir}/pki/root-ca.pem)`,
@@ -53,7 +55,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return 1;
   }
   write(
-    `✓ started identity ${system.identityUrl}, inventory-service ${system.inventoryUrl} (tcp ${system.inventoryTcpPort}), orders-api ${system.ordersUrl}, orders-api (trust store only) ${system.ordersX509Url}`,
+    `✓ started identity ${system.identityUrl}, inventory-service ${system.inventoryUrl} (tcp ${system.inventoryTcpPort}), orders-api ${system.ordersUrl}, orders-api (trust store only) ${system.ordersX509Url}, web-portal ${system.webPortalUrl}, admin-console ${system.adminConsoleUrl}`,
   );
   let code = 1;
   try {

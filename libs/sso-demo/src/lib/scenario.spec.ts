@@ -27,6 +27,8 @@ describe('runScenario', () => {
       issuer: base,
       ordersUrl: base,
       inventoryUrl: base,
+      webPortalUrl: base,
+      adminConsoleUrl: base,
       rotateKeys: async () => void calls.push('rotate'),
       runBillingWorker: async () => {
         calls.push('billing');

@@ -11,6 +11,7 @@ import {
   type TokenResponse,
 } from './oauth-client';
 import type { ScenarioTarget } from './sso-system';
+import { webSsoSteps } from './web-sso.steps';
 import { x509Steps } from './x509-steps';
 
 /** The outcome of one scenario step. */
@@ -39,6 +40,8 @@ export interface ScenarioOptions {
   readonly stopIdentity?: boolean;
   /** Called as each step finishes. */
   readonly onStep?: (step: StepResult) => void;
+  /** Where the browser steps save their screenshots. @default `tmp/sso-screenshots` under the working directory */
+  readonly screenshotDir?: string;
 }
 
 /** An HTTP answer reduced to what the scenario checks. */
@@ -154,7 +157,7 @@ type Step = {
   readonly run: (target: ScenarioTarget, state: ScenarioState) => Promise<string>;
 };
 
-function steps(stopIdentity: boolean): Step[] {
+function steps(stopIdentity: boolean, screenshotDir = 'tmp/sso-screenshots'): Step[] {
   const x509 = x509Steps();
   const list: Step[] = [
     {
@@ -298,6 +301,7 @@ function steps(stopIdentity: boolean): Step[] {
     },
     ...x509.whileIdentityUp,
   ];
+  list.push(...webSsoSteps({ screenshotDir }));
   if (stopIdentity) {
     list.push({
       title: 'identity stopped: orders-api and inventory-service still accept valid tokens (offline)',
@@ -333,7 +337,7 @@ export async function runScenario(target: ScenarioTarget, options: ScenarioOptio
   const state: ScenarioState = { jar: new CookieJar() };
   const results: StepResult[] = [];
   let failed = false;
-  for (const [offset, step] of steps(options.stopIdentity ?? true).entries()) {
+  for (const [offset, step] of steps(options.stopIdentity ?? true, options.screenshotDir).entries()) {
     let result: StepResult;
     if (failed) {
       result = {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChildService } from './child-service';
+import { reserveLoopbackPort, WEB_APP_READY, webAppEnv } from './web-apps';
 import { BILLING_WORKER } from './oauth-client';
 
 /** Options of {@link startSystem}. */
@@ -14,6 +15,8 @@ export interface SsoSystemOptions {
   readonly accessTokenTtlSeconds?: number;
   /** Receives every output line of every service. */
   readonly onLine?: (name: string, line: string) => void;
+  /** Extra environment of web-portal and admin-console (e.g. `REFRESH_MARGIN_SECONDS`). */
+  readonly webAppEnv?: Readonly<Record<string, string>>;
 }
 
 /** What one `billing-worker --once --json` run printed. */
@@ -45,6 +48,10 @@ export interface ScenarioTarget {
   readonly ordersUrl: string;
   /** inventory-service HTTP base URL. */
   readonly inventoryUrl: string;
+  /** web-portal base URL (an OpenID Connect client of identity). */
+  readonly webPortalUrl: string;
+  /** admin-console base URL (an OpenID Connect client of identity). */
+  readonly adminConsoleUrl: string;
   /** Rotate every signing key through `POST /admin/rotate`. */
   rotateKeys(): Promise<void>;
   /** Run `billing-worker --once --json`. */
@@ -72,6 +79,8 @@ export const SYSTEM_SCRIPTS = {
   inventory: 'dist/apps/inventory-service/main.js',
   orders: 'dist/apps/orders-api/main.js',
   billing: 'dist/apps/billing-worker/main.js',
+  webPortal: 'dist/apps/web-portal/main.js',
+  adminConsole: 'dist/apps/admin-console/main.js',
 } as const;
 
 /**
@@ -85,11 +94,15 @@ export class SsoSystem implements ScenarioTarget {
       identity: ChildService;
       inventory: ChildService;
       orders: ChildService;
+      webPortal: ChildService;
+      adminConsole: ChildService;
       ordersX509: ChildService;
     },
     readonly identityUrl: string,
     readonly ordersUrl: string,
     readonly inventoryUrl: string,
+    readonly webPortalUrl: string,
+    readonly adminConsoleUrl: string,
     readonly ordersX509Url: string,
     /** TCP port of inventory-service. */
     readonly inventoryTcpPort: number,
@@ -105,7 +118,7 @@ export class SsoSystem implements ScenarioTarget {
     const missing = Object.values(SYSTEM_SCRIPTS).filter((script) => !existsSync(join(options.rootDir, script)));
     if (missing.length > 0)
       throw new Error(
-        `not built: ${missing.join(', ')} (run: npx nx run-many -t build -p identity,orders-api,inventory-service,billing-worker)`,
+        `not built: ${missing.join(', ')} (run: npx nx run-many -t build -p identity,orders-api,inventory-service,billing-worker,web-portal,admin-console)`,
       );
     const workDir = options.workDir ?? join(options.rootDir, 'tmp', 'demo');
     mkdirSync(workDir, { recursive: true });
@@ -115,6 +128,9 @@ export class SsoSystem implements ScenarioTarget {
     const started: ChildService[] = [];
     const script = (name: keyof typeof SYSTEM_SCRIPTS) => join(options.rootDir, SYSTEM_SCRIPTS[name]);
     try {
+      // identity registers the web apps' redirect and back-channel URIs at boot, so their ports are chosen first.
+      const webPortalUrl = `http://127.0.0.1:${await reserveLoopbackPort()}`;
+      const adminConsoleUrl = `http://127.0.0.1:${await reserveLoopbackPort()}`;
       const identity = await ChildService.start({
         name: 'identity',
         script: script('identity'),
@@ -124,6 +140,8 @@ export class SsoSystem implements ScenarioTarget {
           PORT: '0',
           DATA_DIR: dataDir,
           ADMIN_TOKEN: adminToken,
+          WEB_PORTAL_URL: webPortalUrl,
+          ADMIN_CONSOLE_URL: adminConsoleUrl,
           X509_CLIENTS,
           ...(options.accessTokenTtlSeconds
             ? {
@@ -165,6 +183,22 @@ export class SsoSystem implements ScenarioTarget {
         },
       });
       started.push(orders.service);
+      const webPortal = await ChildService.start({
+        name: 'web-portal',
+        script: script('webPortal'),
+        ready: WEB_APP_READY.webPortal,
+        onLine: options.onLine,
+        env: { ...webAppEnv('web-portal', webPortalUrl, identityUrl, orders.match[1]), ...options.webAppEnv },
+      });
+      started.push(webPortal.service);
+      const adminConsole = await ChildService.start({
+        name: 'admin-console',
+        script: script('adminConsole'),
+        ready: WEB_APP_READY.adminConsole,
+        onLine: options.onLine,
+        env: { ...webAppEnv('admin-console', adminConsoleUrl, identityUrl, orders.match[1]), ...options.webAppEnv },
+      });
+      started.push(adminConsole.service);
       // The same orders-api build, trusting nothing but the private CA's root certificate: no JWKS, no discovery.
       const pki = join(dataDir, 'pki');
       const ordersX509 = await ChildService.start({
@@ -190,6 +224,8 @@ export class SsoSystem implements ScenarioTarget {
         identity: identity.service,
         inventory: inventory.service,
         orders: orders.service,
+        webPortal: webPortal.service,
+        adminConsole: adminConsole.service,
         ordersX509: ordersX509.service,
       };
       return new SsoSystem(
@@ -198,6 +234,8 @@ export class SsoSystem implements ScenarioTarget {
         identityUrl,
         orders.match[1],
         inventory.match[1],
+        webPortalUrl,
+        adminConsoleUrl,
         ordersX509.match[1],
         Number(inventory.match[2]),
         dataDir,

@@ -56,6 +56,8 @@ export type { X509HeaderParams } from '../lib/jws/header';
 // Verification
 export { AccessTokenVerifier } from '../lib/verification/access-token-verifier';
 export { verifyCompactJws } from '../lib/verification/verify-jws';
+export { BACKCHANNEL_LOGOUT_EVENT, LogoutTokenVerifier } from '../lib/verification/logout-token-verifier';
+export type { LogoutTokenClaims, LogoutTokenVerifierOptions } from '../lib/verification/logout-token-verifier';
 export type { JwsVerifyOptions, VerifiedJws } from '../lib/verification/verify-jws';
 export { DEFAULT_CLOCK_TOLERANCE, MAX_CLOCK_TOLERANCE } from '../lib/verification/issuer-config';
 export type {

@@ -23,6 +23,16 @@ export interface IdentityConfigInput {
   retiredKeyMarginSeconds?: number;
   /** Shared secret for `POST /admin/rotate` (header `x-admin-token`); the endpoint answers 404 when unset. @default undefined */
   adminToken?: string;
+  /** Base URL of the web-portal client (`${WEB_PORTAL_URL}` in the seed). @default 'http://127.0.0.1:3100' */
+  webPortalUrl?: string;
+  /** Base URL of the admin-console client (`${ADMIN_CONSOLE_URL}` in the seed). @default 'http://127.0.0.1:3200' */
+  adminConsoleUrl?: string;
+  /** Lifetime of ID tokens in seconds. @default 600 */
+  idTokenTtlSeconds?: number;
+  /** First wait before a failed back-channel logout delivery is retried; doubles per attempt. @default 1000 */
+  backchannelRetryInitialMs?: number;
+  /** Delivery attempts per client and logout, the first included. @default 6 */
+  backchannelMaxAttempts?: number;
   /** Clients whose access tokens are signed by the private CA's certificate, with `x5c` and `x5t#S256`. @default [] */
   x509Clients?: readonly string[];
   /** Audiences for which tokens carry `x5c`: a token gets it when all its audiences are listed here. @default [] */
@@ -51,6 +61,18 @@ export interface IdentityConfig {
   readonly retiredKeyMarginSeconds: number;
   /** Admin secret, when the admin endpoint is enabled. */
   readonly adminToken: string | undefined;
+  /** Base URL of the web-portal client. */
+  readonly webPortalUrl: string;
+  /** Base URL of the admin-console client. */
+  readonly adminConsoleUrl: string;
+  /** Values of the `${NAME}` variables of the seed: `WEB_PORTAL_URL`, `ADMIN_CONSOLE_URL`. */
+  readonly seedVariables: Readonly<Record<string, string>>;
+  /** ID token lifetime in seconds. */
+  readonly idTokenTtlSeconds: number;
+  /** First back-channel retry delay in ms. */
+  readonly backchannelRetryInitialMs: number;
+  /** Back-channel delivery attempts per client and logout. */
+  readonly backchannelMaxAttempts: number;
   /** Clients whose tokens carry `x5c` (private CA). */
   readonly x509Clients: readonly string[];
   /** Audiences whose tokens carry `x5c` (private CA). */
@@ -114,6 +136,24 @@ function checkIssuer(problems: string[], issuer: string | undefined): string | u
   return issuer;
 }
 
+function checkClientUrl(problems: string[], name: string, value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const isLoopbackHttp = url?.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  if (!url || (url.protocol !== 'https:' && !isLoopbackHttp) || url.search || url.hash || value.endsWith('/')) {
+    problems.push(
+      `${name}: must be an https origin or path without trailing slash, query or fragment (http only on loopback) (got "${value}")`,
+    );
+    return fallback;
+  }
+  return value;
+}
+
 /** Validates programmatic settings and fills in defaults; throws {@link IdentityConfigError} listing every problem. */
 export function resolveIdentityConfig(input: IdentityConfigInput = {}): IdentityConfig {
   const problems: string[] = [];
@@ -164,6 +204,27 @@ export function resolveIdentityConfig(input: IdentityConfigInput = {}): Identity
     problems.push('ADMIN_TOKEN: must be at least 16 characters (generate one with `openssl rand -base64 32`)');
   }
 
+  const seedVariables = Object.freeze({
+    WEB_PORTAL_URL: checkClientUrl(problems, 'WEB_PORTAL_URL', input.webPortalUrl, 'http://127.0.0.1:3100'),
+    ADMIN_CONSOLE_URL: checkClientUrl(problems, 'ADMIN_CONSOLE_URL', input.adminConsoleUrl, 'http://127.0.0.1:3200'),
+  });
+  const idTokenTtlSeconds = checkInteger(problems, 'idTokenTtlSeconds', input.idTokenTtlSeconds, 600, 1, DAY);
+  const backchannelRetryInitialMs = checkInteger(
+    problems,
+    'backchannelRetryInitialMs',
+    input.backchannelRetryInitialMs,
+    1000,
+    1,
+    60_000,
+  );
+  const backchannelMaxAttempts = checkInteger(
+    problems,
+    'backchannelMaxAttempts',
+    input.backchannelMaxAttempts,
+    6,
+    1,
+    20,
+  );
   const x509Clients = [...(input.x509Clients ?? [])];
   const x509Audiences = [...(input.x509Audiences ?? [])];
   for (const [name, list] of [
@@ -188,6 +249,12 @@ export function resolveIdentityConfig(input: IdentityConfigInput = {}): Identity
     sessionTtlSeconds,
     retiredKeyMarginSeconds,
     adminToken,
+    webPortalUrl: seedVariables.WEB_PORTAL_URL,
+    adminConsoleUrl: seedVariables.ADMIN_CONSOLE_URL,
+    seedVariables,
+    idTokenTtlSeconds,
+    backchannelRetryInitialMs,
+    backchannelMaxAttempts,
   };
 }
 
@@ -214,8 +281,9 @@ function listVariable(env: NodeJS.ProcessEnv, name: string): string[] | undefine
 }
 
 /**
- * Reads `PORT`, `ISSUER`, `DATA_DIR`, `SEED_FILE`, `ROTATION_PERIOD_SECONDS`, `ACCESS_TOKEN_TTL_SECONDS`
- * `ADMIN_TOKEN`, `X509_CLIENTS` and `X509_AUDIENCES` from the environment and validates them; throws {@link IdentityConfigError}.
+ * Reads `PORT`, `ISSUER`, `DATA_DIR`, `SEED_FILE`, `ROTATION_PERIOD_SECONDS`, `ACCESS_TOKEN_TTL_SECONDS`,
+ * `ADMIN_TOKEN`, `WEB_PORTAL_URL`, `ADMIN_CONSOLE_URL`, `X509_CLIENTS` and `X509_AUDIENCES` from the environment and
+ * validates them; throws {@link IdentityConfigError}.
  */
 export function identityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): IdentityConfig {
   const problems: string[] = [];
@@ -227,6 +295,8 @@ export function identityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Ide
     rotationPeriodSeconds: parseIntegerVariable(problems, env, 'ROTATION_PERIOD_SECONDS'),
     accessTokenTtlSeconds: parseIntegerVariable(problems, env, 'ACCESS_TOKEN_TTL_SECONDS'),
     adminToken: stringVariable(env, 'ADMIN_TOKEN'),
+    webPortalUrl: stringVariable(env, 'WEB_PORTAL_URL'),
+    adminConsoleUrl: stringVariable(env, 'ADMIN_CONSOLE_URL'),
     x509Clients: listVariable(env, 'X509_CLIENTS'),
     x509Audiences: listVariable(env, 'X509_AUDIENCES'),
   };

@@ -23,6 +23,17 @@ export class DirectoryService implements OnModuleInit {
     return this.directory.clients.get(clientId);
   }
 
+  /** The user signed in as `username`, if any. */
+  findUser(username: string): User | undefined {
+    return this.directory.users.get(username);
+  }
+
+  /** The user whose subject is `sub`, if any (client_credentials tokens have a client as subject). */
+  findUserBySub(sub: string): User | undefined {
+    for (const user of this.directory.users.values()) if (user.sub === sub) return user;
+    return undefined;
+  }
+
   /** The user `username` when `password` is theirs; `undefined` otherwise, in roughly constant time. */
   async authenticateUser(username: string, password: string): Promise<User | undefined> {
     const user = this.directory.users.get(username);
@@ -36,6 +47,11 @@ export class DirectoryService implements OnModuleInit {
     if (secret.length > MAX_SECRET_LENGTH) return false;
     const isValid = await verifySecret(secret, client?.secretHash ?? this.decoyHash);
     return client?.secretHash !== undefined && isValid;
+  }
+
+  /** Every audience any client's tokens may carry. */
+  allAudiences(): string[] {
+    return [...new Set([...this.directory.clients.values()].flatMap((client) => client.audiences))].sort();
   }
 
   /** Every scope any client may request, for discovery. */

@@ -16,6 +16,8 @@ export interface User {
   readonly name: string;
   /** scrypt hash of the password. */
   readonly passwordHash: string;
+  /** When set, the only scopes this user can be granted (e.g. no admin scope); unset means every scope the client may have. */
+  readonly scopes?: readonly string[];
 }
 
 /** A registered OAuth client. */
@@ -30,6 +32,8 @@ export interface RegisteredClient {
   readonly secretHash?: string;
   /** Algorithm of the access tokens issued to this client. */
   readonly alg: SigningAlgorithm;
+  /** Algorithm of its ID tokens and logout tokens (`id_token_signed_response_alg`). */
+  readonly idTokenAlg: SigningAlgorithm;
   /** Grants the client may use. */
   readonly grantTypes: readonly GrantType[];
   /** Redirect URIs, compared by exact string match. */
@@ -38,6 +42,10 @@ export interface RegisteredClient {
   readonly scopes: readonly string[];
   /** Audiences its tokens may carry; all of them unless the request narrows them. */
   readonly audiences: readonly string[];
+  /** Where RP-initiated logout may send the browser back to, compared by exact string match. */
+  readonly postLogoutRedirectUris: readonly string[];
+  /** Where OpenID Connect Back-Channel Logout tokens are POSTed, if the client takes them. */
+  readonly backchannelLogoutUri?: string;
 }
 
 /** Users and clients, indexed for lookup. */

@@ -5,7 +5,10 @@ import { loadSeed, parseSeed, SeedError } from './seed';
 
 describe('seed file', () => {
   it('ships a valid seed whose hashes match the credentials documented in the README', async () => {
-    const directory = await loadSeed(DEFAULT_SEED_FILE);
+    const directory = await loadSeed(DEFAULT_SEED_FILE, {
+      WEB_PORTAL_URL: 'http://127.0.0.1:3100',
+      ADMIN_CONSOLE_URL: 'http://127.0.0.1:3200',
+    });
     const hashOf = (value: string | undefined) => value ?? 'missing';
     await expect(verifySecret('alice-password', hashOf(directory.users.get('alice')?.passwordHash))).resolves.toBe(
       true,
@@ -20,7 +23,48 @@ describe('seed file', () => {
       redirectUris: ['http://127.0.0.1/callback'],
     });
     expect(directory.clients.get('billing-worker')).toMatchObject({ alg: 'EdDSA', audiences: ['inventory-service'] });
-    expect(readFileSync(DEFAULT_SEED_FILE, 'utf8')).not.toMatch(/alice-password|billing-worker-secret/);
+    for (const [id, base] of [
+      ['web-portal', 'http://127.0.0.1:3100'],
+      ['admin-console', 'http://127.0.0.1:3200'],
+    ]) {
+      const client = directory.clients.get(id);
+      await expect(verifySecret(`${id}-secret`, hashOf(client?.secretHash))).resolves.toBe(true);
+      expect(client).toMatchObject({
+        type: 'confidential',
+        redirectUris: [`${base}/callback`],
+        postLogoutRedirectUris: [`${base}/signed-out`],
+        backchannelLogoutUri: `${base}/backchannel-logout`,
+      });
+    }
+    expect(directory.clients.get('admin-console')?.scopes).toContain('inventory:admin');
+    expect(directory.users.get('bob')?.scopes).not.toContain('inventory:admin');
+    expect(directory.users.get('alice')?.scopes).toBeUndefined();
+    expect(readFileSync(DEFAULT_SEED_FILE, 'utf8')).not.toMatch(/alice-password|billing-worker-secret|portal-secret/);
+  });
+
+  it('defaults ID tokens to RS256 and refuses an unknown id_token_signed_response_alg', async () => {
+    const directory = await loadSeed(DEFAULT_SEED_FILE, {
+      WEB_PORTAL_URL: 'http://127.0.0.1:3100',
+      ADMIN_CONSOLE_URL: 'http://127.0.0.1:3200',
+    });
+    expect(directory.clients.get('web-portal')?.idTokenAlg).toBe('RS256');
+    const client = {
+      client_id: 'c',
+      type: 'public',
+      alg: 'ES256',
+      id_token_signed_response_alg: 'HS256',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['http://127.0.0.1/cb'],
+      scopes: ['openid'],
+      audiences: ['a'],
+    };
+    expect(() => parseSeed({ users: [], clients: [client] })).toThrow(/id_token_signed_response_alg: one of/);
+  });
+
+  it('substitutes ${NAME} variables and refuses an unknown one instead of leaving it empty', async () => {
+    await expect(loadSeed(DEFAULT_SEED_FILE, { WEB_PORTAL_URL: 'http://127.0.0.1:1' })).rejects.toThrow(
+      /\$\{ADMIN_CONSOLE_URL\}: unknown variable/,
+    );
   });
 
   it('reports every problem with its JSON path', () => {

@@ -13,7 +13,7 @@ export class SeedError extends Error {
 }
 
 const IDENTIFIER = /^[A-Za-z0-9._@-]{1,64}$/;
-const USER_FIELDS = ['username', 'sub', 'name', 'password_hash'];
+const USER_FIELDS = ['username', 'sub', 'name', 'password_hash', 'scopes'];
 const CLIENT_FIELDS = [
   'client_id',
   'name',
@@ -24,6 +24,9 @@ const CLIENT_FIELDS = [
   'redirect_uris',
   'scopes',
   'audiences',
+  'post_logout_redirect_uris',
+  'backchannel_logout_uri',
+  'id_token_signed_response_alg',
 ];
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -86,12 +89,17 @@ class SeedReader {
     if (!isSecretHash(passwordHash)) {
       this.problems.push(`${where}.password_hash: an scrypt hash (npx tsx apps/identity/scripts/hash-secret.ts)`);
     }
+    const scopes =
+      value.scopes === undefined
+        ? undefined
+        : this.stringArray(`${where}.scopes`, value.scopes, isScopeToken, 'an RFC 6749 scope token');
     if (typeof username !== 'string' || !isSecretHash(passwordHash)) return undefined;
     return {
       username,
       sub: typeof sub === 'string' ? sub : username,
       name: typeof name === 'string' ? name : username,
       passwordHash,
+      ...(scopes && { scopes: [...new Set(scopes)] }),
     };
   }
 
@@ -121,6 +129,12 @@ class SeedReader {
       );
     }
     if (!isSigningAlgorithm(value.alg)) this.problems.push(`${where}.alg: one of ${SIGNING_ALGORITHMS.join(', ')}`);
+    const idTokenAlg = value.id_token_signed_response_alg ?? 'RS256';
+    if (!isSigningAlgorithm(idTokenAlg)) {
+      this.problems.push(
+        `${where}.id_token_signed_response_alg: one of ${SIGNING_ALGORITHMS.join(', ')} (default RS256)`,
+      );
+    }
     const isGrantType = (item: unknown) => (GRANT_TYPES as readonly unknown[]).includes(item);
     const grantTypes = this.stringArray(
       `${where}.grant_types`,
@@ -153,6 +167,18 @@ class SeedReader {
       'a non-empty string',
     );
     if (audiences.length === 0) this.problems.push(`${where}.audiences: at least one audience`);
+    const postLogoutRedirectUris = this.stringArray(
+      `${where}.post_logout_redirect_uris`,
+      value.post_logout_redirect_uris ?? [],
+      isRedirectUri,
+      'an absolute https URL (http only on loopback) without fragment',
+    );
+    const backchannelLogoutUri = value.backchannel_logout_uri;
+    if (backchannelLogoutUri !== undefined && !isRedirectUri(backchannelLogoutUri)) {
+      this.problems.push(
+        `${where}.backchannel_logout_uri: an absolute https URL (http only on loopback) without fragment`,
+      );
+    }
     if (this.problems.length > before) return undefined;
     return {
       clientId: clientId as string,
@@ -160,12 +186,45 @@ class SeedReader {
       type: type as RegisteredClient['type'],
       ...(type === 'confidential' && { secretHash: secretHash as string }),
       alg: value.alg as RegisteredClient['alg'],
+      idTokenAlg: idTokenAlg as RegisteredClient['idTokenAlg'],
       grantTypes: [...new Set(grantTypes)],
       redirectUris,
       scopes: [...new Set(scopes)],
       audiences: [...new Set(audiences)],
+      postLogoutRedirectUris,
+      ...(typeof backchannelLogoutUri === 'string' && { backchannelLogoutUri }),
     };
   }
+}
+
+const VARIABLE = /\$\{([A-Z][A-Z0-9_]{0,63})\}/g;
+
+/**
+ * Replaces `${NAME}` in every string of the seed with `variables[NAME]` (the client URLs that are only known at run
+ * time, e.g. `${WEB_PORTAL_URL}/callback`); an unknown name is a problem, never an empty string.
+ */
+export function substituteSeedVariables(
+  value: unknown,
+  variables: Readonly<Record<string, string>>,
+  problems: string[],
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(VARIABLE, (whole, name: string) => {
+      const replacement = variables[name];
+      if (replacement === undefined) {
+        problems.push(`${whole}: unknown variable (known: ${Object.keys(variables).join(', ') || 'none'})`);
+        return whole;
+      }
+      return replacement;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => substituteSeedVariables(item, variables, problems));
+  if (isObject(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, substituteSeedVariables(item, variables, problems)]),
+    );
+  }
+  return value;
 }
 
 /** Validates a parsed seed document into a {@link Directory}; throws {@link SeedError} listing every problem. */
@@ -193,8 +252,8 @@ export function parseSeed(document: unknown, file = 'seed'): Directory {
   return { users, clients };
 }
 
-/** Reads and validates the seed file at `path`. */
-export async function loadSeed(path: string): Promise<Directory> {
+/** Reads the seed file at `path`, substitutes `${NAME}` variables and validates it. */
+export async function loadSeed(path: string, variables: Readonly<Record<string, string>> = {}): Promise<Directory> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -209,5 +268,8 @@ export async function loadSeed(path: string): Promise<Directory> {
   } catch (error) {
     throw new SeedError(path, [`is not valid JSON: ${(error as Error).message}`]);
   }
-  return parseSeed(document, path);
+  const problems: string[] = [];
+  const substituted = substituteSeedVariables(document, variables, problems);
+  if (problems.length > 0) throw new SeedError(path, problems);
+  return parseSeed(substituted, path);
 }

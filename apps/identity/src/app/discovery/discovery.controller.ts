@@ -4,7 +4,7 @@ import { PublicJwks, SigningKeyManager } from '../keys/signing-key.manager';
 import { SIGNING_ALGORITHMS } from '../keys/signing-algorithm';
 import { IssuerService } from '../oauth/issuer.service';
 
-/** `GET /.well-known/openid-configuration` (RFC 8414 metadata) and `GET /.well-known/jwks.json`. */
+/** `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 / RFC 8414 metadata) and `GET /.well-known/jwks.json`. */
 @Controller('.well-known')
 export class DiscoveryController {
   constructor(
@@ -22,6 +22,8 @@ export class DiscoveryController {
       authorization_endpoint: this.issuer.endpoint('/authorize'),
       token_endpoint: this.issuer.endpoint('/oauth/token'),
       jwks_uri: this.issuer.endpoint('/.well-known/jwks.json'),
+      userinfo_endpoint: this.issuer.endpoint('/userinfo'),
+      end_session_endpoint: this.issuer.endpoint('/logout'),
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
@@ -30,6 +32,23 @@ export class DiscoveryController {
       scopes_supported: this.directory.allScopes(),
       authorization_response_iss_parameter_supported: true,
       access_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
+      claims_supported: [
+        'iss',
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'nonce',
+        'sid',
+        'at_hash',
+        'name',
+        'preferred_username',
+      ],
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
     };
   }
 

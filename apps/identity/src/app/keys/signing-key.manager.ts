@@ -71,6 +71,11 @@ export class SigningKeyManager implements OnModuleInit, OnModuleDestroy {
     return { keys: this.keys.map((key) => this.jwkOf(key)) };
   }
 
+  /** The published keys as they are now (no pruning), for verifying this service's own tokens in process. */
+  currentJwks(): PublicJwks {
+    return { keys: this.keys.map((key) => this.jwkOf(key)) };
+  }
+
   /** State of every key, without key material. */
   describe(): SigningKeyRecord[] {
     return this.keys.map(toRecord);

@@ -28,6 +28,8 @@ export interface AuthorizationRequest {
   readonly state: string | undefined;
   /** S256 code challenge. */
   readonly codeChallenge: string;
+  /** OpenID Connect `nonce`, echoed in the ID token. */
+  readonly nonce: string | undefined;
 }
 
 /** Result of validating an authorization request. */
@@ -93,6 +95,9 @@ export class AuthorizationService {
       const codeChallenge = params.required('code_challenge');
       if (!isS256Challenge(codeChallenge))
         throw new OAuthError('invalid_request', 'code_challenge must be 43 base64url characters');
+      const nonce = params.one('nonce');
+      if (nonce !== undefined && (nonce.length === 0 || nonce.length > 512))
+        throw new OAuthError('invalid_request', 'nonce must be 1 to 512 characters');
       return {
         kind: 'valid',
         request: {
@@ -103,6 +108,7 @@ export class AuthorizationService {
           audiences: grantAudiences(params, client.audiences),
           state,
           codeChallenge,
+          nonce,
         },
       };
     } catch (error) {
@@ -128,15 +134,24 @@ export class AuthorizationService {
     return id === undefined ? undefined : this.pending.take(id);
   }
 
-  /** Issues a code for a signed-in user and returns the client redirect carrying it. */
+  /**
+   * Issues a code for a signed-in user and returns the client redirect carrying it. Scopes the user may not have
+   * (a user's `scopes` list in the seed) are left out of the grant, not refused: the client sees what was granted.
+   */
   approve(request: AuthorizationRequest, session: SsoSession): string {
+    const allowed = this.directory.findUser(session.username)?.scopes;
+    const scopes = allowed ? request.scopes.filter((scope) => allowed.includes(scope)) : request.scopes;
+    session.clientIds.add(request.clientId);
     const code = this.codes.issue({
       clientId: request.clientId,
       redirectUri: request.redirectUri,
       codeChallenge: request.codeChallenge,
       sub: session.sub,
-      scopes: request.scopes,
+      scopes,
       audiences: request.audiences,
+      nonce: request.nonce,
+      authTime: session.authTime,
+      sid: session.sid,
     });
     this.logger.log(`issued authorization code client_id=${request.clientId} sub=${session.sub}`);
     return this.location(request.redirectUri, { code, state: request.state });

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { GRANT_TYPES, GrantType, RegisteredClient } from '../directory/directory';
 import { AccessTokenSigner } from '../tokens/access-token.signer';
+import { OidcTokenSigner } from '../tokens/oidc-token.signer';
 import { AuthorizationCodeStore } from '../tokens/authorization-code.store';
 import { RefreshGrant, RefreshTokenStore } from '../tokens/refresh-token.store';
 import { ClientAuthenticator } from './client-authenticator';
@@ -22,6 +23,8 @@ export interface TokenResponse {
   readonly scope: string;
   /** Successor refresh token, for grants that have one. */
   readonly refresh_token?: string;
+  /** OpenID Connect ID token, for an authorization code granted with the `openid` scope. */
+  readonly id_token?: string;
 }
 
 interface Issuance {
@@ -47,6 +50,7 @@ export class TokenService {
     private readonly signer: AccessTokenSigner,
     private readonly codes: AuthorizationCodeStore,
     private readonly refreshTokens: RefreshTokenStore,
+    private readonly oidcTokens: OidcTokenSigner,
   ) {}
 
   /** Answers one token request; throws {@link OAuthError} for every refusal. */
@@ -105,7 +109,17 @@ export class TokenService {
         : undefined,
     });
     if (familyId) this.codes.linkRefreshFamily(codeId, familyId);
-    return response;
+    if (!grant.scopes.includes('openid') || grant.authTime === undefined || grant.sid === undefined) return response;
+    const idToken = this.oidcTokens.signIdToken({
+      clientId: client.clientId,
+      alg: client.idTokenAlg,
+      sub: grant.sub,
+      authTime: grant.authTime,
+      sid: grant.sid,
+      nonce: grant.nonce,
+      accessToken: response.access_token,
+    });
+    return { ...response, id_token: idToken };
   }
 
   private refreshToken(client: RegisteredClient, params: RequestParams): TokenResponse {

@@ -7,6 +7,11 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (character) => ESCAPES[character]);
 }
 
+/** A page with the service's layout; `body` is HTML the caller has escaped. */
+export function renderPage(title: string, body: string): string {
+  return layout(title, body);
+}
+
 function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -53,6 +58,17 @@ ${error}
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
+</form>`,
+  );
+}
+
+/** "You are signed in as ...": shown by `GET /login` when a session exists and no application is waiting. */
+export function renderSignedInPage(name: string): string {
+  return layout(
+    'Signed in',
+    `<p>You are signed in as <strong>${escapeHtml(name)}</strong>.</p>
+<form method="post" action="logout">
+<button type="submit">Sign out</button>
 </form>`,
   );
 }

@@ -6,8 +6,9 @@ import { DirectoryService } from '../directory/directory.service';
 import { IDENTITY_CONFIG } from '../identity.constants';
 import { AuthorizationService } from '../oauth/authorization.service';
 import { IssuerService } from '../oauth/issuer.service';
+import { BackchannelLogoutService } from '../oidc/backchannel-logout.service';
 import { cookieOptions, LOGIN_COOKIE, readCookie, SESSION_COOKIE } from './cookies';
-import { renderLoginPage, renderMessagePage, sendHtml, sendRedirect } from './html.page';
+import { renderLoginPage, renderMessagePage, renderSignedInPage, sendHtml, sendRedirect } from './html.page';
 import { LOGIN_TTL_SECONDS, LoginTransactionStore } from './login-transaction.store';
 import { SsoSessionStore } from './sso-session.store';
 
@@ -16,7 +17,7 @@ function field(body: unknown, name: string, maxLength: number): string {
   return typeof value === 'string' && value.length <= maxLength ? value : '';
 }
 
-/** The server-rendered login page (`GET /login`, `POST /login`) and `POST /logout`. */
+/** The server-rendered login page (`GET /login`, `POST /login`); `GET /login` with a session says who is signed in. */
 @Controller()
 export class LoginController {
   private readonly logger = new Logger(LoginController.name);
@@ -28,6 +29,7 @@ export class LoginController {
     private readonly sessions: SsoSessionStore,
     private readonly logins: LoginTransactionStore,
     private readonly issuer: IssuerService,
+    private readonly backchannel: BackchannelLogoutService,
   ) {}
 
   /** Shows the login form for a parked authorization request (`?request=`), or a plain sign-in. */
@@ -45,6 +47,7 @@ export class LoginController {
     const session = this.sessions.find(readCookie(request, SESSION_COOKIE));
     const resumed = session && this.authorization.resume(requestId);
     if (session && resumed) return sendRedirect(response, 302, this.authorization.approve(resumed, session));
+    if (session && requestId === undefined) return sendHtml(response, 200, renderSignedInPage(session.name));
     const { cookie, transaction } = this.logins.start(requestId);
     response.cookie(LOGIN_COOKIE, cookie, cookieOptions(this.issuer.issuer, LOGIN_TTL_SECONDS));
     sendHtml(response, 200, renderLoginPage({ csrfToken: transaction.csrfToken, clientName: pending?.clientName }));
@@ -87,7 +90,9 @@ export class LoginController {
     this.logins.finish(loginCookie);
     response.clearCookie(LOGIN_COOKIE, { path: '/' });
     // A new session id at every login: an id planted before authentication is never promoted (session fixation).
-    this.sessions.destroy(readCookie(request, SESSION_COOKIE));
+    // The clients of a session replaced by this login are told it ended, as on logout.
+    const replaced = this.sessions.destroy(readCookie(request, SESSION_COOKIE));
+    if (replaced) this.backchannel.sessionEnded(replaced);
     const { id, session } = this.sessions.create(user);
     response.cookie(SESSION_COOKIE, id, cookieOptions(this.issuer.issuer, this.config.sessionTtlSeconds));
     this.logger.log(`login succeeded sub=${user.sub}`);
@@ -100,14 +105,6 @@ export class LoginController {
         renderMessagePage('Signed in', 'The application request expired. Return to it and try again.'),
       );
     }
-    sendHtml(response, 200, renderMessagePage('Signed in', `Signed in as ${user.name}.`));
-  }
-
-  /** Ends the SSO session. */
-  @Post('logout')
-  logout(@Req() request: Request, @Res() response: Response): void {
-    this.sessions.destroy(readCookie(request, SESSION_COOKIE));
-    response.clearCookie(SESSION_COOKIE, { path: '/' });
-    sendHtml(response, 200, renderMessagePage('Signed out', 'You are signed out.'));
+    sendHtml(response, 200, renderSignedInPage(user.name));
   }
 }

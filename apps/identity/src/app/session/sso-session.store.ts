@@ -12,8 +12,14 @@ export interface SsoSession {
   readonly sub: string;
   /** Login name. */
   readonly username: string;
+  /** Display name. */
+  readonly name: string;
   /** When the user authenticated (epoch seconds). */
   readonly authTime: number;
+  /** Public session id put in ID and logout tokens (`sid`); unrelated to the cookie value. */
+  readonly sid: string;
+  /** Clients that got a code in this session: the ones told by back-channel logout when it ends. */
+  readonly clientIds: Set<string>;
 }
 
 /** Server-side SSO sessions in memory, looked up by the SHA-256 digest of the random cookie value. */
@@ -31,7 +37,14 @@ export class SsoSessionStore {
   /** Starts a session for `user`; `id` is the new cookie value. */
   create(user: User): { id: string; session: SsoSession } {
     const id = randomToken();
-    const session = { sub: user.sub, username: user.username, authTime: epochSeconds(this.clock) };
+    const session: SsoSession = {
+      sub: user.sub,
+      username: user.username,
+      name: user.name,
+      authTime: epochSeconds(this.clock),
+      sid: randomToken(16),
+      clientIds: new Set(),
+    };
     this.sessions.set(tokenDigest(id), session, this.clock.now() + this.config.sessionTtlSeconds * 1000);
     return { id, session };
   }
@@ -41,8 +54,11 @@ export class SsoSessionStore {
     return id ? this.sessions.get(tokenDigest(id)) : undefined;
   }
 
-  /** Ends a session. */
-  destroy(id: string | undefined): void {
-    if (id) this.sessions.delete(tokenDigest(id));
+  /** Ends a session and returns it, if it was live. */
+  destroy(id: string | undefined): SsoSession | undefined {
+    if (!id) return undefined;
+    const session = this.sessions.get(tokenDigest(id));
+    this.sessions.delete(tokenDigest(id));
+    return session;
   }
 }

@@ -18,6 +18,12 @@ export interface AuthorizationCodeGrant {
   readonly scopes: readonly string[];
   /** Granted audiences. */
   readonly audiences: readonly string[];
+  /** OpenID Connect: the `nonce` of the authorization request, echoed in the ID token. */
+  readonly nonce?: string;
+  /** OpenID Connect: when the user authenticated (epoch seconds). */
+  readonly authTime?: number;
+  /** OpenID Connect: the SSO session id (`sid`). */
+  readonly sid?: string;
 }
 
 /** Outcome of presenting a code. */

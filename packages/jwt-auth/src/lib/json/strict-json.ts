@@ -18,31 +18,29 @@ export const DEFAULT_MAX_JSON_DEPTH = 20;
  * A null-prototype object that V8 keeps fast. `Object.create(null)` and `{ __proto__: null }` literals start in
  * dictionary mode (slow to fill, read and freeze), and changing the prototype of a filled object makes every later
  * `Object.freeze` mint a new hidden class. Giving an empty literal the null prototype first avoids both: objects
- * filled alike share one hidden class, frozen or not (decision 009). Assigning `__proto__` on the result defines an
+ * filled alike share one hidden class, frozen or not (decision 008). Assigning `__proto__` on the result defines an
  * ordinary member, as on any null-prototype object.
  */
 export function createNullProtoObject<T extends object>(): T {
   return Object.setPrototypeOf({}, null) as T;
 }
 
-// Member names repeat from token to token. Looking a name up here by a hash taken while scanning it, and comparing it
-// in place, is cheaper than slicing it and having the engine internalize the slice on every property store. Entries
-// are flat internalized copies (a slice of a long name would keep its whole document alive), at most 1024 of them,
-// each at most 64 characters; a colliding name simply takes the slot.
+// Member names repeat from token to token. Looking a name up in a StrictJsonReader's name cache by a hash of its
+// characters, and comparing it in place, is cheaper than slicing it and having the engine internalize the slice on
+// every property store. Entries are flat internalized copies (a slice of a long name would keep its whole document
+// alive), at most 1024 of them, each at most 64 characters; a colliding name simply takes the slot.
 const NAME_CACHE_SLOTS = 1024;
 const MAX_CACHED_NAME_LENGTH = 64;
-const nameCache: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SLOTS).fill(undefined);
 
 function internalize(name: string): string {
   return Object.keys({ [name]: 0 })[0];
 }
 
-// Scanning a string from `begin` (just past its opening quote): the index of its closing quote when no escape or
+// Scanning a string from `begin` (just past its opening quote) gives the index of its closing quote when no escape or
 // control character comes first; ESCAPED when one does (the caller decides what that means); UNTERMINATED when the
-// text ends first. scanName does the same and leaves the hash of the name's characters in scannedHash, for the cache.
+// text ends first.
 const ESCAPED = -1;
 const UNTERMINATED = -2;
-let scannedHash = 0;
 
 function scanString(text: string, begin: number, n: number): number {
   for (let close = begin; close < n; close++) {
@@ -53,35 +51,17 @@ function scanString(text: string, begin: number, n: number): number {
   return UNTERMINATED;
 }
 
-function scanName(text: string, begin: number, n: number): number {
+// The hash of a member name's characters that picks its name cache slot. The flat-object fast path takes the same
+// hash inline, in the loop that scans the name.
+function nameHash(text: string, begin: number, close: number): number {
   let hash = 0;
-  for (let close = begin; close < n; close++) {
-    const c = text.charCodeAt(close);
-    if (c === 0x22) {
-      scannedHash = hash;
-      return close;
-    }
-    if (c < 0x20 || c === 0x5c) return ESCAPED;
-    hash = (Math.imul(hash, 31) + c) | 0;
-  }
-  return UNTERMINATED;
+  for (let k = begin; k < close; k++) hash = (Math.imul(hash, 31) + text.charCodeAt(k)) | 0;
+  return hash;
 }
 
 // The name cache slot of a name whose characters hash to `hash`.
 function nameSlot(hash: number): number {
   return (hash ^ (hash >>> 10)) & (NAME_CACHE_SLOTS - 1);
-}
-
-// The member name text[begin, close), whose characters hash to `hash`, from the cache or freshly cached.
-function cachedName(text: string, begin: number, close: number, hash: number): string {
-  const length = close - begin;
-  if (length > MAX_CACHED_NAME_LENGTH) return text.slice(begin, close);
-  const slot = nameSlot(hash);
-  const cached = nameCache[slot];
-  if (cached !== undefined && cached.length === length && text.startsWith(cached, begin)) return cached;
-  const name = internalize(text.slice(begin, close));
-  nameCache[slot] = name;
-  return name;
 }
 
 const ESCAPES: Readonly<Record<string, string>> = {
@@ -100,6 +80,7 @@ class StrictJsonParser {
   private readonly n: number;
 
   constructor(
+    private readonly reader: StrictJsonReader,
     private readonly text: string,
     private readonly maxDepth: number,
   ) {
@@ -132,11 +113,11 @@ class StrictJsonParser {
   private memberName(): string {
     // text[i] is the opening quote; escapes and control characters go to escapedString, which decides.
     const begin = this.i + 1;
-    const close = scanName(this.text, begin, this.n);
+    const close = scanString(this.text, begin, this.n);
     if (close === ESCAPED) return this.escapedString(begin);
     if (close === UNTERMINATED) this.unterminated();
     this.i = close + 1;
-    return cachedName(this.text, begin, close, scannedHash);
+    return this.reader.nameAt(this.text, begin, close);
   }
 
   private unterminated(): never {
@@ -329,104 +310,145 @@ class StrictJsonParser {
   }
 }
 
-// The flat-object fast path. Access-token payloads are one object of strings, small integers, booleans and arrays of
-// those, written without whitespace. parseFlatObject reads exactly that subset, in one function over local variables,
-// and gives up (undefined) on anything else, never rejecting: whitespace, escapes, control characters, other numbers,
-// null, nesting, empty containers, a duplicate name or trailing data all go to the full parser, which accepts or refuses
-// them with its own message. Where it succeeds, its result equals the full parser's (decision 010; tested against it).
-let flatEnd = 0;
+/**
+ * A strict JSON parser ({@link parseStrictJson}) with the state that makes repeated documents cheap: a cache of member
+ * names and the stamps that find duplicate names on the flat-object fast path. The state belongs to its owner (one
+ * per token parser, so one per verifier), is never shared between owners, and never changes what a parse returns.
+ */
+export class StrictJsonReader {
+  private readonly names: (string | undefined)[] = new Array<string | undefined>(NAME_CACHE_SLOTS).fill(undefined);
+  // Duplicate names, found on the fast path without a property lookup per member: equal names hash alike, so a name
+  // whose slot no earlier member of this object stamped cannot be a duplicate. Only a stamped slot (a duplicate, or
+  // another name with the same slot) costs a lookup. Each object parsed there stamps with a number of its own.
+  private readonly slotStamps = new Uint32Array(NAME_CACHE_SLOTS);
+  private stamp = 0;
 
-// A string without escapes, a positive integer of at most 15 digits, true or false, starting at text[i]; sets flatEnd.
-function flatScalar(text: string, i: number, n: number): string | number | boolean | undefined {
-  const c = text.charCodeAt(i);
-  if (c === 0x22) {
-    const close = scanString(text, i + 1, n);
-    if (close < 0) return undefined;
-    flatEnd = close + 1;
-    return text.slice(i + 1, close);
+  /**
+   * Parse `text` as {@link parseStrictJson} does, trying the flat-object fast path first.
+   * @throws StrictJsonError
+   */
+  parse(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonValue {
+    // The fast path nests an array in an object: two levels.
+    return (maxDepth >= 2 ? this.parseFlatObject(text) : undefined) ?? this.parseSlowPath(text, maxDepth);
   }
-  if (c >= 0x31 && c <= 0x39) {
-    let j = i;
-    let value = 0;
-    while (j < n) {
-      const d = text.charCodeAt(j);
-      if (d < 0x30 || d > 0x39) break;
-      value = value * 10 + (d - 0x30);
-      j++;
+
+  /** {@link parse} without the flat-object fast path, for tests that hold the two against each other. */
+  parseSlowPath(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonValue {
+    return new StrictJsonParser(this, text, maxDepth).parseDocument();
+  }
+
+  /** The member name text[begin, close), from the name cache or freshly cached when it is short enough. */
+  nameAt(text: string, begin: number, close: number): string {
+    if (close - begin > MAX_CACHED_NAME_LENGTH) return text.slice(begin, close);
+    return this.cachedName(text, begin, close, nameHash(text, begin, close));
+  }
+
+  // The short member name text[begin, close), whose characters hash to `hash`, from the cache or freshly cached.
+  private cachedName(text: string, begin: number, close: number, hash: number): string {
+    const slot = nameSlot(hash);
+    const cached = this.names[slot];
+    if (cached !== undefined && cached.length === close - begin && text.startsWith(cached, begin)) return cached;
+    const name = internalize(text.slice(begin, close));
+    this.names[slot] = name;
+    return name;
+  }
+
+  /**
+   * The flat-object fast path of {@link parse}; `undefined` means "not in its subset". Access-token payloads are one
+   * object of strings, small integers, booleans and arrays of those, written without whitespace. This reads exactly
+   * that subset, in one function over local variables, and gives up on anything else, never rejecting: whitespace,
+   * escapes, control characters, other numbers, null, nesting, empty containers, a duplicate name or trailing data all
+   * go to the full parser, which accepts or refuses them with its own message. Where it succeeds, its result equals
+   * the full parser's (tested against it).
+   */
+  parseFlatObject(text: string): JsonObject | undefined {
+    const n = text.length;
+    if (text.charCodeAt(0) !== 0x7b) return undefined;
+    const stamps = this.slotStamps;
+    let stamp = (this.stamp + 1) >>> 0;
+    if (stamp === 0) {
+      stamps.fill(0);
+      stamp = 1;
     }
-    const next = text.charCodeAt(j);
-    if (next === 0x2e || next === 0x65 || next === 0x45 || j - i > 15) return undefined;
-    flatEnd = j;
-    return value;
-  }
-  if (c === 0x74 && text.startsWith('true', i)) {
-    flatEnd = i + 4;
-    return true;
-  }
-  if (c === 0x66 && text.startsWith('false', i)) {
-    flatEnd = i + 5;
-    return false;
-  }
-  return undefined;
-}
-
-// Duplicate names, found without a property lookup per member: equal names hash alike, so a name whose slot no
-// earlier member of this object stamped cannot be a duplicate. Only a stamped slot (a duplicate, or another name with
-// the same slot) costs a lookup. Each call of parseFlatObject stamps with a number of its own.
-const slotStamps = new Uint32Array(NAME_CACHE_SLOTS);
-let stamp = 0;
-
-/** The fast path of {@link parseStrictJson} for flat objects; `undefined` means "not in its subset". */
-export function parseFlatObject(text: string): JsonObject | undefined {
-  const n = text.length;
-  if (text.charCodeAt(0) !== 0x7b) return undefined;
-  stamp = (stamp + 1) >>> 0;
-  if (stamp === 0) {
-    slotStamps.fill(0);
-    stamp = 1;
-  }
-  const obj = createNullProtoObject<JsonObject>();
-  let i = 1;
-  for (;;) {
-    if (text.charCodeAt(i) !== 0x22) return undefined;
-    const begin = i + 1;
-    const close = scanName(text, begin, n);
-    if (close < 0) return undefined;
-    const hash = scannedHash;
-    const name = cachedName(text, begin, close, hash);
-    if (close - begin > MAX_CACHED_NAME_LENGTH) {
-      if (Object.hasOwn(obj, name)) return undefined;
-    } else {
-      const slot = nameSlot(hash);
-      if (slotStamps[slot] !== stamp) slotStamps[slot] = stamp;
-      else if (Object.hasOwn(obj, name)) return undefined;
-    }
-    if (text.charCodeAt(close + 1) !== 0x3a) return undefined;
-    i = close + 2;
-    let value: JsonValue;
-    if (text.charCodeAt(i) === 0x5b) {
-      const arr: JsonValue[] = [];
-      i++;
+    this.stamp = stamp;
+    const obj = createNullProtoObject<JsonObject>();
+    let i = 1;
+    for (;;) {
+      if (text.charCodeAt(i) !== 0x22) return undefined;
+      const begin = i + 1;
+      let close = begin;
+      let hash = 0;
       for (;;) {
-        const member = flatScalar(text, i, n);
-        if (member === undefined) return undefined;
-        arr.push(member);
-        i = flatEnd;
+        if (close >= n) return undefined;
+        const c = text.charCodeAt(close);
+        if (c === 0x22) break;
+        if (c < 0x20 || c === 0x5c) return undefined;
+        hash = (Math.imul(hash, 31) + c) | 0;
+        close++;
+      }
+      let name: string;
+      if (close - begin > MAX_CACHED_NAME_LENGTH) {
+        name = text.slice(begin, close);
+        if (Object.hasOwn(obj, name)) return undefined;
+      } else {
+        name = this.cachedName(text, begin, close, hash);
+        const slot = nameSlot(hash);
+        if (stamps[slot] !== stamp) stamps[slot] = stamp;
+        else if (Object.hasOwn(obj, name)) return undefined;
+      }
+      if (text.charCodeAt(close + 1) !== 0x3a) return undefined;
+      i = close + 2;
+      // One scalar (a string without escapes, a positive integer of at most 15 digits, true or false), or an array
+      // of them.
+      let list: JsonValue[] | undefined;
+      if (text.charCodeAt(i) === 0x5b) {
+        list = [];
+        i++;
+      }
+      let value: JsonValue;
+      for (;;) {
+        const c = text.charCodeAt(i);
+        if (c === 0x22) {
+          const end = scanString(text, i + 1, n);
+          if (end < 0) return undefined;
+          value = text.slice(i + 1, end);
+          i = end + 1;
+        } else if (c >= 0x31 && c <= 0x39) {
+          let j = i;
+          let number = 0;
+          while (j < n) {
+            const d = text.charCodeAt(j);
+            if (d < 0x30 || d > 0x39) break;
+            number = number * 10 + (d - 0x30);
+            j++;
+          }
+          const next = text.charCodeAt(j);
+          if (next === 0x2e || next === 0x65 || next === 0x45 || j - i > 15) return undefined;
+          value = number;
+          i = j;
+        } else if (c === 0x74 && text.startsWith('true', i)) {
+          value = true;
+          i += 4;
+        } else if (c === 0x66 && text.startsWith('false', i)) {
+          value = false;
+          i += 5;
+        } else {
+          return undefined;
+        }
+        if (list === undefined) break;
+        list.push(value);
         const d = text.charCodeAt(i++);
-        if (d === 0x5d) break;
+        if (d === 0x5d) {
+          value = Object.freeze(list) as JsonValue[];
+          break;
+        }
         if (d !== 0x2c) return undefined;
       }
-      value = Object.freeze(arr) as JsonValue[];
-    } else {
-      const scalar = flatScalar(text, i, n);
-      if (scalar === undefined) return undefined;
-      value = scalar;
-      i = flatEnd;
+      obj[name] = value;
+      const d = text.charCodeAt(i++);
+      if (d === 0x7d) return i === n ? Object.freeze(obj) : undefined;
+      if (d !== 0x2c) return undefined;
     }
-    obj[name] = value;
-    const d = text.charCodeAt(i++);
-    if (d === 0x7d) return i === n ? Object.freeze(obj) : undefined;
-    if (d !== 0x2c) return undefined;
   }
 }
 
@@ -434,17 +456,11 @@ export function parseFlatObject(text: string): JsonObject | undefined {
  * Parse RFC 8259 JSON strictly: duplicate member names are an error (JSON.parse keeps the last, which lets
  * `{"alg":"none","alg":"ES256"}` pass as ES256), nesting is bounded (no RangeError from deep input), and objects are
  * created with a null prototype so `__proto__` is an ordinary member. Every object and array comes back frozen, so a
- * parsed document can be handed out as it is.
+ * parsed document can be handed out as it is. Keeps nothing between calls; hot paths own a {@link StrictJsonReader}.
  * @throws StrictJsonError
  */
 export function parseStrictJson(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonValue {
-  // The fast path nests an array in an object: two levels.
-  return (maxDepth >= 2 ? parseFlatObject(text) : undefined) ?? new StrictJsonParser(text, maxDepth).parseDocument();
-}
-
-/** {@link parseStrictJson} without the flat-object fast path, for tests that hold the two against each other. */
-export function parseStrictJsonSlowPath(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): JsonValue {
-  return new StrictJsonParser(text, maxDepth).parseDocument();
+  return new StrictJsonReader().parse(text, maxDepth);
 }
 
 /** True for a (null-prototype or plain) JSON object. */

@@ -19,7 +19,7 @@ export function base64UrlDecodedLength(length: number): number {
  * ahead of it.
  *
  * Plain JavaScript on purpose: Node's native base64 decoder runs AVX-512 code that, on hosts that have it, slows the
- * signature check that follows it by more than this whole function costs (decision 010). Each group of four
+ * signature check that follows it by more than this whole function costs (decision 008). Each group of four
  * characters is stored as one big-endian 32-bit word whose last byte the next group overwrites.
  */
 export function decodeBase64UrlBytes(
@@ -81,13 +81,12 @@ export const ASCII_WRITE_SLACK = 4;
  * UTF-8 takes one byte per UTF-16 code unit exactly when every unit is ASCII, and node:buffer never writes part of a
  * character. So with 4 bytes to spare (the longest encoding of one or two units), a non-ASCII unit always makes the
  * write longer than the text. A latin1 copy alone would truncate a unit above 0xff into one that may be a valid
- * base64url character. (Buffer.byteLength would tell too, but runs AVX-512 code here, see decision 010.)
+ * base64url character. (Buffer.byteLength would tell too, but runs AVX-512 code on hosts that have it, see decision
+ * 008.)
  */
 export function writeAscii(text: string, target: Buffer, offset: number): boolean {
   return target.write(text, offset, text.length + ASCII_WRITE_SLACK, 'utf8') === text.length;
 }
-
-let scratch = Buffer.allocUnsafe(1024);
 
 /**
  * Decode `segment` when it is non-empty canonical unpadded base64url (RFC 7515 section 2), else return `undefined`:
@@ -95,11 +94,12 @@ let scratch = Buffer.allocUnsafe(1024);
  * last character. Exactly one string decodes to a given byte sequence: re-encoding the result gives `segment` back.
  */
 export function decodeCanonicalBase64Url(segment: string): Buffer | undefined {
-  if (scratch.length < segment.length + ASCII_WRITE_SLACK)
-    scratch = Buffer.allocUnsafe(segment.length + ASCII_WRITE_SLACK);
-  if (!writeAscii(segment, scratch, 0)) return undefined;
-  const bytes = Buffer.allocUnsafe(base64UrlDecodedLength(segment.length) + 1);
-  const length = decodeBase64UrlBytes(scratch, 0, segment.length, viewOf(bytes), 0);
+  // One allocation holds the decoded bytes (plus the byte decoding may overwrite) and, after them, the ASCII copy of
+  // the segment, so the target never overlaps the source ahead of it. Off the hot path: nothing is kept between calls.
+  const decoded = base64UrlDecodedLength(segment.length) + 1;
+  const bytes = Buffer.allocUnsafe(decoded + segment.length + ASCII_WRITE_SLACK);
+  if (!writeAscii(segment, bytes, decoded)) return undefined;
+  const length = decodeBase64UrlBytes(bytes, decoded, decoded + segment.length, viewOf(bytes), 0);
   return length < 0 ? undefined : bytes.subarray(0, length);
 }
 

@@ -4,14 +4,26 @@ import { randomBytes } from 'node:crypto';
 import { ASCII_WRITE_SLACK, decodeBase64UrlBytes, decodeCanonicalBase64Url, viewOf, writeAscii } from './base64url';
 
 const isCanonicalBase64Url = (segment: string): boolean => decodeCanonicalBase64Url(segment) !== undefined;
-import {
-  decodeJsonSegment,
-  parseCompactJws,
-  parseJsonPayload,
-  payloadOf,
-  signatureOf,
-  signingInputOf,
-} from './compact';
+import { decodeJsonSegment, payloadOf, TokenParser, type CompactParseOptions, type ParsedCompactJws } from './compact';
+
+// One parser for the tests that share a scratch buffer and header cache, as one verifier does.
+const parser = new TokenParser();
+const parseCompactJws = (token: unknown, options?: CompactParseOptions): ParsedCompactJws =>
+  options === undefined ? parser.parse(token) : new TokenParser(options).parse(token);
+const parseJsonPayload = (parsed: ParsedCompactJws, from = parser): ReturnType<TokenParser['parsePayload']> =>
+  from.parsePayload(parsed);
+// Copies of the bytes withSignedBytes hands to its callback (the views themselves live for the call only).
+function signedBytesOf(parsed: ParsedCompactJws, from = parser): { signingInput: Buffer; signature: Buffer } {
+  let copies: { signingInput: Buffer; signature: Buffer } | undefined;
+  from.withSignedBytes(parsed, (signingInput, signature) => {
+    copies = { signingInput: Buffer.from(signingInput), signature: Buffer.from(signature) };
+    return true;
+  });
+  if (copies === undefined) throw new Error('withSignedBytes did not call back');
+  return copies;
+}
+const signingInputOf = (parsed: ParsedCompactJws, from = parser): Buffer => signedBytesOf(parsed, from).signingInput;
+const signatureOf = (parsed: ParsedCompactJws, from = parser): Buffer => signedBytesOf(parsed, from).signature;
 
 const header = b64u({ alg: 'ES256', typ: 'at+jwt' });
 const payload = b64u({ iss: 'https://issuer.test' });
@@ -135,6 +147,55 @@ describe('writeAscii', () => {
   });
 });
 
+describe('TokenParser state (one per owner)', () => {
+  it('caches a header per parser, so two parsers with different depth limits each decide a shared segment', () => {
+    const nested = b64u({ alg: 'ES256', ext: { deep: [1] } });
+    const token = `${nested}.${payload}.${signature}`;
+    const shallow = new TokenParser({ maxJsonDepth: 2 });
+    const deep = new TokenParser();
+    for (let round = 0; round < 3; round++) {
+      expect(deep.parse(token).header['alg']).toBe('ES256');
+      expect(code(() => shallow.parse(token))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+    }
+    const fresh = new TokenParser({ maxJsonDepth: 2 });
+    expect(code(() => fresh.parse(token))).toBe(AuthErrorCode.TOKEN_MALFORMED);
+    expect(new TokenParser().parse(token).header).toEqual({ alg: 'ES256', ext: { deep: [1] } });
+  });
+
+  it("hands out one segment string per cached header, equal to the token's", () => {
+    const own = new TokenParser();
+    const a = own.parse(`${header}.${payload}.${signature}`);
+    const b = own.parse(`${header}.${b64u({ iss: 'x' })}.${signature}`);
+    expect(a.headerSegment).toBe(header);
+    expect(b.headerSegment).toBe(a.headerSegment);
+    expect(b.header).toBe(a.header);
+    expect(new TokenParser().parse(`${header}.${payload}.${signature}`).header).not.toBe(a.header);
+  });
+
+  it("shows each parser its own scratch bytes, only inside withSignedBytes, and returns the callback's answer", () => {
+    const one = new TokenParser();
+    const two = new TokenParser();
+    const a = one.parse(`${header}.${payload}.${Buffer.alloc(64, 1).toString('base64url')}`);
+    const b = two.parse(`${header}.${payload}.${Buffer.alloc(64, 2).toString('base64url')}`);
+    const seen: ArrayBufferLike[] = [];
+    for (const [parser, parsed, fill] of [
+      [one, a, 1],
+      [two, b, 2],
+    ] as const) {
+      expect(
+        parser.withSignedBytes(parsed, (signingInput, signature) => {
+          seen.push(signature.buffer);
+          expect(signingInput.buffer).toBe(signature.buffer);
+          expect(Buffer.from(signingInput).toString('latin1')).toBe(`${header}.${payload}`);
+          return Buffer.from(signature).equals(Buffer.alloc(64, fill));
+        }),
+      ).toBe(true);
+    }
+    expect(seen[0]).not.toBe(seen[1]);
+    expect(one.withSignedBytes(a, () => false)).toBe(false);
+  });
+});
+
 describe('parseCompactJws', () => {
   it('splits a well-formed token', () => {
     const parsed = parseCompactJws(`${header}.${payload}.${signature}`);
@@ -205,12 +266,11 @@ describe('parseCompactJws', () => {
   it('grows the scratch buffer for a long token and keeps every byte of it', () => {
     const longPayload = b64u({ iss: 'https://issuer.test', pad: 'p'.repeat(60_000) });
     const longSignature = randomBytes(513);
-    const parsed = parseCompactJws(`${header}.${longPayload}.${longSignature.toString('base64url')}`, {
-      maxTokenLength: 100_000,
-    });
-    expect(parseJsonPayload(parsed)['pad']).toBe('p'.repeat(60_000));
-    expect(Buffer.from(signatureOf(parsed)).equals(longSignature)).toBe(true);
-    expect(Buffer.from(signingInputOf(parsed)).toString('latin1')).toBe(`${header}.${longPayload}`);
+    const long = new TokenParser({ maxTokenLength: 100_000 });
+    const parsed = long.parse(`${header}.${longPayload}.${longSignature.toString('base64url')}`);
+    expect(parseJsonPayload(parsed, long)['pad']).toBe('p'.repeat(60_000));
+    expect(Buffer.from(signatureOf(parsed, long)).equals(longSignature)).toBe(true);
+    expect(Buffer.from(signingInputOf(parsed, long)).toString('latin1')).toBe(`${header}.${longPayload}`);
   });
 
   it('refuses a character above 0xff whose low byte is a base64url character, in every segment', () => {

@@ -36,12 +36,12 @@ export interface AuthPrincipal {
 /**
  * Build the frozen principal from parts that are frozen already: `claims` from the strict parser (which freezes every
  * object and array as it builds it), `audience` and `scopes` as frozen arrays, `header` from {@link freezeHeader}.
- * Freezing them here again would be a call into the engine per part and token for nothing (decision 010); the
+ * Freezing them here again would be a call into the engine per part and token for nothing (decision 008); the
  * verifier's tests check that every part of every principal is frozen.
  */
 export function createPrincipal(fields: Omit<AuthPrincipal, 'claims'> & { claims: JsonObject }): AuthPrincipal {
   const principal = createNullProtoObject<{ -readonly [K in keyof AuthPrincipal]: AuthPrincipal[K] }>();
-  // Always the same members in the same order, so every principal shares one hidden class (decision 009).
+  // Always the same members in the same order, so every principal shares one hidden class (decision 008).
   principal.issuer = fields.issuer;
   principal.subject = fields.subject;
   principal.audience = fields.audience;

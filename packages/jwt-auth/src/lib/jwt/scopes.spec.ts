@@ -1,6 +1,6 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import { parseStrictJson, type JsonObject } from '../json/strict-json';
-import { assertScopes, extractScopes, hasAllScopes, hasAnyScope } from './scopes';
+import { assertScopes, extractScopes, hasAllScopes, hasAnyScope, ScopeReader } from './scopes';
 
 const c = (value: object): JsonObject => parseStrictJson(JSON.stringify(value)) as JsonObject;
 
@@ -21,6 +21,26 @@ describe('scopes', () => {
       expect(again).toEqual(first);
       expect(first).toEqual(value.split(' ').filter((scope) => scope.length > 0));
     }
+  });
+
+  it('a ScopeReader splits like extractScopes, and hands its owner the same frozen list for the same string', () => {
+    const reader = new ScopeReader();
+    const other = new ScopeReader();
+    const long = Array.from({ length: 300 }, (_, i) => `s${i}`).join(' ');
+    for (const value of ['a b', ' a  b ', 'a\tb c', long]) {
+      const first = reader.extract({ scope: value }, 'scope');
+      expect(first).toEqual(extractScopes({ scope: value }, 'scope'));
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(reader.extract({ scope: 'x' }, 'scope')).toEqual(['x']);
+      // Strings over 1024 characters are split afresh each time, so they cannot grow the cache.
+      if (value === long) expect(reader.extract({ scope: value }, 'scope')).toEqual(first);
+      else expect(reader.extract({ scope: value }, 'scope')).toBe(first);
+      expect(other.extract({ scope: value }, 'scope')).not.toBe(first);
+    }
+    expect(reader.extract(c({ scp: ['a', ''] }), 'scp')).toEqual(['a']);
+    expect(() => reader.extract(c({ scope: 1 }), 'scope')).toThrow(
+      expect.objectContaining({ code: AuthErrorCode.CLAIM_INVALID }),
+    );
   });
 
   it('reads scp as a string or an array, only when configured', () => {

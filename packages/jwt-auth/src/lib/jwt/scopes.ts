@@ -9,43 +9,67 @@ const NO_SCOPES: readonly string[] = Object.freeze([]);
 // RFC 6749 section 3.3: scopes are separated by U+0020 only; tabs, NBSP and other spaces stay part of a scope.
 const SPACE = ' ';
 
-// Tokens of one client carry the same scope string over and over; its split is kept, frozen, in a bounded map.
-const SPLIT_CACHE_LIMIT = 256;
-const MAX_CACHED_SCOPE_LENGTH = 1024;
-const splitCache = new Map<string, readonly string[]>();
-
-// The last scope string and its split: compared with ===, which for a fresh string of another token is a length
-// check and a memcmp, where a Map lookup would first hash it.
-let lastValue = '';
-let lastScopes: readonly string[] = NO_SCOPES;
-
 function splitScopes(value: string): readonly string[] {
-  if (value === lastValue) return lastScopes;
-  let scopes = splitCache.get(value);
-  if (scopes === undefined) {
-    scopes = Object.freeze(value.split(SPACE).filter((scope) => scope.length > 0));
-    if (value.length <= MAX_CACHED_SCOPE_LENGTH) {
-      if (splitCache.size >= SPLIT_CACHE_LIMIT) splitCache.clear();
-      splitCache.set(value, scopes);
-    }
-  }
-  lastValue = value;
-  lastScopes = scopes;
-  return scopes;
+  return Object.freeze(value.split(SPACE).filter((scope) => scope.length > 0));
 }
 
-/**
- * Read granted scopes, as a frozen list, from the configured claim. An absent claim grants nothing; a claim of the wrong type is a
- * `claim_invalid` error, not an empty grant, so a misissued token is noticed.
- */
-export function extractScopes(claims: JsonObject, claim: ScopeClaim): readonly string[] {
+// The granted scopes in `claims[claim]`; a string is split by `reader` when one is given.
+function readScopes(claims: JsonObject, claim: ScopeClaim, reader: ScopeReader | undefined): readonly string[] {
   const value = claims[claim];
   if (value === undefined) return NO_SCOPES;
-  if (typeof value === 'string') return splitScopes(value);
+  if (typeof value === 'string') return reader === undefined ? splitScopes(value) : reader.split(value);
   if (claim === 'scp' && Array.isArray(value) && value.every((s) => typeof s === 'string')) {
     return Object.freeze((value as string[]).filter((scope) => scope.length > 0));
   }
   throw new AuthError(AuthErrorCode.CLAIM_INVALID, `"${claim}" has the wrong type`);
+}
+
+/**
+ * Read granted scopes, as a frozen list, from the configured claim. An absent claim grants nothing; a claim of the
+ * wrong type is a `claim_invalid` error, not an empty grant, so a misissued token is noticed.
+ */
+export function extractScopes(claims: JsonObject, claim: ScopeClaim): readonly string[] {
+  return readScopes(claims, claim, undefined);
+}
+
+// Tokens of one client carry the same scope string over and over; its split is kept, frozen, in a bounded map.
+const SPLIT_CACHE_LIMIT = 256;
+const MAX_CACHED_SCOPE_LENGTH = 1024;
+
+/**
+ * {@link extractScopes} for one owner (a verifier), remembering the splits of the scope strings it saw: the same
+ * frozen list for the same string, without splitting it again. The cache belongs to its owner and is never shared.
+ */
+export class ScopeReader {
+  private readonly splits = new Map<string, readonly string[]>();
+  // The last scope string and its split: compared with ===, which for a fresh string of another token is a length
+  // check and a memcmp, where a Map lookup would first hash it.
+  private lastValue = '';
+  private lastScopes: readonly string[] = NO_SCOPES;
+
+  /**
+   * Read granted scopes as {@link extractScopes} does.
+   * @throws AuthError `claim_invalid`
+   */
+  extract(claims: JsonObject, claim: ScopeClaim): readonly string[] {
+    return readScopes(claims, claim, this);
+  }
+
+  /** The frozen split of a `scope` string on U+0020, from the cache when this reader split it before. */
+  split(value: string): readonly string[] {
+    if (value === this.lastValue) return this.lastScopes;
+    let scopes = this.splits.get(value);
+    if (scopes === undefined) {
+      scopes = splitScopes(value);
+      if (value.length <= MAX_CACHED_SCOPE_LENGTH) {
+        if (this.splits.size >= SPLIT_CACHE_LIMIT) this.splits.clear();
+        this.splits.set(value, scopes);
+      }
+    }
+    this.lastValue = value;
+    this.lastScopes = scopes;
+    return scopes;
+  }
 }
 
 /** True when every required scope is granted (exact, case-sensitive match). */

@@ -507,3 +507,104 @@ describe('AccessTokenVerifier verified-token cache', () => {
     ).toThrow(/verifiedTokenCacheSize/);
   });
 });
+
+describe('AccessTokenVerifier hot-path state (one owner per verifier)', () => {
+  const pair = generateTestKey('ES256');
+
+  // A key source with no getKeysSync: every verification suspends between parsing and the signature check, so other
+  // verifications parse in between.
+  function slowSource(key = pair): KeySource {
+    const keys = [toVerificationKey(key.publicKey, 'k', 'ES256', undefined)];
+    return {
+      getKeys: async ({ kid }) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return keys.filter((k) => k.kid === kid);
+      },
+      getState: () => ({ kind: 'test', status: 'fresh', keyIds: ['k'], keyCount: 1, consecutiveFailures: 0 }),
+    };
+  }
+
+  it('gives two verifiers with different policies for the same issuer their own answer on one header segment', async () => {
+    // Same issuer name, same key, same header segment: only the policies differ, so anything one verifier remembered
+    // about the segment and leaked to the other would flip an answer.
+    const lax = new AccessTokenVerifier({
+      issuers: [{ issuer: ISS_A, audience: 'api', algorithms: ['ES256'], keys: [{ key: pair.publicKey, kid: 'k' }] }],
+      verifiedTokenCacheSize: 0,
+    });
+    const strictTyp = new AccessTokenVerifier({
+      issuers: [
+        {
+          issuer: ISS_A,
+          audience: 'api',
+          algorithms: ['ES256'],
+          keys: [{ key: pair.publicKey, kid: 'k' }],
+          tokenType: 'strict',
+        },
+      ],
+      verifiedTokenCacheSize: 0,
+    });
+    const otherAlg = new AccessTokenVerifier({
+      issuers: [{ issuer: ISS_A, audience: 'api', algorithms: ['ES384'], keys: pairs.ES384.publicKey }],
+      verifiedTokenCacheSize: 0,
+    });
+    const token = signToken(pair, {}, { kid: 'k', typ: 'JWT' });
+    for (let round = 0; round < 3; round++) {
+      expect((await lax.verify(token)).issuer).toBe(ISS_A);
+      expect((await rejection(strictTyp.verify(token))).code).toBe(AuthErrorCode.TYPE_INVALID);
+      expect((await rejection(otherAlg.verify(token))).code).toBe(AuthErrorCode.ALGORITHM_NOT_ALLOWED);
+    }
+    // And in the other order, starting from the verifiers that refuse.
+    expect((await rejection(otherAlg.verify(token))).code).toBe(AuthErrorCode.ALGORITHM_NOT_ALLOWED);
+    expect((await rejection(strictTyp.verify(token))).code).toBe(AuthErrorCode.TYPE_INVALID);
+    expect((await lax.verify(token)).issuer).toBe(ISS_A);
+  });
+
+  it('keeps each verification on its own bytes while other verifications, of this and another verifier, parse in between', async () => {
+    const other = generateTestKey('ES256');
+    const a = new AccessTokenVerifier({
+      issuers: [{ issuer: ISS_A, audience: 'api', keySource: slowSource() }],
+      verifiedTokenCacheSize: 0,
+    });
+    const b = new AccessTokenVerifier({
+      issuers: [{ issuer: ISS_A, audience: 'api', keySource: slowSource(other) }],
+      verifiedTokenCacheSize: 0,
+    });
+    const forA = [0, 1, 2].map((i) => signToken(pair, { sub: `a-${i}`, pad: 'a'.repeat(10 * i) }, { kid: 'k' }));
+    const forB = [0, 1, 2].map((i) => signToken(other, { sub: `b-${i}`, pad: 'b'.repeat(300 + i) }, { kid: 'k' }));
+    // All six start (and parse) before any signature is checked; a wrong token for a verifier must still fail.
+    const results = await Promise.allSettled([
+      ...forA.map((t) => a.verify(t)),
+      ...forB.map((t) => b.verify(t)),
+      a.verify(forB[0]),
+      b.verify(forA[0]),
+    ]);
+    const subjects = results.map((r) => (r.status === 'fulfilled' ? r.value.subject : (r.reason as AuthError).code));
+    expect(subjects).toEqual([
+      'a-0',
+      'a-1',
+      'a-2',
+      'b-0',
+      'b-1',
+      'b-2',
+      AuthErrorCode.SIGNATURE_INVALID,
+      AuthErrorCode.SIGNATURE_INVALID,
+    ]);
+  });
+
+  it('splits scopes with its own cache: equal lists across verifiers, never the same object', async () => {
+    const make = (): AccessTokenVerifier =>
+      new AccessTokenVerifier({
+        issuers: [{ issuer: ISS_A, audience: 'api', keys: [{ key: pair.publicKey, kid: 'k' }] }],
+        verifiedTokenCacheSize: 0,
+      });
+    const [one, two] = [make(), make()];
+    const scope = 'orders:read orders:write';
+    const first = await one.verify(signToken(pair, { scope, sub: 'x' }, { kid: 'k' }));
+    const again = await one.verify(signToken(pair, { scope, sub: 'y' }, { kid: 'k' }));
+    const elsewhere = await two.verify(signToken(pair, { scope, sub: 'z' }, { kid: 'k' }));
+    expect(again.scopes).toBe(first.scopes);
+    expect(elsewhere.scopes).toEqual(first.scopes);
+    expect(elsewhere.scopes).not.toBe(first.scopes);
+    expect(Object.isFrozen(elsewhere.scopes)).toBe(true);
+  });
+});

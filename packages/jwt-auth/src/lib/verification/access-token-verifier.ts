@@ -1,11 +1,10 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
-import { parseCompactJws, parseJsonPayload, type CompactParseOptions } from '../jws/compact';
-import type { JsonObject } from '../json/strict-json';
+import { TokenParser, type ParsedCompactJws } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader, type X509HeaderParams } from '../jws/header';
 import { verifyWithCandidates } from './verify-jws';
 import { validateClaims } from '../jwt/claims';
 import { createPrincipal, freezeHeader, type AuthPrincipal, type PrincipalHeader } from '../jwt/principal';
-import { extractScopes } from '../jwt/scopes';
+import { ScopeReader } from '../jwt/scopes';
 import { checkTokenType } from '../jwt/token-type';
 import type { KeyLookup, KeySourceState } from '../keys/key-source.interface';
 import type { VerificationKey } from '../keys/verification-key';
@@ -20,9 +19,12 @@ function loggable(value: unknown): string | undefined {
   return typeof value === 'string' && LOGGABLE.test(value) ? value : undefined;
 }
 
-/** A protected header that passed the header rules and typ policy of an issuer. */
+// Bounded like the parser's header cache: only accepted headers are kept, and a flood of them only clears it.
+const ACCEPTED_HEADER_LIMIT = 256;
+
+/** A protected header segment that passed the header rules and typ policy of an issuer. */
 interface AcceptedHeader {
-  readonly raw: JsonObject;
+  readonly segment: string;
   readonly issuer: IssuerRuntime;
   readonly checked: CheckedHeader;
   readonly lookup: KeyLookup;
@@ -44,7 +46,12 @@ export class AccessTokenVerifier {
   private readonly issuers: Map<string, IssuerRuntime>;
   // With one issuer, the unverified `iss` is compared to it: no hashing of a fresh string for a Map lookup.
   private readonly onlyIssuer: IssuerRuntime | undefined;
-  private readonly parseOptions: CompactParseOptions;
+  // The hot path's state, owned here and shared with no other verifier: the token parser (scratch buffer, parsed
+  // headers, JSON name cache), the scope splits, and the headers each issuer accepted (decision 008).
+  private readonly parser: TokenParser;
+  private readonly scopeReader = new ScopeReader();
+  private readonly acceptedHeaders = new Map<string, AcceptedHeader>();
+  private lastAccepted: AcceptedHeader | undefined;
   private readonly now: () => number;
   private readonly unsubscribers: (() => void)[] = [];
   private readonly cache: VerifiedTokenCache;
@@ -55,7 +62,7 @@ export class AccessTokenVerifier {
     this.issuers = issuers;
     this.onlyIssuer = issuers.size === 1 ? issuers.values().next().value : undefined;
     this.cache = new VerifiedTokenCache(verifiedTokenCacheSize);
-    this.parseOptions = Object.freeze({ maxTokenLength });
+    this.parser = new TokenParser({ maxTokenLength });
     this.now = options.now ?? Date.now;
     const listener = options.onKeySourceEvent;
     if (listener) {
@@ -101,13 +108,13 @@ export class AccessTokenVerifier {
     let issuer: IssuerRuntime | undefined;
     let header: CheckedHeader | undefined;
     try {
-      const parsed = parseCompactJws(token, this.parseOptions);
+      const parsed = this.parser.parse(token);
       // The payload is read before the signature only to pick the issuer; nothing in it is trusted until verified.
-      const claims = parseJsonPayload(parsed);
+      const claims = this.parser.parsePayload(parsed);
       const iss = claims['iss'];
       issuer = this.issuerFor(iss);
       if (!issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
-      const accepted = this.acceptHeader(parsed.header, issuer);
+      const accepted = this.acceptHeader(parsed, issuer);
       header = accepted.checked;
       const lookup = accepted.lookup;
       // Keys at hand need no await: a verification with cached keys runs start to end without a suspension.
@@ -115,9 +122,9 @@ export class AccessTokenVerifier {
         header.x509 !== undefined
           ? this.x509Candidates(issuer, header.x509, header.alg.name)
           : (issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup)));
-      const key = verifyWithCandidates(parsed, header, candidates);
+      const key = verifyWithCandidates(this.parser, parsed, header, candidates);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
-      const scopes = extractScopes(claims, issuer.scopeClaim);
+      const scopes = this.scopeReader.extract(claims, issuer.scopeClaim);
       const sub = claims['sub'];
       const clientId = claims['client_id'];
       const principal = createPrincipal({
@@ -162,37 +169,31 @@ export class AccessTokenVerifier {
     return this.issuers.get(iss);
   }
 
-  // Tokens of one issuer share a protected-header object (parsed once per segment, see compact.ts). The header rules
-  // and the typ policy are a function of that object and the issuer, so the last accepted pair is kept with its
-  // checked header, key lookup and principal header, and the next token with the same pair skips them.
-  private lastAccepted: AcceptedHeader | undefined;
-
-  private acceptHeader(raw: JsonObject, issuer: IssuerRuntime): AcceptedHeader {
+  // Tokens of one issuer repeat a handful of header segments. The header rules and the typ policy are a function of
+  // the segment and the issuer (its allow-list and typ mode; the parse depth is fixed per verifier), so an accepted
+  // header is kept under its segment together with its issuer, with its checked header, key lookup and principal
+  // header, and the next token with the same pair skips them. The last pair is compared first: the parser hands out
+  // one string per cached segment, so a hit costs two pointer comparisons.
+  private acceptHeader(parsed: ParsedCompactJws, issuer: IssuerRuntime): AcceptedHeader {
+    const segment = parsed.headerSegment;
     const last = this.lastAccepted;
-    if (last !== undefined && last.raw === raw && last.issuer === issuer) return last;
-    const checked = checkProtectedHeader(raw, issuer.algorithms, issuer.trustStore !== undefined);
-    checkTokenType(checked.typ, issuer.tokenType);
-    const accepted: AcceptedHeader = Object.freeze({
-      raw,
-      issuer,
-      checked,
-      lookup: Object.freeze({ kid: checked.kid, alg: checked.alg.name }),
-      principalHeader: this.principalHeader(raw, checked),
-    });
+    if (last !== undefined && last.issuer === issuer && last.segment === segment) return last;
+    let accepted = this.acceptedHeaders.get(segment);
+    if (accepted === undefined || accepted.issuer !== issuer) {
+      const checked = checkProtectedHeader(parsed.header, issuer.algorithms, issuer.trustStore !== undefined);
+      checkTokenType(checked.typ, issuer.tokenType);
+      accepted = Object.freeze({
+        segment,
+        issuer,
+        checked,
+        lookup: Object.freeze({ kid: checked.kid, alg: checked.alg.name }),
+        principalHeader: freezeHeader({ alg: checked.alg.name, kid: checked.kid, typ: checked.typ }),
+      });
+      if (this.acceptedHeaders.size >= ACCEPTED_HEADER_LIMIT) this.acceptedHeaders.clear();
+      this.acceptedHeaders.set(segment, accepted);
+    }
     this.lastAccepted = accepted;
     return accepted;
-  }
-
-  // One frozen principal header per parsed (and cached) protected header, instead of one per request.
-  private readonly principalHeaders = new WeakMap<object, PrincipalHeader>();
-
-  private principalHeader(raw: object, checked: CheckedHeader): PrincipalHeader {
-    let header = this.principalHeaders.get(raw);
-    if (!header) {
-      header = freezeHeader({ alg: checked.alg.name, kid: checked.kid, typ: checked.typ });
-      this.principalHeaders.set(raw, header);
-    }
-    return header;
   }
 
   /** State of every issuer's key source, keyed by issuer, for health checks. */

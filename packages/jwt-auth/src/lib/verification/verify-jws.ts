@@ -2,23 +2,17 @@ import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import type { KeySource } from '../keys/key-source.interface';
 import { StaticKeySource } from '../keys/static.key-source';
 import type { VerificationKey } from '../keys/verification-key';
-import {
-  parseCompactJws,
-  payloadOf,
-  signatureOf,
-  signingInputOf,
-  type CompactParseOptions,
-  type ParsedCompactJws,
-} from '../jws/compact';
+import { payloadOf, TokenParser, type CompactParseOptions, type ParsedCompactJws } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
 import { verifySignature } from '../jws/signature';
 import type { JsonObject } from '../json/strict-json';
 
 /**
- * Return the candidate key that verifies the signature.
+ * Return the candidate key that verifies the signature of a token `parser` parsed.
  * @throws AuthError `key_not_found` or `signature_invalid`
  */
 export function verifyWithCandidates(
+  parser: TokenParser,
   parsed: ParsedCompactJws,
   header: CheckedHeader,
   candidates: readonly VerificationKey[],
@@ -29,12 +23,18 @@ export function verifyWithCandidates(
       alg: header.alg.name,
     });
   }
-  // Views of the scratch buffer, read by the synchronous signature checks right after.
-  const signingInput = signingInputOf(parsed);
-  const signature = signatureOf(parsed);
-  for (const key of candidates) {
-    if (verifySignature(header.alg, key, signingInput, signature)) return key;
-  }
+  const alg = header.alg;
+  let signer: VerificationKey | undefined;
+  parser.withSignedBytes(parsed, (signingInput, signature) => {
+    for (const key of candidates) {
+      if (verifySignature(alg, key, signingInput, signature)) {
+        signer = key;
+        return true;
+      }
+    }
+    return false;
+  });
+  if (signer !== undefined) return signer;
   throw new AuthError(AuthErrorCode.SIGNATURE_INVALID, 'token signature is invalid', {
     kid: header.kid,
     alg: header.alg.name,
@@ -46,11 +46,12 @@ export function verifyWithCandidates(
  * @throws AuthError `key_not_found`, `signature_invalid` or `keys_unavailable`
  */
 export async function verifyWithKeySource(
+  parser: TokenParser,
   parsed: ParsedCompactJws,
   header: CheckedHeader,
   source: KeySource,
 ): Promise<VerificationKey> {
-  return verifyWithCandidates(parsed, header, await source.getKeys({ kid: header.kid, alg: header.alg.name }));
+  return verifyWithCandidates(parser, parsed, header, await source.getKeys({ kid: header.kid, alg: header.alg.name }));
 }
 
 /** Options of {@link verifyCompactJws}. */
@@ -68,7 +69,7 @@ export interface VerifiedJws {
 
 /**
  * Verify a compact JWS (any payload, not only JWTs) under the same strict parsing, header and key rules the access
- * token verifier uses. Rejects only with `AuthError`.
+ * token verifier uses. Rejects only with `AuthError`. Keeps nothing between calls.
  */
 export async function verifyCompactJws(
   token: string,
@@ -76,10 +77,11 @@ export async function verifyCompactJws(
   options: JwsVerifyOptions,
 ): Promise<VerifiedJws> {
   try {
-    const parsed = parseCompactJws(token, options);
+    const parser = new TokenParser(options);
+    const parsed = parser.parse(token);
     const header = checkProtectedHeader(parsed.header, new Set(options.algorithms));
     const source = Array.isArray(keys) ? new StaticKeySource(keys as readonly VerificationKey[]) : (keys as KeySource);
-    const key = await verifyWithKeySource(parsed, header, source);
+    const key = await verifyWithKeySource(parser, parsed, header, source);
     return { header: parsed.header, payload: payloadOf(parsed), key };
   } catch (error) {
     throw AuthError.from(error);
