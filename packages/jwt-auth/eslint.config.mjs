@@ -69,8 +69,8 @@ export default [
             '{projectRoot}/fuzz/**',
           ],
           // Peers the package works with but does not import: Nest apps load reflect-metadata themselves, a jwks-rsa
-          // JwksClient and passport-jwt extractors are accepted structurally.
-          ignoredDependencies: ['reflect-metadata', 'jwks-rsa', 'passport-jwt'],
+          // JwksClient and passport-jwt extractors are accepted structurally, GraphQL contexts are read by their type.
+          ignoredDependencies: ['reflect-metadata', 'jwks-rsa', 'passport-jwt', '@nestjs/graphql'],
         },
       ],
     },

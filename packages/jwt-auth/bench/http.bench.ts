@@ -1,67 +1,137 @@
-import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
+import { TestIssuer } from '../src/testing/index';
 import type { BenchResult } from './measure';
+import {
+  alternate,
+  compareSlices,
+  LoadGenerator,
+  startServer,
+  type BenchServer,
+  type Slice,
+  type SliceFigures,
+} from './processes';
 
-async function startServer(alg: string, cacheSize: number): Promise<{ port: number; token: string; stop: () => void }> {
-  const child = spawn(process.execPath, [join(__dirname, 'http-server.js'), alg, String(cacheSize)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-  const { port, token } = JSON.parse(line) as { port: number; token: string };
-  return { port, token, stop: () => child.kill('SIGTERM') };
-}
+const CONNECTIONS = 50;
 
-async function rps(url: string, headers: Record<string, string>, seconds: number): Promise<number> {
-  const result = await autocannon({ url, headers, connections: 16, pipelining: 1, duration: seconds });
-  if (result.non2xx > 0 || result.errors > 0)
-    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result.requests.average;
+/** How long and how often the HTTP benchmark measures. */
+export interface HttpBenchOptions {
+  /** Alternating rounds. @default 5 */
+  readonly rounds?: number;
+  /** Seconds per slice. @default 2 */
+  readonly seconds?: number;
 }
 
 /**
- * Requests per second of a Fastify endpoint behind the global JwtAuthGuard against the same endpoint marked
- * `@Public()`, in alternating rounds; the server runs in its own process so the load generator does not share its core.
+ * The module's own per-request cost, like with like: a bare Nest app against the same app with JwtAuthModule (global
+ * guard, exception filter) and with TokenRelayModule, on Fastify and on Express; guarded routes with a cached token
+ * against the public route; every refusal against the public route; the verified-token cache off. One server core,
+ * autocannon with 50 connections on the other, alternating slices.
  */
-export async function benchHttp(rounds = 5, seconds = 3): Promise<BenchResult[]> {
+export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchResult[]> {
+  const rounds = options.rounds ?? 5;
+  const seconds = options.seconds ?? 2;
+  const issuer = await TestIssuer.create({ algorithms: ['RS256', 'ES256', 'EdDSA'], audience: 'bench-api' });
+  await issuer.start();
+  const stranger = await TestIssuer.create({ algorithms: ['ES256'], audience: 'bench-api', issuer: 'https://other' });
+  const sign = (alg: 'RS256' | 'ES256' | 'EdDSA') => issuer.sign({ scope: 'orders:read' }, { alg, expiresIn: 3600 });
+  const tokens = { RS256: sign('RS256'), ES256: sign('ES256'), EdDSA: sign('EdDSA') };
+  const [head, payload] = tokens.ES256.split('.');
+  const refusals: Record<string, string> = {
+    'malformed token': `${head}.${payload}!.AAAA`,
+    'unknown issuer': stranger.sign({ scope: 'orders:read' }, { alg: 'ES256', expiresIn: 3600 }),
+    'unknown kid': issuer.sign({ scope: 'orders:read' }, { alg: 'ES256', kid: 'no-such-kid', expiresIn: 3600 }),
+  };
+  const forged = issuer.sign(
+    { scope: 'orders:read' },
+    { alg: 'ES256', expiresIn: 3600, key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey },
+  );
+  const load = LoadGenerator.start();
   const results: BenchResult[] = [];
-  const cases = [
-    { alg: 'RS256', cacheSize: 1000, name: 'fastify guarded RS256' },
-    { alg: 'ES256', cacheSize: 1000, name: 'fastify guarded ES256' },
-    // The same with the verified-token cache off: every request pays for a full signature check.
-    { alg: 'RS256', cacheSize: 0, name: 'fastify guarded RS256 (no token cache)' },
-    { alg: 'ES256', cacheSize: 0, name: 'fastify guarded ES256 (no token cache)' },
-  ];
-  for (const { alg, cacheSize, name } of cases) {
-    const server = await startServer(alg, cacheSize);
-    try {
-      const base = `http://127.0.0.1:${server.port}`;
-      const auth = { authorization: `Bearer ${server.token}` };
-      await rps(`${base}/guarded`, auth, 1);
-      // Both endpoints get the same request, token included, so only the guard's work differs.
-      await rps(`${base}/open`, auth, 1);
-      const guarded: number[] = [];
-      const open: number[] = [];
-      for (let r = 0; r < rounds; r++) {
-        open.push(await rps(`${base}/open`, auth, seconds));
-        guarded.push(await rps(`${base}/guarded`, auth, seconds));
+  try {
+    for (const platform of ['fastify', 'express'] as const) {
+      const servers = [
+        await startServer(join(__dirname, 'bare-nest-server.js'), [platform]),
+        await startServer(join(__dirname, 'http-server.js'), [platform, issuer.issuerUrl, issuer.jwksUri, '33554432']),
+        await startServer(join(__dirname, 'http-server.js'), [
+          platform,
+          issuer.issuerUrl,
+          issuer.jwksUri,
+          '33554432',
+          'relay',
+        ]),
+        await startServer(join(__dirname, 'http-server.js'), [platform, issuer.issuerUrl, issuer.jwksUri, '0']),
+      ];
+      const [bare, app, relay, uncached] = servers;
+      try {
+        const slice = (name: string, server: BenchServer, path: string, token: string, status = 200): Slice => ({
+          name,
+          pid: server.pid,
+          request: { url: `${server.url}${path}`, tokens: [token], seconds, connections: CONNECTIONS, status },
+        });
+        const slices: Slice[] = [
+          slice('bare', bare, '/orders', tokens.ES256),
+          slice('public', app, '/open', tokens.ES256),
+          slice('guarded ES256', app, '/guarded', tokens.ES256),
+          slice('relay public', relay, '/open', tokens.ES256),
+          slice('relay guarded', relay, '/guarded', tokens.ES256),
+        ];
+        if (platform === 'fastify') {
+          slices.push(slice('guarded RS256', app, '/guarded', tokens.RS256));
+          slices.push(slice('guarded EdDSA', app, '/guarded', tokens.EdDSA));
+          for (const alg of ['RS256', 'ES256', 'EdDSA'] as const)
+            slices.push(slice(`uncached ${alg}`, uncached, '/guarded', tokens[alg]));
+          for (const [name, token] of Object.entries(refusals)) slices.push(slice(name, app, '/guarded', token, 401));
+          slices.push(slice('forged', app, '/guarded', forged, 401));
+          slices.push(slice('bare refused', bare, '/refused', tokens.ES256, 401));
+        }
+        const f = await alternate(load, slices, rounds);
+        const get = (name: string) => f.get(name) as SliceFigures;
+        const p = platform === 'fastify' ? 'Fastify' : 'Express';
+        results.push(compareSlices(`http ${p} public route / bare Nest`, get('public'), get('bare')));
+        results.push(
+          compareSlices(`http ${p} guarded ES256 cache hit / public route`, get('guarded ES256'), get('public')),
+        );
+        results.push(
+          compareSlices(`http ${p} +TokenRelayModule public route / bare Nest`, get('relay public'), get('bare')),
+        );
+        results.push(
+          compareSlices(
+            `http ${p} +TokenRelayModule guarded ES256 / public`,
+            get('relay guarded'),
+            get('relay public'),
+          ),
+        );
+        if (platform === 'fastify') {
+          for (const alg of ['RS256', 'EdDSA'])
+            results.push(
+              compareSlices(`http ${p} guarded ${alg} cache hit / public route`, get(`guarded ${alg}`), get('public')),
+            );
+          for (const alg of ['RS256', 'ES256', 'EdDSA'])
+            results.push(
+              compareSlices(`http ${p} guarded ${alg} no token cache / public`, get(`uncached ${alg}`), get('public')),
+            );
+          for (const name of Object.keys(refusals))
+            results.push(compareSlices(`http ${p} 401 ${name} / public route`, get(name), get('public')));
+          results.push(
+            compareSlices(
+              `http ${p} bare Nest, guard throwing a prebuilt 401 / bare Nest route`,
+              get('bare refused'),
+              get('bare'),
+            ),
+          );
+          // A forged signature costs one signature check: about what a valid token costs with the cache off.
+          results.push(
+            compareSlices(`http ${p} 401 forged ES256 / guarded ES256 no cache`, get('forged'), get('uncached ES256')),
+          );
+        }
+      } finally {
+        for (const server of servers) await server.stop();
       }
-      const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-      const g = median(guarded);
-      const o = median(open);
-      results.push({
-        case: name,
-        ops_per_sec: Math.round(g),
-        baseline_ops_per_sec: Math.round(o),
-        ratio: Number((g / o).toFixed(3)),
-      });
-    } finally {
-      server.stop();
     }
+  } finally {
+    await load.stop();
+    await issuer.stop();
   }
   return results;
 }

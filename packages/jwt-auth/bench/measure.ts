@@ -6,6 +6,20 @@ export interface BenchResult {
   readonly ratio: number;
   /** Core rows only: ops/s over the no-checks floor's ops/s for the same algorithm, measured in the same rounds. */
   readonly floor_ratio?: number;
+  /** Lowest and highest ratio of one round (subject and baseline measured back to back): the spread. */
+  readonly ratio_range?: readonly [number, number];
+  /** 99th percentile latency in ms (HTTP rows). */
+  readonly p99_ms?: number;
+  readonly baseline_p99_ms?: number;
+  /** Server CPU time per request in µs (median of the slices) and the ratio it implies (baseline / subject). */
+  readonly cpu_us?: number;
+  readonly baseline_cpu_us?: number;
+  readonly cpu_ratio?: number;
+  /** Peak resident set size of the server process in MB (VmHWM). */
+  readonly peak_rss_mb?: number;
+  readonly baseline_peak_rss_mb?: number;
+  /** Free-form figures of rows that are not a throughput comparison (memory rows). */
+  readonly figures?: Readonly<Record<string, number | string>>;
 }
 
 /** Run `fn` repeatedly for about `ms` milliseconds and return operations per second. */

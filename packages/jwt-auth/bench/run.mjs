@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --only=core|reference|http|x509]`: compile the benchmark with tsc, then run it.
+// `npm run bench [-- --json] [-- --only=core|reference|http|service|cache|rpc|x509] [-- --rounds=N --seconds=S]`: compile the benchmark with tsc, then run it.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,10 @@ execFileSync(
 );
 execFileSync(
   process.execPath,
-  [join(root, 'tmp', 'bench-build', 'packages', 'jwt-auth', 'bench', 'main.js'), ...process.argv.slice(2)],
+  [
+    '--expose-gc',
+    join(root, 'tmp', 'bench-build', 'packages', 'jwt-auth', 'bench', 'main.js'),
+    ...process.argv.slice(2),
+  ],
   { stdio: 'inherit', cwd: root },
 );

@@ -250,6 +250,52 @@ describe('hybrid app: HTTP and TCP with one global guard', () => {
   });
 });
 
+describe('hybrid app without inheritAppConfig: message handlers are guarded all the same', () => {
+  const patterns = patternsFor('hybrid-own-config');
+  let issuer: TestIssuer;
+  let app: INestApplication;
+  let client: ClientProxy;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.create({ algorithms: ['ES256'] });
+    const moduleRef = await Test.createTestingModule({
+      imports: [JwtAuthModule.forRoot({ ...issuer.issuerOptions('static'), globalGuard: true })],
+      controllers: [inventoryController(patterns, false)],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    // No inheritAppConfig: Nest would not apply APP_GUARD here; JwtAuthModule binds the guard to the handlers.
+    const microservice = app.connectMicroservice<MicroserviceOptions>({
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port: 0 },
+    });
+    await app.startAllMicroservices();
+    await app.init();
+    const { port } = microservice.unwrap<Server>().address() as AddressInfo;
+    client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+  });
+
+  it('refuses a message without a token and serves one with a valid token; @Public stays open', async () => {
+    await expect(failure(firstValueFrom(client.send(patterns.get, { sku: 'H' })))).resolves.toMatchObject({
+      status: 401,
+      code: 'token_missing',
+    });
+    const readOnly = issuer.sign({ sub: 'hybrid', scope: 'inventory:read' });
+    await expect(
+      failure(firstValueFrom(client.send(patterns.adjust, createRpcAuthEnvelope(readOnly, { sku: 'H', delta: 1 })))),
+    ).resolves.toMatchObject({ status: 403, code: 'insufficient_scope' });
+    await expect(
+      firstValueFrom(client.send(patterns.get, createRpcAuthEnvelope(readOnly, { sku: 'H' }))),
+    ).resolves.toMatchObject({ sub: 'hybrid' });
+    await expect(firstValueFrom(client.send(patterns.ping, {}))).resolves.toEqual({ pong: true, user: null });
+  });
+});
+
 describe('microservices with real ClientProxy callers', () => {
   let issuer: TestIssuer;
 

@@ -23,12 +23,14 @@ import {
   CurrentUser,
   JwtAuthModule,
   Public,
+  RelayAccessToken,
   RpcData,
   Scopes,
   TokenRelay,
   TokenRelayError,
   TokenRelayModule,
 } from '../src';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { TestIssuer } from '../src/testing';
 import { fingerprint } from './fixtures';
 
@@ -311,5 +313,59 @@ describe('token relay between real services (HTTP and TCP on 127.0.0.1)', () => 
       status: 200,
       body: expected,
     });
+  });
+});
+
+/** Only the marked handler runs TokenRelayInterceptor when the module is imported with `interceptor: 'per-route'`. */
+@Controller('scoped')
+class ScopedRelayController {
+  constructor(private readonly relay: TokenRelay) {}
+
+  @Get('marked')
+  @RelayAccessToken()
+  marked() {
+    return {
+      current: this.relay.currentToken() === undefined ? null : fingerprint(this.relay.currentToken() as string),
+    };
+  }
+
+  @Get('unmarked')
+  unmarked(@AccessToken() token: string) {
+    return { current: this.relay.currentToken() ?? null, explicit: fingerprint(this.relay.token(token)) };
+  }
+}
+
+describe('TokenRelayModule.forRoot({ interceptor: per-route }) on Fastify', () => {
+  let issuer: TestIssuer;
+  let app: INestApplication;
+  let url = '';
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.create({ algorithms: ['ES256'] });
+    const ref = await Test.createTestingModule({
+      imports: [
+        JwtAuthModule.forRoot({ ...issuer.issuerOptions('static'), globalGuard: true }),
+        TokenRelayModule.forRoot({ interceptor: 'per-route' }),
+      ],
+      controllers: [ScopedRelayController],
+    }).compile();
+    app = ref.createNestApplication(new FastifyAdapter(), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => app?.close());
+
+  const get = async (path: string, token: string) =>
+    (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
+
+  it('makes the caller token current in marked handlers only; explicit relaying works everywhere', async () => {
+    const token = issuer.sign({ sub: 'grace' });
+    await expect(get('/scoped/marked', token)).resolves.toEqual({ current: fingerprint(token) });
+    await expect(get('/scoped/unmarked', token)).resolves.toEqual({ current: null, explicit: fingerprint(token) });
+  });
+
+  it('refuses an unknown interceptor mode', () => {
+    expect(() => TokenRelayModule.forRoot({ interceptor: 'sometimes' as never })).toThrow(/global' or 'per-route/);
   });
 });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LOOPBACK_HOST } from '@nest-sso/sso-config';
 import type { OrdersConfig } from './orders.config';
 import { OrdersModule } from './orders.module';
@@ -16,12 +17,12 @@ export interface OrdersApp {
   close(): Promise<void>;
 }
 
-/** Start orders-api (Express) on 127.0.0.1. */
+/** Start orders-api on 127.0.0.1, on Fastify (Nest's Express adapter costs about 6x more per request, see the README). */
 export async function startOrdersApi(
   config: OrdersConfig,
   logger: false | LogLevel[] = ['log', 'warn', 'error'],
 ): Promise<OrdersApp> {
-  const nest = await NestFactory.create(OrdersModule.forRoot(config), {
+  const nest = await NestFactory.create<NestFastifyApplication>(OrdersModule.forRoot(config), new FastifyAdapter(), {
     logger,
     abortOnError: false,
     forceCloseConnections: true,

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { CurrentUser, Scopes } from '@nest-sso/jwt-auth';
+import { CurrentUser, RelayAccessToken, Scopes } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_SCOPES,
   InventoryClient,
@@ -28,6 +28,7 @@ export class OrdersController {
   @Post()
   @HttpCode(201)
   @Scopes('orders:write')
+  @RelayAccessToken()
   async create(@Body() body: unknown, @CurrentUser('sub') sub: string): Promise<{ order: Order }> {
     const id = this.orders.nextId();
     let request;
@@ -42,7 +43,7 @@ export class OrdersController {
     }
     let reservation;
     try {
-      // No token passed: TokenRelayModule makes the caller's verified token the one relayed.
+      // No token passed: @RelayAccessToken() makes the caller's verified token the one relayed.
       reservation = await this.inventory.reserve(request);
     } catch (error) {
       throw inventoryErrorToHttp(error, INVENTORY_SCOPES.reserve);

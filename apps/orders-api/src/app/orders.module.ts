@@ -16,7 +16,8 @@ export class OrdersModule {
       module: OrdersModule,
       imports: [
         JwtAuthModule.forRoot({ ...config.auth, globalGuard: true }),
-        TokenRelayModule,
+        // Only POST /orders relays: the other routes skip Nest's interceptor pipeline (README, performance).
+        TokenRelayModule.forRoot({ interceptor: 'per-route' }),
         InventoryClientModule.register(config.inventory),
       ],
       controllers: [HealthController, MeController, OrdersController, AdminController],

@@ -21,6 +21,18 @@ export { MAX_KID_LENGTH } from '../lib/jws/header';
 export type { AuthPrincipal, JwtClaims, PrincipalHeader } from '../lib/jwt/principal';
 export { assertScopes, extractScopes, hasAllScopes, hasAnyScope } from '../lib/jwt/scopes';
 export type { ScopeClaim, ScopeRequirement } from '../lib/jwt/scopes';
+export {
+  DEFAULT_ROLES_CLAIMS,
+  RolesClaims,
+  assertClaims,
+  assertRoles,
+  createClaimRequirement,
+  extractRoles,
+  meetsClaimRequirement,
+  parseClaimPath,
+  readClaim,
+} from '../lib/jwt/claim-requirements';
+export type { ClaimPath, ClaimPredicate, ClaimRequirement, RoleRequirement } from '../lib/jwt/claim-requirements';
 
 // Keys
 export { importJwk, importJwkSet } from '../lib/keys/jwk';
@@ -59,7 +71,12 @@ export { verifyCompactJws } from '../lib/verification/verify-jws';
 export { BACKCHANNEL_LOGOUT_EVENT, LogoutTokenVerifier } from '../lib/verification/logout-token-verifier';
 export type { LogoutTokenClaims, LogoutTokenVerifierOptions } from '../lib/verification/logout-token-verifier';
 export type { JwsVerifyOptions, VerifiedJws } from '../lib/verification/verify-jws';
-export { DEFAULT_CLOCK_TOLERANCE, MAX_CLOCK_TOLERANCE } from '../lib/verification/issuer-config';
+export {
+  DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_VERIFIED_TOKEN_CACHE_BYTES,
+  MAX_CLOCK_TOLERANCE,
+} from '../lib/verification/issuer-config';
+export type { VerifiedTokenCacheState } from '../lib/verification/verified-token.cache';
 export type {
   IssuerOptions,
   StaticKeyInput,

@@ -109,7 +109,12 @@ export class AuthError extends JwtAuthError {
     readonly details: AuthErrorDetails = {},
     options?: { cause?: unknown },
   ) {
+    // A refusal is an expected outcome that any client can provoke on every request: its stack trace would cost
+    // more than the rest of the refusal (decision 023). A wrapped unexpected error keeps its own stack as `cause`.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, options);
+    Error.stackTraceLimit = stackTraceLimit;
     const traits = TRAITS[code] ?? TRAITS.validation_failed;
     this.status = traits.status;
     this.bearerError = traits.bearerError;

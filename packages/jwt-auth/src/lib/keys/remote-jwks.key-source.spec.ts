@@ -268,7 +268,7 @@ describe('RemoteJwksKeySource', () => {
   });
 
   describe('getKeysSync', () => {
-    it('answers only from usable cached keys, and leaves unknown kids and cold caches to getKeys', async () => {
+    it('answers from usable cached keys, refuses unknown kids inside the cooldown, leaves the rest to getKeys', async () => {
       const server = await jwksServer(jwks(k1.pub));
       const keySource = source(server.url);
       expect(keySource.getKeysSync({ kid: 'k1', alg: 'ES256' })).toBeUndefined();
@@ -276,6 +276,9 @@ describe('RemoteJwksKeySource', () => {
       await keySource.warmUp();
       expect(keySource.getKeysSync({ kid: 'k1', alg: 'ES256' })?.map((key) => key.kid)).toEqual(['k1']);
       expect(keySource.getKeysSync({ kid: undefined, alg: 'ES256' })?.map((key) => key.kid)).toEqual(['k1']);
+      // Inside the refetch cooldown, getKeys would answer [] without a fetch: so does getKeysSync.
+      expect(keySource.getKeysSync({ kid: 'k2', alg: 'ES256' })).toEqual([]);
+      clock += D.cooldownMs;
       expect(keySource.getKeysSync({ kid: 'k2', alg: 'ES256' })).toBeUndefined();
       expect(server.hits).toBe(1);
       clock += D.maxStaleMs + 1;

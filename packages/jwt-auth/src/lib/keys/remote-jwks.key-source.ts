@@ -174,13 +174,16 @@ export class RemoteJwksKeySource implements KeySource {
 
   /**
    * The fitting keys when usable keys are cached and one fits (starting a refresh in the background when it is
-   * due), else `undefined`: an unknown `kid`, or nothing usable, takes {@link getKeys}.
+   * due); none when no refetch for an unknown `kid` may start now (the answer {@link getKeys} would give); else
+   * `undefined`: an unknown `kid` that may be refetched, or nothing usable, takes {@link getKeys}.
    */
   getKeysSync(lookup: KeyLookup): readonly VerificationKey[] | undefined {
     if (!this.hasUsableKeys()) return undefined;
     if (this.isRefreshDue()) void this.refresh();
     const found = this.select(lookup);
-    return found.length > 0 ? found : undefined;
+    if (found.length > 0) return found;
+    // A flood of unknown kids inside the cooldown is refused without a suspension (decision 023).
+    return this.fetches.inFlight || this.mayRefetchForUnknownKey() ? undefined : found;
   }
 
   /** A snapshot for health checks: status, key ids, timings and the last error (no key material). */

@@ -35,13 +35,19 @@ function rpcHolder(context: ExecutionContext): object | undefined {
 }
 
 function holderOf(context: ExecutionContext): object | undefined {
-  switch (context.getType()) {
+  switch (context.getType<string>()) {
     case 'http': {
       const request: unknown = context.switchToHttp().getRequest();
       return isObject(request) ? request : undefined;
     }
     case 'rpc':
       return rpcHolder(context);
+    case 'ws':
+    case 'graphql': {
+      // The socket (one per connection), or the GraphQL context object (one per operation / subscription).
+      const holder: unknown = context.getArgByIndex(context.getType<string>() === 'ws' ? 0 : 2);
+      return isObject(holder) ? holder : undefined;
+    }
     default:
       return undefined;
   }
@@ -64,14 +70,41 @@ export function attachAuthentication(
     );
   }
   if (context.getType() === 'http') {
-    (holder as AuthHttpRequest).user = principal;
-  } else if (principal === undefined) {
+    attachHttpAuthentication(holder, principal, token);
+    return;
+  }
+  if (principal === undefined) {
     rpcPrincipals.delete(holder);
   } else {
     rpcPrincipals.set(holder, principal);
   }
   if (token === undefined) accessTokens.delete(holder);
   else accessTokens.set(holder, token);
+}
+
+/**
+ * Record the principal and token a WebSocket connection (or GraphQL subscription context) was authenticated with
+ * when it was opened; handlers of that connection see them through `@CurrentUser()` / `@AccessToken()`.
+ */
+export function attachConnectionAuthentication(holder: object, principal: AuthPrincipal, token: string): void {
+  rpcPrincipals.set(holder, principal);
+  accessTokens.set(holder, token);
+}
+
+/** The token a connection was opened with (see {@link attachConnectionAuthentication}), `undefined` when none. */
+export function getConnectionAccessToken(holder: object): string | undefined {
+  return accessTokens.get(holder);
+}
+
+/** {@link attachAuthentication} for an HTTP request already at hand (the guard's fast path). */
+export function attachHttpAuthentication(
+  request: object,
+  principal: AuthPrincipal | undefined,
+  token: string | undefined,
+): void {
+  (request as AuthHttpRequest).user = principal;
+  if (token === undefined) accessTokens.delete(request);
+  else accessTokens.set(request, token);
 }
 
 /** Remember the raw token of an HTTP request (used by the passport strategy, which sees only the request). */

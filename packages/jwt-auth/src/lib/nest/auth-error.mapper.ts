@@ -34,7 +34,15 @@ const GRPC_STATUS = { 400: 3, 401: 16, 403: 7 } as const;
 /** Map an error to the HTTP exception the client sees; anything that is not an {@link AuthError} becomes a 401. */
 export function toHttpException(error: unknown, realm?: string): BearerAuthException {
   const authError = AuthError.from(error);
-  return new BearerAuthException(authError, formatWwwAuthenticate(authError, realm));
+  const challenge = formatWwwAuthenticate(authError, realm);
+  // No stack trace, like AuthError itself: refusals are routine and cheap (decision 023).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new BearerAuthException(authError, challenge);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }
 
 /** Map an error to the error object an RPC caller receives; anything that is not an {@link AuthError} becomes a 401. */
@@ -83,4 +91,38 @@ export function applyChallenge(response: unknown, exception: BearerAuthException
   // Express `res.header` and Fastify `reply.header` both set one header; Node's `setHeader` is the fallback.
   if (typeof target.header === 'function') target.header('WWW-Authenticate', exception.wwwAuthenticate);
   else if (typeof target.setHeader === 'function') target.setHeader('WWW-Authenticate', exception.wwwAuthenticate);
+}
+
+type WsExceptionConstructor = new (error: object) => Error;
+let wsExceptionClass: Promise<WsExceptionConstructor> | undefined;
+
+/**
+ * Map an error to a `WsException` carrying {@link RpcAuthErrorPayload} (loaded lazily: `@nestjs/websockets` is an
+ * optional peer); Nest's gateway filter emits it to the socket as an `exception` event.
+ */
+export async function toWsException(error: unknown): Promise<Error> {
+  wsExceptionClass ??= import('@nestjs/websockets').then((m) => m.WsException);
+  const WsException = await wsExceptionClass;
+  return new WsException(toRpcErrorPayload(error));
+}
+
+/** The GraphQL `extensions.code` for an auth failure: `UNAUTHENTICATED` (401), `FORBIDDEN` (403), `BAD_REQUEST` (400). */
+export function graphqlErrorCode(error: AuthError): 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_REQUEST' {
+  return error.status === 403 ? 'FORBIDDEN' : error.status === 400 ? 'BAD_REQUEST' : 'UNAUTHENTICATED';
+}
+
+type GraphQLErrorConstructor = new (message: string, options: { extensions: Record<string, unknown> }) => Error;
+let graphqlErrorClass: Promise<GraphQLErrorConstructor> | undefined;
+
+/**
+ * Map an error to a `GraphQLError` (loaded lazily: `graphql` is an optional peer) with `extensions.code`
+ * `UNAUTHENTICATED` / `FORBIDDEN` / `BAD_REQUEST`, `extensions.status` and `extensions.authCode` (the {@link AuthErrorCode}).
+ */
+export async function toGraphqlError(error: unknown): Promise<Error> {
+  graphqlErrorClass ??= import('graphql').then((m) => m.GraphQLError as unknown as GraphQLErrorConstructor);
+  const GraphQLError = await graphqlErrorClass;
+  const authError = AuthError.from(error);
+  return new GraphQLError(authError.message, {
+    extensions: { code: graphqlErrorCode(authError), status: authError.status, authCode: authError.code },
+  });
 }

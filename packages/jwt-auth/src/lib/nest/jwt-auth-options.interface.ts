@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import type { ClaimPath } from '../jwt/claim-requirements';
 import type { IssuerOptions, VerifierOptions } from '../verification/verifier-options.interface';
 
 /**
@@ -25,6 +26,14 @@ export interface JwtAuthModuleOptions extends Omit<VerifierOptions, 'issuers'>, 
    * @default []
    */
   readonly extractors?: readonly TokenExtractor[];
+  /**
+   * Where `@Roles` / `@AnyRole` read roles: claim paths whose values (arrays of strings, or space-separated strings)
+   * are joined. A dotted string or segments; `RolesClaims` has the usual ones (Keycloak realm and client roles, Auth0
+   * `permissions`, Entra ID `roles`). Validated at boot.
+   * @default ['roles']
+   * @example rolesClaims: [RolesClaims.keycloakRealm, RolesClaims.keycloakClient('orders-api')]
+   */
+  readonly rolesClaims?: readonly ClaimPath[];
   /** Where rejections (see `rejectionLogLevel`) and key-source state changes are logged. @default new Logger('JwtAuth') */
   readonly logger?: LoggerService;
   /**

@@ -1,6 +1,7 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { JwtAuthConfigError } from '../errors/auth.errors';
 import { ConfigProblems } from '../errors/config-problems';
+import { DEFAULT_ROLES_CLAIMS, parseClaimPath } from '../jwt/claim-requirements';
 import type { KeySourceEvent } from '../keys/key-source.interface';
 import { VERIFIER_OPTION_NAMES, verifierOptionProblems } from '../verification/issuer-config';
 import type { IssuerOptions, VerifierOptions } from '../verification/verifier-options.interface';
@@ -25,7 +26,15 @@ const SHORTHAND_KEYS = [
   'fetch',
 ] as const satisfies readonly (keyof IssuerOptions)[];
 
-const MODULE_ONLY_KEYS = ['realm', 'extractors', 'logger', 'rejectionLogLevel', 'issuers', ...SHORTHAND_KEYS] as const;
+const MODULE_ONLY_KEYS = [
+  'realm',
+  'extractors',
+  'logger',
+  'rejectionLogLevel',
+  'rolesClaims',
+  'issuers',
+  ...SHORTHAND_KEYS,
+] as const;
 
 /** Every member JwtAuthModule options may have; anything else is refused by name. */
 const MODULE_OPTION_NAMES: readonly string[] = [...new Set([...MODULE_ONLY_KEYS, ...VERIFIER_OPTION_NAMES])];
@@ -52,6 +61,8 @@ export class ResolvedJwtAuthOptions {
   readonly extractors: readonly TokenExtractor[];
   /** Where rejections and key-source events are logged. */
   readonly logger: LoggerService;
+  /** Claim paths `@Roles` / `@AnyRole` read roles from, as segments. */
+  readonly rolesClaims: readonly (readonly string[])[];
 
   /** Level of the per-rejection log line, or `off`. */
   readonly rejectionLogLevel: RejectionLogLevel;
@@ -79,6 +90,7 @@ export class ResolvedJwtAuthOptions {
     this.extractors = problems.check(() => validateExtractors(options.extractors)) ?? [];
     this.logger = problems.check(() => validateLogger(options.logger)) ?? new Logger('JwtAuth');
     this.rejectionLogLevel = problems.check(() => validateRejectionLogLevel(options.rejectionLogLevel)) ?? 'off';
+    this.rolesClaims = problems.check(() => validateRolesClaims(options.rolesClaims)) ?? DEFAULT_ROLES_CLAIMS;
     const verifierOptions = problems.check(() => toVerifierOptions(options, this.logger));
     // The verifier's own checks run here too, so that one error lists every problem, in the names the caller used:
     // with the single-issuer shorthand, `issuers[0].audience` is the top-level `audience`.
@@ -89,6 +101,18 @@ export class ResolvedJwtAuthOptions {
     problems.throwIfAny();
     this.verifierOptions = verifierOptions as VerifierOptions;
   }
+}
+
+function validateRolesClaims(value: unknown): readonly (readonly string[])[] {
+  if (value === undefined) return DEFAULT_ROLES_CLAIMS;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new JwtAuthConfigError(
+      'rolesClaims',
+      'it must be a non-empty list of claim paths',
+      "e.g. rolesClaims: ['realm_access.roles', RolesClaims.keycloakClient('orders-api')]",
+    );
+  }
+  return Object.freeze(value.map((path: unknown, i) => parseClaimPath(path, `rolesClaims[${i}]`)));
 }
 
 function validateRealm(realm: unknown): string | undefined {

@@ -3,23 +3,19 @@ import { Reflector } from '@nestjs/core';
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import type { AuthPrincipal } from '../jwt/principal';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
-import { OptionalAuth, Public } from './auth.decorator';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import {
-  assertScopeRequirements,
-  hasScopeRequirements,
-  readScopeRequirements,
-  type ScopeRequirements,
-} from './scope-requirements';
+  assertRoleAndClaimRequirements,
+  hasRequirements,
+  readRouteRequirements,
+  type RouteRequirements,
+} from './route-requirements';
+import { assertScopeRequirements, type ScopeRequirements } from './scope-requirements';
 import type { AuthTransport } from './transports/auth-transport.interface';
+import { GraphqlAuthTransport } from './transports/graphql.transport';
 import { HttpAuthTransport } from './transports/http.transport';
 import { RpcAuthTransport } from './transports/rpc.transport';
-
-interface RouteMetadata {
-  readonly isPublic: boolean;
-  readonly isOptional: boolean;
-  readonly requirements: ScopeRequirements;
-}
+import { WsAuthTransport } from './transports/ws.transport';
 
 /**
  * Authenticates HTTP requests and microservice messages with a bearer access token: honours `@Public()` and
@@ -31,6 +27,11 @@ interface RouteMetadata {
 export class JwtAuthGuard implements CanActivate {
   private readonly httpTransport: AuthTransport;
   private readonly rpcTransport: AuthTransport = new RpcAuthTransport();
+  private readonly wsTransport: AuthTransport;
+  private readonly graphqlTransport: AuthTransport;
+  // Argument lists of RPC calls this guard has let through: when it runs twice on one message (as APP_GUARD and as
+  // the handler guard JwtAuthModule binds to message handlers, see MessageHandlerGuardBinder) the second run is free.
+  private readonly passedRpcCalls = new WeakSet<object>();
 
   constructor(
     protected readonly reflector: Reflector,
@@ -38,6 +39,8 @@ export class JwtAuthGuard implements CanActivate {
     protected readonly options: ResolvedJwtAuthOptions,
   ) {
     this.httpTransport = new HttpAuthTransport(options.extractors, options.realm);
+    this.wsTransport = new WsAuthTransport(options.logger);
+    this.graphqlTransport = new GraphqlAuthTransport(options.extractors);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -45,29 +48,37 @@ export class JwtAuthGuard implements CanActivate {
     try {
       transport = this.getTransport(context);
       if (this.isPublic(context)) return true;
-      const requirements = this.getScopeRequirements(context);
+      if (transport === this.rpcTransport && this.passedRpcCalls.has(context.getArgs())) return true;
+      const route = this.routeMetadata(context);
       const token = transport.extractToken(context);
       if (token === undefined) {
-        if (this.isOptional(context) && !hasScopeRequirements(requirements)) {
+        if (this.isOptional(context) && !hasRequirements(route)) {
           transport.attach(context, undefined, undefined);
           return true;
         }
         throw new AuthError(AuthErrorCode.TOKEN_MISSING, 'No bearer token was presented');
       }
       const principal = await this.verifyToken(token);
-      this.checkScopes(principal, requirements);
+      this.checkScopes(principal, this.getScopeRequirements(context));
+      this.checkRequirements(principal, route);
       transport.attach(context, principal, token);
+      if (transport === this.rpcTransport) this.passedRpcCalls.add(context.getArgs());
       return true;
     } catch (error) {
       throw await this.failClosed(AuthError.from(error), context, transport);
     }
   }
 
-  /** The adapter for this execution context; any type but `http` and `rpc` is refused (never let through). */
+  /**
+   * The adapter for this execution context: `http`, `rpc`, `ws` (WebSocket gateways) or `graphql` (resolvers);
+   * any other type is refused (never let through).
+   */
   protected getTransport(context: ExecutionContext): AuthTransport {
-    const type = context.getType();
+    const type = context.getType<string>();
     if (type === 'http') return this.httpTransport;
     if (type === 'rpc') return this.rpcTransport;
+    if (type === 'ws') return this.wsTransport;
+    if (type === 'graphql') return this.graphqlTransport;
     throw new AuthError(AuthErrorCode.VALIDATION_FAILED, `JwtAuthGuard does not support "${String(type)}" contexts`);
   }
 
@@ -83,25 +94,20 @@ export class JwtAuthGuard implements CanActivate {
 
   /** The scopes required by the controller and the handler together. */
   protected getScopeRequirements(context: ExecutionContext): ScopeRequirements {
-    return this.routeMetadata(context).requirements;
+    return this.routeMetadata(context).scopes;
   }
 
-  // Decorator metadata is fixed once the app has booted; reading it once per (class, handler) keeps four
+  // Decorator metadata is fixed once the app has booted; reading it once per (class, handler) keeps the
   // reflection lookups off every request.
-  private readonly metadataCache = new WeakMap<object, WeakMap<object, RouteMetadata>>();
+  private readonly metadataCache = new WeakMap<object, WeakMap<object, RouteRequirements>>();
 
-  private routeMetadata(context: ExecutionContext): RouteMetadata {
+  private routeMetadata(context: ExecutionContext): RouteRequirements {
     const handler = context.getHandler();
     const controller = context.getClass();
     let byHandler = typeof controller === 'function' ? this.metadataCache.get(controller) : undefined;
     let metadata = typeof handler === 'function' ? byHandler?.get(handler) : undefined;
     if (metadata === undefined) {
-      const targets = [handler, controller];
-      metadata = {
-        isPublic: this.reflector.getAllAndOverride(Public, targets) === true,
-        isOptional: this.reflector.getAllAndOverride(OptionalAuth, targets) === true,
-        requirements: readScopeRequirements(this.reflector, context),
-      };
+      metadata = readRouteRequirements(this.reflector, handler, controller);
       if (typeof controller === 'function' && typeof handler === 'function') {
         if (!byHandler) this.metadataCache.set(controller, (byHandler = new WeakMap()));
         byHandler.set(handler, metadata);
@@ -118,6 +124,11 @@ export class JwtAuthGuard implements CanActivate {
   /** Throw `insufficient_scope` unless the principal meets the requirements. */
   protected checkScopes(principal: AuthPrincipal, requirements: ScopeRequirements): void {
     assertScopeRequirements(principal, requirements);
+  }
+
+  /** Throw `insufficient_scope` unless the principal meets the route's `@Roles` / `@AnyRole` / `@RequireClaim`. */
+  protected checkRequirements(principal: AuthPrincipal, route: RouteRequirements): void {
+    assertRoleAndClaimRequirements(principal, route, this.options.rolesClaims);
   }
 
   /** Log the failure (never the token) and turn it into the transport's exception; the result is thrown. */

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { JwtAuthModuleExtras, JwtAuthModuleOptions } from './jwt-auth-options.interface';
+import { MessageHandlerGuardBinder } from './auth-metadata.inspector';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
 /** Module extras defaults: local module, no global guard. */
@@ -12,7 +13,10 @@ const definition = new ConfigurableModuleBuilder<JwtAuthModuleOptions>({ moduleN
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createJwtAuthOptions')
   .setExtras(DEFAULT_EXTRAS, (module, extras) => {
-    const guard: Provider[] = extras.globalGuard ? [{ provide: APP_GUARD, useClass: JwtAuthGuard }] : [];
+    // One guard instance for APP_GUARD and for the message handlers the binder guards (see MessageHandlerGuardBinder).
+    const guard: Provider[] = extras.globalGuard
+      ? [{ provide: APP_GUARD, useExisting: JwtAuthGuard }, MessageHandlerGuardBinder]
+      : [];
     return { ...module, global: extras.isGlobal === true, providers: [...(module.providers ?? []), ...guard] };
   })
   .build();

@@ -37,7 +37,7 @@ describe('JwtAuthModule', () => {
       isGlobal: true,
       useFactory: () => issuer.issuerOptions('static'),
     });
-    expect(guarded.providers).toContainEqual({ provide: APP_GUARD, useClass: JwtAuthGuard });
+    expect(guarded.providers).toContainEqual({ provide: APP_GUARD, useExisting: JwtAuthGuard });
     expect(guarded.global).toBe(true);
   });
 

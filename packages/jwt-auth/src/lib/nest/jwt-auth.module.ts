@@ -1,12 +1,15 @@
 import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
+import { AuthMetadataInspector } from './auth-metadata.inspector';
 import { BearerAuthExceptionFilter } from './bearer-auth-exception.filter';
 import type { JwtAuthModuleOptions } from './jwt-auth-options.interface';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { JWT_AUTH_MODULE_OPTIONS, JwtAuthConfigurableModuleClass } from './jwt-auth.module-definition';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { GraphqlAuth } from './graphql-auth';
 import { ScopesGuard } from './scopes.guard';
+import { WsAuthenticator } from './ws-authenticator';
 
 /**
  * Bearer access-token authentication for HTTP (Express, Fastify) and microservices. Provides
@@ -30,8 +33,11 @@ import { ScopesGuard } from './scopes.guard';
     { provide: APP_FILTER, useClass: BearerAuthExceptionFilter },
     JwtAuthGuard,
     ScopesGuard,
+    AuthMetadataInspector,
+    WsAuthenticator,
+    GraphqlAuth,
   ],
-  exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard],
+  exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard, WsAuthenticator, GraphqlAuth],
 })
 export class JwtAuthModule extends JwtAuthConfigurableModuleClass implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -505,6 +506,64 @@ describe('AccessTokenVerifier verified-token cache', () => {
           issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }],
         }),
     ).toThrow(/verifiedTokenCacheSize/);
+    const off = new AccessTokenVerifier({
+      verifiedTokenCacheMaxBytes: 0,
+      issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }],
+    });
+    expect(await off.verify(token)).not.toBe(await off.verify(token));
+    for (const bad of [-1, 1.5, 2 ** 33])
+      expect(
+        () =>
+          new AccessTokenVerifier({
+            verifiedTokenCacheMaxBytes: bad,
+            issuers: [{ issuer: ISS_A, audience: 'api', keySource: m.source }],
+          }),
+      ).toThrow(/verifiedTokenCacheMaxBytes/);
+  });
+});
+
+describe('AccessTokenVerifier refusal costs', () => {
+  const keys = ['k1', 'k2', 'k3'].map((kid) => ({ kid, pair: generateTestKey('ES256') }));
+  const verifier = new AccessTokenVerifier({
+    issuers: [
+      {
+        issuer: ISS_A,
+        audience: 'api',
+        algorithms: ['ES256'],
+        keys: keys.map(({ kid, pair }) => ({ kid, key: pair.publicKey })),
+      },
+    ],
+  });
+  let verifyCalls: jest.SpiedFunction<typeof crypto.verify>;
+  beforeEach(() => (verifyCalls = jest.spyOn(crypto, 'verify')));
+  afterEach(() => verifyCalls.mockRestore());
+
+  it('spends exactly one signature check on each presentation of a forged token, none on cheaper refusals', async () => {
+    const valid = signToken(keys[1].pair, {}, { kid: 'k2' });
+    // Signed by k1's private key but naming k2: only k2 is tried, once, and the failure is never remembered.
+    const forged = signToken(keys[0].pair, {}, { kid: 'k2' });
+    await verifier.verify(valid);
+    expect(verifyCalls).toHaveBeenCalledTimes(1);
+    verifyCalls.mockClear();
+    for (let i = 0; i < 3; i++) {
+      expect((await rejection(verifier.verify(forged))).code).toBe(AuthErrorCode.SIGNATURE_INVALID);
+      expect(verifyCalls).toHaveBeenCalledTimes(i + 1);
+    }
+    verifyCalls.mockClear();
+    const refusals = [
+      'not-a-token',
+      `${valid.split('.')[0]}.!!!.${valid.split('.')[2]}`,
+      signToken(keys[0].pair, { iss: ISS_B }, { kid: 'k1' }),
+      signToken(keys[0].pair, {}, { kid: 'unknown-kid' }),
+    ];
+    for (const token of refusals) await rejection(verifier.verify(token));
+    expect(verifyCalls).not.toHaveBeenCalled();
+    // The cheap unknown-kid refusal still keeps an unprintable kid out of the error (and so out of logs).
+    const unknown = await rejection(verifier.verify(signToken(keys[0].pair, {}, { kid: 'no\nsuch' })));
+    expect(unknown.code).toBe(AuthErrorCode.KEY_NOT_FOUND);
+    expect(unknown.details).toMatchObject({ issuer: ISS_A, kid: undefined, alg: 'ES256' });
+    await verifier.verify(valid);
+    expect(verifyCalls).not.toHaveBeenCalled();
   });
 });
 

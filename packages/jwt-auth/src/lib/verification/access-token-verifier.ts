@@ -1,7 +1,7 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
 import { TokenParser, type ParsedCompactJws } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader, type X509HeaderParams } from '../jws/header';
-import { verifyWithCandidates } from './verify-jws';
+import { keyNotFound, verifyWithCandidates } from './verify-jws';
 import { validateClaims } from '../jwt/claims';
 import { createPrincipal, freezeHeader, type AuthPrincipal, type PrincipalHeader } from '../jwt/principal';
 import { ScopeReader } from '../jwt/scopes';
@@ -9,7 +9,7 @@ import { checkTokenType } from '../jwt/token-type';
 import type { KeyLookup, KeySourceState } from '../keys/key-source.interface';
 import type { VerificationKey } from '../keys/verification-key';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
-import { VerifiedTokenCache } from './verified-token.cache';
+import { VerifiedTokenCache, type VerifiedTokenCacheState } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
 
 // Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
@@ -17,6 +17,10 @@ const LOGGABLE = /^[\x21-\x7e]{1,128}$/;
 
 function loggable(value: unknown): string | undefined {
   return typeof value === 'string' && LOGGABLE.test(value) ? value : undefined;
+}
+
+function refuse(error: AuthError): Promise<never> {
+  return Promise.reject(error);
 }
 
 // Bounded like the parser's header cache: only accepted headers are kept, and a flood of them only clears it.
@@ -58,10 +62,11 @@ export class AccessTokenVerifier {
 
   /** @throws JwtAuthConfigError when the options are invalid (the message names the option and the fix). */
   constructor(options: VerifierOptions) {
-    const { issuers, maxTokenLength, verifiedTokenCacheSize } = normalizeVerifierOptions(options);
+    const { issuers, maxTokenLength, verifiedTokenCacheSize, verifiedTokenCacheMaxBytes } =
+      normalizeVerifierOptions(options);
     this.issuers = issuers;
     this.onlyIssuer = issuers.size === 1 ? issuers.values().next().value : undefined;
-    this.cache = new VerifiedTokenCache(verifiedTokenCacheSize);
+    this.cache = new VerifiedTokenCache(verifiedTokenCacheMaxBytes, verifiedTokenCacheSize);
     this.parser = new TokenParser({ maxTokenLength });
     this.now = options.now ?? Date.now;
     const listener = options.onKeySourceEvent;
@@ -93,10 +98,10 @@ export class AccessTokenVerifier {
       try {
         if (cachedIssuer) {
           validateClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
-          const lookup = { kid: cached.kid, alg: cached.alg };
+          const lookup = cached.lookup;
           const served =
             cached.x509 !== undefined
-              ? this.x509Candidates(cachedIssuer, cached.x509, cached.alg)
+              ? this.x509Candidates(cachedIssuer, cached.x509, lookup.alg)
               : (cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup)));
           if (served.includes(cached.key)) return cached.principal;
         }
@@ -113,7 +118,9 @@ export class AccessTokenVerifier {
       const claims = this.parser.parsePayload(parsed);
       const iss = claims['iss'];
       issuer = this.issuerFor(iss);
-      if (!issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
+      // Refusals any client can provoke at will are returned, not thrown: a throw costs more than the rest of the
+      // refusal (decision 023).
+      if (!issuer) return refuse(new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted'));
       const accepted = this.acceptHeader(parsed, issuer);
       header = accepted.checked;
       const lookup = accepted.lookup;
@@ -122,7 +129,8 @@ export class AccessTokenVerifier {
         header.x509 !== undefined
           ? this.x509Candidates(issuer, header.x509, header.alg.name)
           : (issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup)));
-      const key = verifyWithCandidates(this.parser, parsed, header, candidates);
+      if (candidates.length === 0) return refuse(this.withContext(keyNotFound(header, issuer.issuer), issuer, header));
+      const key = verifyWithCandidates(this.parser, parsed, header, candidates, issuer.issuer);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = this.scopeReader.extract(claims, issuer.scopeClaim);
       const sub = claims['sub'];
@@ -138,18 +146,10 @@ export class AccessTokenVerifier {
         claims,
         header: accepted.principalHeader,
       });
-      this.cache.set(token, {
-        issuer: issuer.issuer,
-        principal,
-        claims,
-        key,
-        kid: header.kid,
-        alg: header.alg.name,
-        x509: header.x509,
-      });
+      this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, lookup, x509: header.x509 });
       return principal;
     } catch (error) {
-      throw this.withContext(AuthError.from(error), issuer, header);
+      return refuse(this.withContext(AuthError.from(error), issuer, header));
     }
   }
 
@@ -203,6 +203,11 @@ export class AccessTokenVerifier {
     return states;
   }
 
+  /** How full the verified-token cache is (entries and bytes charged against `verifiedTokenCacheMaxBytes`). */
+  getVerifiedTokenCacheState(): VerifiedTokenCacheState {
+    return this.cache.getState();
+  }
+
   /** Load every issuer's keys ahead of the first request. Never rejects: a down issuer is reported, not fatal. */
   async warmUp(): Promise<void> {
     await Promise.all(
@@ -227,18 +232,13 @@ export class AccessTokenVerifier {
     issuer: IssuerRuntime | undefined,
     header: CheckedHeader | undefined,
   ): AuthError {
-    const details: AuthErrorDetails = {
-      ...error.details,
-      issuer: error.details.issuer ?? issuer?.issuer,
-      kid: loggable(error.details.kid ?? header?.kid),
-      alg: error.details.alg ?? header?.alg.name,
-    };
-    if (
-      details.issuer === error.details.issuer &&
-      details.kid === error.details.kid &&
-      details.alg === error.details.alg
-    )
-      return error;
+    const known = error.details;
+    const issuerName = known.issuer ?? issuer?.issuer;
+    const kid = loggable(known.kid ?? header?.kid);
+    const alg = known.alg ?? header?.alg.name;
+    // Refusals are routine: the error is reused when it already carries its context (decision 023).
+    if (issuerName === known.issuer && kid === known.kid && alg === known.alg) return error;
+    const details: AuthErrorDetails = { ...known, issuer: issuerName, kid, alg };
     return new AuthError(error.code, error.message, details, { cause: error.cause });
   }
 }

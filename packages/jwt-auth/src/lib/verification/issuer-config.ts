@@ -19,6 +19,9 @@ import type { IssuerOptions, VerifierOptions } from './verifier-options.interfac
 export const DEFAULT_CLOCK_TOLERANCE = 60;
 /** Largest clock tolerance accepted (seconds). */
 export const MAX_CLOCK_TOLERANCE = 300;
+/** Default memory bound of the verified-token cache: 32 MiB. */
+export const DEFAULT_VERIFIED_TOKEN_CACHE_BYTES = 32 * 1024 * 1024;
+const MAX_VERIFIED_TOKEN_CACHE_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** Members of {@link VerifierOptions}; anything else is refused by name. */
 export const VERIFIER_OPTION_NAMES = [
@@ -26,6 +29,7 @@ export const VERIFIER_OPTION_NAMES = [
   'maxTokenLength',
   'clockTolerance',
   'verifiedTokenCacheSize',
+  'verifiedTokenCacheMaxBytes',
   'onKeySourceEvent',
   'now',
 ] as const satisfies readonly (keyof VerifierOptions)[];
@@ -407,6 +411,7 @@ export function normalizeVerifierOptions(options: VerifierOptions): {
   issuers: Map<string, IssuerRuntime>;
   maxTokenLength: number;
   verifiedTokenCacheSize: number;
+  verifiedTokenCacheMaxBytes: number;
 } {
   if (!isPlainObject(options)) throw new JwtAuthConfigError('options', 'must be an object', 'pass { issuers: [...] }');
   const problems = new ConfigProblems();
@@ -427,12 +432,28 @@ export function normalizeVerifierOptions(options: VerifierOptions): {
   if (!Number.isInteger(maxTokenLength) || maxTokenLength < 256 || maxTokenLength > 1_048_576) {
     problems.add('maxTokenLength', 'must be an integer from 256 to 1048576', 'remove it to use the default (8192)');
   }
-  const verifiedTokenCacheSize = options.verifiedTokenCacheSize ?? 1000;
-  if (!Number.isInteger(verifiedTokenCacheSize) || verifiedTokenCacheSize < 0 || verifiedTokenCacheSize > 1_000_000) {
+  const verifiedTokenCacheSize = options.verifiedTokenCacheSize ?? Number.MAX_SAFE_INTEGER;
+  if (
+    !Number.isInteger(verifiedTokenCacheSize) ||
+    verifiedTokenCacheSize < 0 ||
+    (options.verifiedTokenCacheSize !== undefined && verifiedTokenCacheSize > 10_000_000)
+  ) {
     problems.add(
       'verifiedTokenCacheSize',
-      'must be an integer from 0 to 1000000',
-      'remove it to use the default (1000), or 0 to disable the cache',
+      'must be an integer from 0 to 10000000',
+      'remove it to bound the cache by verifiedTokenCacheMaxBytes only, or 0 to disable the cache',
+    );
+  }
+  const verifiedTokenCacheMaxBytes = options.verifiedTokenCacheMaxBytes ?? DEFAULT_VERIFIED_TOKEN_CACHE_BYTES;
+  if (
+    !Number.isInteger(verifiedTokenCacheMaxBytes) ||
+    verifiedTokenCacheMaxBytes < 0 ||
+    verifiedTokenCacheMaxBytes > MAX_VERIFIED_TOKEN_CACHE_BYTES
+  ) {
+    problems.add(
+      'verifiedTokenCacheMaxBytes',
+      `must be an integer from 0 to ${MAX_VERIFIED_TOKEN_CACHE_BYTES} (4 GiB)`,
+      `remove it to use the default (${DEFAULT_VERIFIED_TOKEN_CACHE_BYTES}, 32 MiB), or 0 to disable the cache`,
     );
   }
   const now = options.now ?? Date.now;
@@ -461,7 +482,7 @@ export function normalizeVerifierOptions(options: VerifierOptions): {
     closeBuiltSources(built, options.issuers);
     problems.throwIfAny();
   }
-  return { issuers, maxTokenLength, verifiedTokenCacheSize };
+  return { issuers, maxTokenLength, verifiedTokenCacheSize, verifiedTokenCacheMaxBytes };
 }
 
 /** Every problem of `options` (as {@link normalizeVerifierOptions} would throw them), or none; builds nothing that lasts. */

@@ -76,10 +76,17 @@ export interface VerifierOptions {
   /** Default clock tolerance in seconds for issuers that set none. @default 60 */
   readonly clockTolerance?: number;
   /**
-   * How many successfully verified tokens to remember, so a client that presents the same token again skips the
+   * Memory for remembering successfully verified tokens, so a client that presents the same token again skips the
    * signature check. A hit still re-checks every time-based claim and that the verifying key is still served by the
-   * issuer's key source, so the verdict equals a fresh verification. `0` disables the cache.
-   * @default 1000
+   * issuer's key source, so the verdict equals a fresh verification. Each entry is charged 1 KiB plus 2 bytes per
+   * token character (an upper estimate of the heap it keeps, ~2.4 KB for a typical token); tokens presented again
+   * are kept over tokens seen once (CLOCK eviction). `0` disables the cache.
+   * @default 33554432 (32 MiB, about 13,000 typical tokens)
+   */
+  readonly verifiedTokenCacheMaxBytes?: number;
+  /**
+   * An additional bound on the number of remembered tokens; `0` disables the cache.
+   * @default no bound besides {@link verifiedTokenCacheMaxBytes}
    */
   readonly verifiedTokenCacheSize?: number;
   /** Receives key-source state changes (stale, failing, recovered, members rejected). */

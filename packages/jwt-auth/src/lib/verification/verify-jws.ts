@@ -7,6 +7,15 @@ import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
 import { verifySignature } from '../jws/signature';
 import type { JsonObject } from '../json/strict-json';
 
+/** The `key_not_found` refusal for a header, naming the issuer when known. */
+export function keyNotFound(header: CheckedHeader, issuer?: string): AuthError {
+  return new AuthError(AuthErrorCode.KEY_NOT_FOUND, 'no key of the issuer matches the token', {
+    issuer,
+    kid: header.kid,
+    alg: header.alg.name,
+  });
+}
+
 /**
  * Return the candidate key that verifies the signature of a token `parser` parsed.
  * @throws AuthError `key_not_found` or `signature_invalid`
@@ -16,13 +25,9 @@ export function verifyWithCandidates(
   parsed: ParsedCompactJws,
   header: CheckedHeader,
   candidates: readonly VerificationKey[],
+  issuer?: string,
 ): VerificationKey {
-  if (candidates.length === 0) {
-    throw new AuthError(AuthErrorCode.KEY_NOT_FOUND, 'no key of the issuer matches the token', {
-      kid: header.kid,
-      alg: header.alg.name,
-    });
-  }
+  if (candidates.length === 0) throw keyNotFound(header, issuer);
   const alg = header.alg;
   let signer: VerificationKey | undefined;
   parser.withSignedBytes(parsed, (signingInput, signature) => {
@@ -36,6 +41,7 @@ export function verifyWithCandidates(
   });
   if (signer !== undefined) return signer;
   throw new AuthError(AuthErrorCode.SIGNATURE_INVALID, 'token signature is invalid', {
+    issuer,
     kid: header.kid,
     alg: header.alg.name,
   });

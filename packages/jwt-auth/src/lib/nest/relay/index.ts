@@ -1,6 +1,7 @@
 export { TokenRelay, type RelayClient } from './token-relay';
 export { TokenRelayInterceptor } from './token-relay.interceptor';
-export { TokenRelayModule } from './token-relay.module';
+export { TokenRelayModule, type TokenRelayModuleOptions } from './token-relay.module';
+export { RelayAccessToken } from './token-relay.decorator';
 export { currentAccessToken, runWithAccessToken } from './token-relay.context';
 export { TokenRelayError, TokenRelayErrorCode } from './token-relay.errors';
 export { ClientCredentialsModule } from './client-credentials.module';

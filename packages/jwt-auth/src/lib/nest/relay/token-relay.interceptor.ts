@@ -12,8 +12,9 @@ import { runWithAccessToken } from './token-relay.context';
 @Injectable()
 export class TokenRelayInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const type = context.getType();
-    const token = type === 'http' || type === 'rpc' ? getAccessToken(context) : undefined;
+    const type = context.getType<string>();
+    const token =
+      type === 'http' || type === 'rpc' || type === 'ws' || type === 'graphql' ? getAccessToken(context) : undefined;
     // Nest binds the handler to the async context in which handle() is called, so the handler and everything it
     // awaits run inside this store.
     return token === undefined ? next.handle() : runWithAccessToken(token, () => next.handle());

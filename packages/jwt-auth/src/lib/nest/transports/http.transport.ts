@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { AuthError, AuthErrorCode } from '../../errors/auth.errors';
 import type { AuthPrincipal } from '../../jwt/principal';
-import { attachAuthentication, type AuthHttpRequest } from '../auth-context';
+import { attachHttpAuthentication, type AuthHttpRequest } from '../auth-context';
 import { applyChallenge, toHttpException } from '../auth-error.mapper';
 import type { TokenExtractor } from '../jwt-auth-options.interface';
 import type { AuthTransport } from './auth-transport.interface';
@@ -59,7 +59,11 @@ export class HttpAuthTransport implements AuthTransport {
   }
 
   attach(context: ExecutionContext, principal: AuthPrincipal | undefined, token: string | undefined): void {
-    attachAuthentication(context, principal, token);
+    const request: unknown = context.switchToHttp().getRequest();
+    if (typeof request !== 'object' || request === null) {
+      throw new AuthError(AuthErrorCode.VALIDATION_FAILED, 'The HTTP request is missing');
+    }
+    attachHttpAuthentication(request, principal, token);
   }
 
   async toException(error: AuthError, context: ExecutionContext): Promise<unknown> {
