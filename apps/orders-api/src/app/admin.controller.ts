@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { Scopes } from '@nest-sso/jwt-auth';
+import { RelayAccessToken, Scopes } from '@nest-sso/jwt-auth';
 import { INVENTORY_SCOPES, InventoryClient, type StockLevel } from '@nest-sso/inventory-contracts';
 import { inventoryErrorToHttp } from './inventory-error.mapper';
 
@@ -14,6 +14,8 @@ export class AdminController {
 
   /** Stock levels of every SKU, read from inventory-service (which itself requires `inventory:read`). */
   @Get('inventory')
+  // The relay is per route since w-perf (TokenRelayModule interceptor: 'per-route'); this route relays too.
+  @RelayAccessToken()
   async inventoryLevels(): Promise<{ stock: StockLevel[] }> {
     try {
       return { stock: await Promise.all(ADMIN_SKUS.map((sku) => this.inventory.getStock({ sku }))) };
