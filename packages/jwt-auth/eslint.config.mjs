@@ -11,6 +11,8 @@ const LAYERS = {
   bearer: ['errors'],
   verification: ['keys', 'jwt', 'jws', 'json', 'errors'],
   client: ['keys', 'json', 'errors'],
+  // The OpenTelemetry instrumentation (the /otel entry) sits beside nest, above verification; the core never loads it.
+  metrics: ['verification', 'keys', 'errors'],
 };
 const ALL = [...Object.keys(LAYERS), 'nest'];
 const layerRules = Object.entries(LAYERS).map(([layer, allowed]) => {

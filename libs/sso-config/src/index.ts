@@ -17,3 +17,4 @@ export {
 export { describeStartupFailure, runService, type RunningService } from './lib/run-service';
 export { ProblemList, ServiceConfigError } from './lib/service-config.error';
 export { keyHealth, type KeyHealth } from './lib/key-health';
+export { OPERATIONS, OperationsController, ServiceMetrics } from './lib/operations';

@@ -19,11 +19,14 @@ export {
 } from './lib/oauth-client';
 export { ChildService, childEnv, type ChildServiceOptions } from './lib/child-service';
 export {
+  DEMO_BASE_PORT,
+  demoPorts,
   SsoSystem,
   SYSTEM_SCRIPTS,
   type BillingWorkerRun,
   type ScenarioTarget,
   type SsoSystemOptions,
+  type SsoSystemPorts,
 } from './lib/sso-system';
 export {
   runScenario,

@@ -102,6 +102,10 @@ describe('the packed package, installed into fresh projects', () => {
         // Optional peers that `/passport` needs, and the HTTP platform the app runs on.
         ...['@nestjs/passport', 'passport', 'passport-jwt'].map(peer),
         `@nestjs/platform-express@${nestVersion}`,
+        // Optional peers of /health, /otel and /swagger, at the workspace's versions.
+        ...['@nestjs/terminus', '@opentelemetry/api', '@nestjs/swagger'].map(
+          (name) => `${name}@${workspaceVersion(name)}`,
+        ),
         `@types/node@${workspaceVersion('@types/node')}`,
         `@types/passport@${workspaceVersion('@types/passport')}`,
       ]),
@@ -125,7 +129,15 @@ describe('the packed package, installed into fresh projects', () => {
   });
 
   it('ships every entry with its types, the LICENSE of package.json, the README and the CHANGELOG, and no tests', () => {
-    for (const entry of ['src/index', 'src/core/index', 'src/testing/index', 'src/passport/index']) {
+    for (const entry of [
+      'src/index',
+      'src/core/index',
+      'src/testing/index',
+      'src/passport/index',
+      'src/health/index',
+      'src/otel/index',
+      'src/swagger/index',
+    ]) {
       expect(packedFiles).toEqual(expect.arrayContaining([`${entry}.js`, `${entry}.d.ts`]));
     }
     expect(packedFiles).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']));

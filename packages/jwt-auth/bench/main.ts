@@ -1,6 +1,7 @@
 import { benchCache } from './cache.bench';
 import { benchCore } from './core.bench';
 import { benchHttp } from './http.bench';
+import { benchMetrics } from './metrics.bench';
 import { benchReference } from './reference.bench';
 import { benchRpc } from './rpc.bench';
 import { benchService } from './service.bench';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   if (!only || only === 'service')
     results.push(...(await benchService({ rounds: numberArg('rounds'), seconds: numberArg('seconds') })));
   if (!only || only === 'rpc') results.push(...(await benchRpc()));
+  if (!only || only === 'metrics') results.push(...(await benchMetrics()));
   if (!only || only === 'x509') results.push(...(await benchX509()));
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

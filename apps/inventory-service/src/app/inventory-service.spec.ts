@@ -61,6 +61,22 @@ describe('inventory-service', () => {
     await issuer?.stop();
   });
 
+  it('serves GET /health/ready (terminus) and GET /metrics counting TCP verifications, both without a token', async () => {
+    const ready = await fetch(`${inventory.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { details: { 'jwt-keys': { issuers: Record<string, { status: string }> } } };
+    expect(body.details['jwt-keys'].issuers[issuer.issuerUrl].status).toBe('fresh');
+    const before = await fetch(`${inventory.url}/metrics`).then((response) => response.text());
+    const refusedBefore = Number(
+      /jwt_auth_verifications_total\{[^}]*error_type="token_expired"[^}]*\} (\d+)/.exec(before)?.[1] ?? 0,
+    );
+    await refusal(send(INVENTORY_PATTERNS.getStock, createRpcAuthEnvelope(token({}, -600), { sku: 'SKU-1' })));
+    const after = await fetch(`${inventory.url}/metrics`).then((response) => response.text());
+    expect(Number(/jwt_auth_verifications_total\{[^}]*error_type="token_expired"[^}]*\} (\d+)/.exec(after)?.[1])).toBe(
+      refusedBefore + 1,
+    );
+  });
+
   it('serves GET /health without a token and reports its issuer keys once warmed up', async () => {
     let body: unknown;
     // The key warm-up runs in the background after boot; give it a moment rather than sleeping a fixed time.

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JwtAuthModule } from '@nest-sso/jwt-auth';
+import { OPERATIONS } from '@nest-sso/sso-config';
 import { HealthController } from './health.controller';
 import type { InventoryConfig } from './inventory.config';
 import { StockController } from './stock.controller';
@@ -11,9 +12,9 @@ export class InventoryModule {
   static forRoot(config: InventoryConfig): DynamicModule {
     return {
       module: InventoryModule,
-      imports: [JwtAuthModule.forRoot({ ...config.auth, globalGuard: true })],
-      controllers: [HealthController, StockController],
-      providers: [{ provide: StockStore, useValue: new StockStore(config.stock) }],
+      imports: [JwtAuthModule.forRoot({ ...config.auth, globalGuard: true }), ...OPERATIONS.imports],
+      controllers: [HealthController, StockController, ...OPERATIONS.controllers],
+      providers: [{ provide: StockStore, useValue: new StockStore(config.stock) }, ...OPERATIONS.providers],
     };
   }
 }

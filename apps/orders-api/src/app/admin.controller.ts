@@ -1,7 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Optional } from '@nestjs/common';
 import { RelayAccessToken, Scopes } from '@nest-sso/jwt-auth';
 import { INVENTORY_SCOPES, InventoryClient, type StockLevel } from '@nest-sso/inventory-contracts';
-import { inventoryErrorToHttp } from './inventory-error.mapper';
+import { inventoryErrorToHttp, inventoryNotConfigured } from './inventory-error.mapper';
 
 /** The SKUs the admin view lists. */
 const ADMIN_SKUS = ['SKU-1', 'SKU-2', 'SKU-3'];
@@ -10,15 +10,17 @@ const ADMIN_SKUS = ['SKU-1', 'SKU-2', 'SKU-3'];
 @Controller('admin')
 @Scopes('inventory:admin')
 export class AdminController {
-  constructor(private readonly inventory: InventoryClient) {}
+  // Absent when orders-api runs without INVENTORY_PORT: the view then answers 503.
+  constructor(@Optional() private readonly inventory?: InventoryClient) {}
 
   /** Stock levels of every SKU, read from inventory-service (which itself requires `inventory:read`). */
   @Get('inventory')
-  // The relay is per route since w-perf (TokenRelayModule interceptor: 'per-route'); this route relays too.
   @RelayAccessToken()
   async inventoryLevels(): Promise<{ stock: StockLevel[] }> {
+    const inventory = this.inventory;
+    if (inventory === undefined) throw inventoryNotConfigured();
     try {
-      return { stock: await Promise.all(ADMIN_SKUS.map((sku) => this.inventory.getStock({ sku }))) };
+      return { stock: await Promise.all(ADMIN_SKUS.map((sku) => inventory.getStock({ sku }))) };
     } catch (error) {
       throw inventoryErrorToHttp(error, INVENTORY_SCOPES.read);
     }

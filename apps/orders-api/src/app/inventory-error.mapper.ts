@@ -1,4 +1,4 @@
-import { HttpException } from '@nestjs/common';
+import { HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { AuthError, AuthErrorCode, toHttpException } from '@nest-sso/jwt-auth';
 import { InventoryCallError } from '@nest-sso/inventory-contracts';
 
@@ -48,4 +48,13 @@ export function inventoryErrorToHttp(error: unknown, requiredScope: string): Htt
         502,
       );
   }
+}
+
+/** The 503 of a route that needs inventory-service when orders-api runs without `INVENTORY_PORT`. */
+export function inventoryNotConfigured(): ServiceUnavailableException {
+  return new ServiceUnavailableException({
+    statusCode: 503,
+    error: 'inventory_not_configured',
+    message: 'orders-api runs without inventory-service (INVENTORY_PORT is not set), so it cannot answer this',
+  });
 }

@@ -14,6 +14,12 @@ jest.setTimeout(30_000);
 /** A stand-in inventory-service on real TCP, guarded by the real JwtAuthModule like the real one. */
 @Controller()
 class StandInInventory {
+  @MessagePattern(INVENTORY_PATTERNS.getStock)
+  @Scopes('inventory:read')
+  stock(@RpcData() query: { sku: string }) {
+    return { sku: query.sku, available: 5, reserved: 1 };
+  }
+
   @MessagePattern(INVENTORY_PATTERNS.reserve)
   @Scopes('inventory:reserve')
   reserve(@RpcData() request: ReserveStockRequest, @CurrentUser() caller: AuthPrincipal) {
@@ -148,6 +154,12 @@ describe('orders-api', () => {
     expect(answer.challenge).toMatch(/error="insufficient_scope".*scope="inventory:admin"/);
   });
 
+  it("relays the caller's token to inventory-service on GET /admin/inventory", async () => {
+    const answer = await call('GET', '/admin/inventory', userToken({ scope: 'inventory:admin inventory:read' }));
+    expect(answer).toMatchObject({ status: 200, body: { stock: expect.any(Array) } });
+    expect((answer.body['stock'] as { sku: string }[]).map((level) => level.sku)).toEqual(['SKU-1', 'SKU-2', 'SKU-3']);
+  });
+
   it('returns the principal on GET /me', async () => {
     await expect(call('GET', '/me', userToken())).resolves.toMatchObject({
       status: 200,
@@ -246,9 +258,23 @@ describe('ordersConfigFromEnv', () => {
   it('lists every problem at once', () => {
     expect(problems({ PORT: 'eighty' })).toEqual([
       expect.stringMatching(/^PORT: must be a TCP port/),
-      expect.stringMatching(/^INVENTORY_PORT: is required/),
       expect.stringMatching(/^AUTH_ISSUER: is required/),
       expect.stringMatching(/^AUTH_AUDIENCE: is required/),
+    ]);
+  });
+
+  it('needs no inventory settings (POST /orders answers 503 without them) but refuses a bad INVENTORY_PORT', () => {
+    const auth = { AUTH_ISSUER: 'https://id.example.com', AUTH_AUDIENCE: 'orders-api' };
+    expect(ordersConfigFromEnv(auth).inventory).toBeUndefined();
+    expect(ordersConfigFromEnv({ ...auth, INVENTORY_PORT: '4101' }).inventory).toEqual({
+      host: '127.0.0.1',
+      port: 4101,
+    });
+    expect(problems({ ...auth, INVENTORY_PORT: 'x' })).toEqual([
+      expect.stringMatching(/^INVENTORY_PORT: must be a TCP port/),
+    ]);
+    expect(problems({ ...auth, INVENTORY_PORT: '0' })).toEqual([
+      expect.stringMatching(/^INVENTORY_PORT: must be the port/),
     ]);
   });
 

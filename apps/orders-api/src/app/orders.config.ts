@@ -15,19 +15,20 @@ export interface OrdersConfig {
   readonly port: number;
   /** JwtAuthModule options (AUTH_* variables). */
   readonly auth: JwtAuthModuleOptions;
-  /** Where inventory-service's TCP microservice listens. */
-  readonly inventory: { readonly host: string; readonly port: number };
+  /** Where inventory-service's TCP microservice listens; unset without `INVENTORY_PORT` (POST /orders answers 503). */
+  readonly inventory: { readonly host: string; readonly port: number } | undefined;
 }
 
 /**
- * Reads `PORT` (default 0), `INVENTORY_HOST` (default 127.0.0.1), `INVENTORY_PORT` (required) and the `AUTH_*`
- * variables.
+ * Reads `PORT` (default 0), `INVENTORY_HOST` (default 127.0.0.1), `INVENTORY_PORT` (optional: without it orders-api
+ * runs, and placing an order answers 503) and the `AUTH_*` variables.
  * @throws ServiceConfigError listing every problem.
  */
 export function ordersConfigFromEnv(env: Env): OrdersConfig {
   const problems = new ProblemList();
   const port = readPort(env, 'PORT', problems, 0) as number;
-  const inventoryPort = readPort(env, 'INVENTORY_PORT', problems);
+  const inventoryConfigured = readString(env, 'INVENTORY_PORT') !== undefined;
+  const inventoryPort = inventoryConfigured ? readPort(env, 'INVENTORY_PORT', problems) : undefined;
   const inventoryHost = readString(env, 'INVENTORY_HOST') ?? LOOPBACK_HOST;
   // The TCP transport is plaintext and carries users' bearer tokens: it must not leave the machine.
   if (!isLoopbackHostname(inventoryHost))
@@ -40,6 +41,6 @@ export function ordersConfigFromEnv(env: Env): OrdersConfig {
   return {
     port,
     auth: auth as JwtAuthModuleOptions,
-    inventory: { host: inventoryHost, port: inventoryPort as number },
+    inventory: inventoryPort === undefined ? undefined : { host: inventoryHost, port: inventoryPort },
   };
 }

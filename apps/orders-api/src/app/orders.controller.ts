@@ -1,4 +1,5 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Optional, Post } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, RelayAccessToken, Scopes } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_SCOPES,
@@ -6,19 +7,22 @@ import {
   InventoryContractError,
   parseReserveStockRequest,
 } from '@nest-sso/inventory-contracts';
-import { inventoryErrorToHttp } from './inventory-error.mapper';
+import { inventoryErrorToHttp, inventoryNotConfigured } from './inventory-error.mapper';
 import { OrdersStore, type Order } from './orders.store';
 
 /** Orders of the signed-in user; placing one reserves stock in inventory-service with the user's relayed token. */
+@ApiTags('orders')
 @Controller('orders')
 export class OrdersController {
   constructor(
     private readonly orders: OrdersStore,
-    private readonly inventory: InventoryClient,
+    // Absent when orders-api runs without INVENTORY_PORT: listing works, placing an order answers 503.
+    @Optional() private readonly inventory?: InventoryClient,
   ) {}
 
   /** The caller's orders. */
   @Get()
+  @ApiOkResponse({ description: 'The orders placed by the caller (`sub`)' })
   @Scopes('orders:read')
   list(@CurrentUser('sub') sub: string): { orders: Order[] } {
     return { orders: this.orders.forUser(sub) };
@@ -29,7 +33,17 @@ export class OrdersController {
   @HttpCode(201)
   @Scopes('orders:write')
   @RelayAccessToken()
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['sku', 'quantity'],
+      properties: { sku: { type: 'string', example: 'SKU-1' }, quantity: { type: 'integer', minimum: 1, example: 1 } },
+    },
+  })
+  @ApiCreatedResponse({ description: 'The order, with its inventory reservation' })
+  @ApiServiceUnavailableResponse({ description: 'inventory-service is not configured or not reachable' })
   async create(@Body() body: unknown, @CurrentUser('sub') sub: string): Promise<{ order: Order }> {
+    if (this.inventory === undefined) throw inventoryNotConfigured();
     const id = this.orders.nextId();
     let request;
     try {

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JwtAuthModule, TokenRelayModule } from '@nest-sso/jwt-auth';
 import { InventoryClientModule } from '@nest-sso/inventory-contracts';
+import { OPERATIONS } from '@nest-sso/sso-config';
 import { AdminController } from './admin.controller';
 import { HealthController } from './health.controller';
 import { MeController } from './me.controller';
@@ -18,10 +19,12 @@ export class OrdersModule {
         JwtAuthModule.forRoot({ ...config.auth, globalGuard: true }),
         // Only POST /orders relays: the other routes skip Nest's interceptor pipeline (README, performance).
         TokenRelayModule.forRoot({ interceptor: 'per-route' }),
-        InventoryClientModule.register(config.inventory),
+        // Without inventory settings orders-api still starts: the inventory routes then answer 503.
+        ...(config.inventory ? [InventoryClientModule.register(config.inventory)] : []),
+        ...OPERATIONS.imports,
       ],
-      controllers: [HealthController, MeController, OrdersController, AdminController],
-      providers: [OrdersStore],
+      controllers: [HealthController, MeController, OrdersController, AdminController, ...OPERATIONS.controllers],
+      providers: [OrdersStore, ...OPERATIONS.providers],
     };
   }
 }

@@ -1,3 +1,4 @@
+import { isLoopbackHostname } from '@nest-sso/sso-config';
 import * as oidc from 'openid-client';
 import type { WebAppConfig } from './web-app.config';
 
@@ -31,6 +32,22 @@ export interface CallbackChecks {
 }
 
 const REQUEST_TIMEOUT_SECONDS = 5;
+
+// openid-client's allowInsecureRequests admits plain http for every URL of the configuration, not only the issuer's;
+// the metadata's endpoints are held to the rule the issuer is held to: http on a loopback host only.
+function insecureEndpoint(metadata: oidc.ServerMetadata): string | undefined {
+  for (const [name, value] of Object.entries(metadata)) {
+    if (typeof value !== 'string' || !(name.endsWith('_endpoint') || name === 'jwks_uri')) continue;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      continue;
+    }
+    if (url.protocol === 'http:' && !isLoopbackHostname(url.hostname)) return `${name} "${value}"`;
+  }
+  return undefined;
+}
 
 // A refusal by the provider (an OAuth error answer) or a failed check of what it sent (state, nonce, iss, signature)
 // ends the sign-in; no answer, a timeout or a 5xx means the provider is unavailable.
@@ -66,6 +83,11 @@ export class RelyingParty {
           oidc.ClientSecretBasic(this.config.clientSecret),
           options,
         )
+        .then((configuration) => {
+          const insecure = this.config.allowInsecureHttp && insecureEndpoint(configuration.serverMetadata());
+          if (insecure) throw new Error(`${insecure} is plain http outside loopback`);
+          return configuration;
+        })
         .catch((error: unknown) => {
           this.configuration = undefined;
           throw new ProviderUnavailableError(`discovery failed: ${(error as Error).message}`);

@@ -37,6 +37,8 @@ export interface WebAppDefaults {
   readonly scope: string;
 }
 
+const INSECURE_VARIABLE = 'OIDC_ALLOW_INSECURE_HTTP';
+
 function readSeconds(env: Env, name: string, problems: ProblemList, fallback: number, max: number): number {
   const raw = readString(env, name);
   if (raw === undefined) return fallback;
@@ -55,15 +57,15 @@ function readSeconds(env: Env, name: string, problems: ProblemList, fallback: nu
  */
 export function webAppConfigFromEnv(env: Env, defaults: WebAppDefaults): WebAppConfig {
   const problems = new ProblemList();
-  const allowInsecureHttp = readBoolean(env, 'OIDC_ALLOW_INSECURE_HTTP', problems);
+  const allowInsecureHttp = readBoolean(env, INSECURE_VARIABLE, problems);
   const port = readPort(env, 'PORT', problems, defaults.port) ?? defaults.port;
-  const publicUrl = readUrl(env, 'PUBLIC_URL', problems, allowInsecureHttp, false);
+  const publicUrl = readUrl(env, 'PUBLIC_URL', problems, allowInsecureHttp, false, INSECURE_VARIABLE);
   if (publicUrl?.endsWith('/')) problems.add('PUBLIC_URL: must not end with "/"');
-  const issuer = readUrl(env, 'OIDC_ISSUER', problems, allowInsecureHttp, true);
+  const issuer = readUrl(env, 'OIDC_ISSUER', problems, allowInsecureHttp, true, INSECURE_VARIABLE);
   const clientSecret = readString(env, 'OIDC_CLIENT_SECRET');
   if (clientSecret === undefined)
     problems.add('OIDC_CLIENT_SECRET: is required (the secret registered for the client)');
-  const ordersApiUrl = readUrl(env, 'ORDERS_API_URL', problems, allowInsecureHttp, false);
+  const ordersApiUrl = readUrl(env, 'ORDERS_API_URL', problems, allowInsecureHttp, false, INSECURE_VARIABLE);
   const config: WebAppConfig = {
     name: defaults.name,
     title: defaults.title,

@@ -3,6 +3,7 @@ import { Module, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { LogoutTokenVerifier } from '@nest-sso/jwt-auth/core';
+import type { NextFunction, Request, Response } from 'express';
 import type { AddressInfo } from 'node:net';
 import { AuthController } from './auth.controller';
 import type { NavLink } from './pages';
@@ -36,6 +37,19 @@ export interface WebApp {
   readonly nest: NestExpressApplication;
   /** Stops the server. */
   close(): Promise<void>;
+}
+
+// Apps on one host are one site whatever their ports, so a SameSite=Lax cookie rides along on a form that a page of
+// another origin of the site posts (the demo runs identity and both web apps on 127.0.0.1). A browser says where a
+// POST comes from (Sec-Fetch-Site, Origin); clients that send neither are not browsers and carry no ambient cookie.
+// Sec-Fetch-Site decides when present: the pages send `Referrer-Policy: no-referrer`, under which a browser posts the
+// app's own forms with `Origin: null`.
+function isCrossOriginPost(request: Request, baseUrl: string): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD') return false;
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
+  const origin = request.headers.origin;
+  return origin !== undefined && origin !== new URL(baseUrl).origin;
 }
 
 /**
@@ -78,6 +92,12 @@ export async function startWebApp(options: WebAppOptions): Promise<WebApp> {
   });
   nest.disable('x-powered-by');
   nest.useBodyParser('urlencoded', { extended: false, limit: '16kb', parameterLimit: 20 });
+  const web = nest.get(WebSessionService);
+  // The back-channel endpoint is called server to server and proves itself with its logout token.
+  nest.use((request: Request, response: Response, next: NextFunction) => {
+    if (request.path === '/backchannel-logout' || !isCrossOriginPost(request, web.baseUrl)) return next();
+    web.sendError(response, undefined, 403, 'Request refused', 'This form was not sent from this application.');
+  });
   try {
     await nest.listen(config.port, WEB_APP_HOST);
   } catch (error) {
@@ -87,7 +107,7 @@ export async function startWebApp(options: WebAppOptions): Promise<WebApp> {
   }
   const { port } = nest.getHttpServer().address() as AddressInfo;
   const url = `http://${WEB_APP_HOST}:${port}`;
-  nest.get(WebSessionService).bindUrl(url);
+  web.bindUrl(url);
   return {
     url,
     sessions: store,

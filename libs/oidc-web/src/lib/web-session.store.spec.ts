@@ -92,6 +92,9 @@ describe('webAppConfigFromEnv', () => {
         { OIDC_ISSUER: 'http://id.example.com', OIDC_CLIENT_SECRET: 's', OIDC_ALLOW_INSECURE_HTTP: 'true' },
         defaults,
       ),
-    ).toThrow(/OIDC_ISSUER/);
+    ).toThrow(/OIDC_ISSUER: OIDC_ALLOW_INSECURE_HTTP allows http only/);
+    expect(() => webAppConfigFromEnv({ OIDC_ISSUER: 'http://127.0.0.1:1', OIDC_CLIENT_SECRET: 's' }, defaults)).toThrow(
+      /OIDC_ISSUER: .*set OIDC_ALLOW_INSECURE_HTTP=true/,
+    );
   });
 });

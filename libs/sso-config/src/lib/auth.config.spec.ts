@@ -41,6 +41,16 @@ describe('authOptionsFromEnv', () => {
     ]);
   });
 
+  it('reads AUTH_SCOPE_CLAIM (scope, scp or both) and names a bad value', () => {
+    const base = { AUTH_ISSUER: 'https://id.example.com', AUTH_AUDIENCE: 'orders-api' };
+    expect(authOptionsFromEnv({ ...base, AUTH_SCOPE_CLAIM: 'scp' }).scopeClaim).toBe('scp');
+    expect(authOptionsFromEnv({ ...base, AUTH_SCOPE_CLAIM: 'both' }).scopeClaim).toBe('both');
+    expect(authOptionsFromEnv(base).scopeClaim).toBeUndefined(); // the package default, scope
+    expect(problemsOf(() => authOptionsFromEnv({ ...base, AUTH_SCOPE_CLAIM: 'roles' }))).toEqual([
+      'AUTH_SCOPE_CLAIM: must be one of scope, scp, both (got "roles")',
+    ]);
+  });
+
   it('uses AUTH_JWKS_URI instead of discovery, a list of audiences and algorithms, and loopback http when allowed', () => {
     const options = authOptionsFromEnv({
       AUTH_ISSUER: 'http://127.0.0.1:4000',

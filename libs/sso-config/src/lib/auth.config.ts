@@ -17,12 +17,15 @@ export const AUTH_ENV = [
   'AUTH_AUDIENCE',
   'AUTH_ALGORITHMS',
   'AUTH_ALLOW_INSECURE_HTTP',
+  'AUTH_SCOPE_CLAIM',
   'AUTH_TRUST_ANCHORS',
   'AUTH_SIGNING_CERTS',
   'AUTH_CRLS',
   'AUTH_REVOCATION',
   'AUTH_X509_LEAF_NAME',
 ] as const;
+
+const SCOPE_CLAIMS = ['scope', 'scp', 'both'] as const;
 
 /**
  * `JwtAuthModule` options from `AUTH_*` variables, checked as the module would check them, so a bad value stops the
@@ -32,6 +35,7 @@ export const AUTH_ENV = [
  * - `AUTH_AUDIENCE` (required): accepted audience(s), comma-separated.
  * - `AUTH_ALGORITHMS` (optional): comma-separated allow-list; default every asymmetric algorithm.
  * - `AUTH_ALLOW_INSECURE_HTTP` (optional, `true`): allow http issuer / JWKS URLs on loopback hosts only.
+ * - `AUTH_SCOPE_CLAIM` (optional): `scope` (default), `scp` (Okta, Microsoft Entra ID) or `both`.
  * - `AUTH_TRUST_ANCHORS`, `AUTH_SIGNING_CERTS`, `AUTH_CRLS`, `AUTH_REVOCATION`, `AUTH_X509_LEAF_NAME` (optional): an
  *   X.509 trust store (see {@link trustOptionsFromEnv}); with a trust store and no `AUTH_JWKS_URI`, no discovery.
  * @throws ServiceConfigError listing every problem.
@@ -45,6 +49,9 @@ export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptio
   if (audience.length === 0)
     problems.add('AUTH_AUDIENCE: is required (the audience this service accepts, e.g. orders-api)');
   const algorithms = readAlgorithms(env, problems);
+  const scopeClaim = readString(env, 'AUTH_SCOPE_CLAIM') ?? 'scope';
+  if (!(SCOPE_CLAIMS as readonly string[]).includes(scopeClaim))
+    problems.add(`AUTH_SCOPE_CLAIM: must be one of ${SCOPE_CLAIMS.join(', ')} (got "${scopeClaim}")`);
   const trust = trustOptionsFromEnv(env, problems);
   problems.throwIfAny();
 
@@ -52,6 +59,7 @@ export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptio
     issuer,
     audience: audience.length === 1 ? audience[0] : audience,
     algorithms,
+    ...(scopeClaim !== 'scope' ? { scopeClaim: scopeClaim as (typeof SCOPE_CLAIMS)[number] } : {}),
     // A trust store alone means no discovery and no JWKS: no outbound call for keys at all.
     ...(jwksUri !== undefined ? { jwksUri } : trust !== undefined ? {} : { discovery: true }),
     ...(trust !== undefined ? { trust } : {}),

@@ -57,7 +57,7 @@ export function readList(env: Env, name: string): string[] | undefined {
 
 /**
  * An absolute https URL, or an http URL on a loopback host when `allowInsecureHttp`; records a problem naming the
- * variable and the fix otherwise.
+ * variable and the fix otherwise (`insecureVariable` is the variable that sets `allowInsecureHttp`).
  */
 export function readUrl(
   env: Env,
@@ -65,6 +65,7 @@ export function readUrl(
   problems: ProblemList,
   allowInsecureHttp: boolean,
   required: boolean,
+  insecureVariable = 'AUTH_ALLOW_INSECURE_HTTP',
 ): string | undefined {
   const raw = readString(env, name);
   if (raw === undefined) {
@@ -87,11 +88,11 @@ export function readUrl(
     problems.add(`${name}: must use https (got "${url.protocol}")`);
   } else if (!allowInsecureHttp) {
     problems.add(
-      `${name}: "${raw}" uses plain http; use https, or set AUTH_ALLOW_INSECURE_HTTP=true for a loopback development setup`,
+      `${name}: "${raw}" uses plain http; use https, or set ${insecureVariable}=true for a loopback development setup`,
     );
   } else if (!isLoopbackHostname(url.hostname)) {
     problems.add(
-      `${name}: AUTH_ALLOW_INSECURE_HTTP allows http only on 127.0.0.1, localhost or [::1] (got host "${url.hostname}"); use https`,
+      `${name}: ${insecureVariable} allows http only on 127.0.0.1, localhost or [::1] (got host "${url.hostname}"); use https`,
     );
   } else {
     return raw;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { authorizationUrl, pkcePair, WEB_APP } from './oauth-client';
 import { runScenario, type StepResult } from './scenario';
-import { SsoSystem } from './sso-system';
+import { demoPorts, SsoSystem } from './sso-system';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -11,6 +11,12 @@ export interface DemoOptions {
   readonly serve?: boolean;
   /** Print every service's output lines. */
   readonly verbose?: boolean;
+  /**
+   * With `serve`: the first of six fixed ports (identity, orders-api, inventory-service HTTP and TCP, web-portal,
+   * admin-console).
+   * @default 4000 (without `serve` the OS picks free ports)
+   */
+  readonly basePort?: number;
   /** Where to print. @default console.log */
   readonly write?: (line: string) => void;
 }
@@ -33,7 +39,10 @@ function serveInstructions(system: SsoSystem): string[] {
     `  web-portal          ${system.webPortalUrl}   (sign in as alice / alice-password: your orders; sign out ends every session)`,
     `  admin-console       ${system.adminConsoleUrl}   (alice: inventory; bob / bob-password: refused, no inventory:admin)`,
     `  orders-api          ${system.ordersUrl}   (GET /health, GET /me, GET /orders, POST /orders {"sku":"SKU-1","quantity":1})`,
+    `  Swagger UI          ${system.ordersUrl}/docs   (OpenAPI document: ${system.ordersUrl}/docs/openapi.json)`,
     `  inventory-service   ${system.inventoryUrl}/health   (TCP 127.0.0.1:${system.inventoryTcpPort})`,
+    `  readiness           ${system.ordersUrl}/health/ready   ${system.inventoryUrl}/health/ready`,
+    `  metrics (scrape)    ${system.ordersUrl}/metrics   ${system.inventoryUrl}/metrics`,
     `  orders-api (x509)   ${system.ordersX509Url}   (trusts only ${system.identityDataDir}/pki/root-ca.pem)`,
     `  revoke signing cert curl -s -X POST -H 'x-admin-token: ${system.adminToken}' ${system.identityUrl}/admin/revoke-signing-cert`,
     `  rotate keys         curl -s -X POST -H 'x-admin-token: ${system.adminToken}' ${system.identityUrl}/admin/rotate`,
@@ -49,7 +58,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const onLine = options.verbose ? (name: string, line: string) => write(`  [${name}] ${line}`) : undefined;
   let system: SsoSystem;
   try {
-    system = await SsoSystem.start({ rootDir: options.rootDir, onLine });
+    system = await SsoSystem.start({
+      rootDir: options.rootDir,
+      onLine,
+      ...(options.serve ? { ports: demoPorts(options.basePort) } : {}),
+    });
   } catch (error) {
     write(`✗ the system did not start: ${(error as Error).message}`);
     return 1;

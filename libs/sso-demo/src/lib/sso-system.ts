@@ -17,6 +17,45 @@ export interface SsoSystemOptions {
   readonly onLine?: (name: string, line: string) => void;
   /** Extra environment of web-portal and admin-console (e.g. `REFRESH_MARGIN_SECONDS`). */
   readonly webAppEnv?: Readonly<Record<string, string>>;
+  /** Fixed ports on 127.0.0.1; any left out (or 0) is picked by the OS. */
+  readonly ports?: Partial<SsoSystemPorts>;
+}
+
+/** The ports the system listens on. */
+export interface SsoSystemPorts {
+  /** identity (the login page and the OAuth endpoints). */
+  readonly identity: number;
+  /** orders-api HTTP. */
+  readonly orders: number;
+  /** inventory-service HTTP (health, metrics). */
+  readonly inventory: number;
+  /** inventory-service TCP microservice. */
+  readonly inventoryTcp: number;
+  /** web-portal (an OpenID Connect client of identity). */
+  readonly webPortal: number;
+  /** admin-console (an OpenID Connect client of identity). */
+  readonly adminConsole: number;
+}
+
+/** The default first port of `npm start -- --serve`. */
+export const DEMO_BASE_PORT = 4000;
+
+/**
+ * Fixed ports from a base: identity `base`, orders-api `base + 1`, inventory-service HTTP `base + 2` and TCP
+ * `base + 3`, web-portal `base + 4`, admin-console `base + 5`.
+ * @throws RangeError when the six ports do not fit in 1-65535
+ */
+export function demoPorts(base: number = DEMO_BASE_PORT): SsoSystemPorts {
+  if (!Number.isInteger(base) || base < 1 || base > 65530)
+    throw new RangeError(`the base port must be an integer from 1 to 65530 (got ${base})`);
+  return {
+    identity: base,
+    orders: base + 1,
+    inventory: base + 2,
+    inventoryTcp: base + 3,
+    webPortal: base + 4,
+    adminConsole: base + 5,
+  };
 }
 
 /** What one `billing-worker --once --json` run printed. */
@@ -127,17 +166,18 @@ export class SsoSystem implements ScenarioTarget {
     const adminToken = randomBytes(24).toString('base64url');
     const started: ChildService[] = [];
     const script = (name: keyof typeof SYSTEM_SCRIPTS) => join(options.rootDir, SYSTEM_SCRIPTS[name]);
+    const port = (name: keyof SsoSystemPorts) => String(options.ports?.[name] ?? 0);
     try {
       // identity registers the web apps' redirect and back-channel URIs at boot, so their ports are chosen first.
-      const webPortalUrl = `http://127.0.0.1:${await reserveLoopbackPort()}`;
-      const adminConsoleUrl = `http://127.0.0.1:${await reserveLoopbackPort()}`;
+      const webPortalUrl = `http://127.0.0.1:${options.ports?.webPortal || (await reserveLoopbackPort())}`;
+      const adminConsoleUrl = `http://127.0.0.1:${options.ports?.adminConsole || (await reserveLoopbackPort())}`;
       const identity = await ChildService.start({
         name: 'identity',
         script: script('identity'),
         ready: READY.identity,
         onLine: options.onLine,
         env: {
-          PORT: '0',
+          PORT: port('identity'),
           DATA_DIR: dataDir,
           ADMIN_TOKEN: adminToken,
           WEB_PORTAL_URL: webPortalUrl,
@@ -164,8 +204,8 @@ export class SsoSystem implements ScenarioTarget {
         env: {
           ...auth,
           AUTH_AUDIENCE: 'inventory-service',
-          PORT: '0',
-          INVENTORY_PORT: '0',
+          PORT: port('inventory'),
+          INVENTORY_PORT: port('inventoryTcp'),
         },
       });
       started.push(inventory.service);
@@ -177,7 +217,7 @@ export class SsoSystem implements ScenarioTarget {
         env: {
           ...auth,
           AUTH_AUDIENCE: 'orders-api',
-          PORT: '0',
+          PORT: port('orders'),
           INVENTORY_HOST: '127.0.0.1',
           INVENTORY_PORT: inventory.match[2],
         },

@@ -68,6 +68,7 @@ export type { X509HeaderParams } from '../lib/jws/header';
 // Verification
 export { AccessTokenVerifier } from '../lib/verification/access-token-verifier';
 export { verifyCompactJws } from '../lib/verification/verify-jws';
+export type { VerificationObserver } from '../lib/verification/verification-observer.interface';
 export { BACKCHANNEL_LOGOUT_EVENT, LogoutTokenVerifier } from '../lib/verification/logout-token-verifier';
 export type { LogoutTokenClaims, LogoutTokenVerifierOptions } from '../lib/verification/logout-token-verifier';
 export type { JwsVerifyOptions, VerifiedJws } from '../lib/verification/verify-jws';

@@ -70,6 +70,21 @@ export function signJws(alg: SigningAlgorithm, privateKey: KeyObject, signingInp
   }
 }
 
+function encodeSegment(value: object): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/** A compact JWS of `payload` as JSON with the header `{ alg, typ, kid }` of `key`, signed by it. */
+export function signCompactJws(
+  key: { readonly alg: SigningAlgorithm; readonly kid: string; readonly privateKey: KeyObject },
+  typ: string,
+  payload: object,
+): string {
+  const signingInput = `${encodeSegment({ alg: key.alg, typ, kid: key.kid })}.${encodeSegment(payload)}`;
+  const signature = signJws(key.alg, key.privateKey, Buffer.from(signingInput, 'ascii'));
+  return `${signingInput}.${signature.toString('base64url')}`;
+}
+
 /** The RFC 7638 members of a public key, in the lexicographic order the thumbprint needs. */
 function thumbprintMembers(privateKey: KeyObject): Record<string, string> {
   const jwk = createPublicKey(privateKey).export({ format: 'jwk' });

@@ -13,6 +13,8 @@ const DELIVERY_TIMEOUT_MS = 5000;
 export interface BackchannelAttempt {
   readonly clientId: string;
   readonly attempt: number;
+  /** `jti` of the logout token this attempt carried. */
+  readonly jti: string;
   readonly status: number | 'error';
 }
 
@@ -60,9 +62,16 @@ export class BackchannelLogoutService implements OnModuleDestroy {
     this.timers.clear();
   }
 
+  // A delivery runs detached from any request: a throw in it must end up in the log, never as an unhandled rejection
+  // (which ends the process).
   private track(delivery: Promise<void>): void {
-    this.inFlight.add(delivery);
-    void delivery.finally(() => this.inFlight.delete(delivery));
+    const tracked = delivery.catch((error: unknown) =>
+      this.logger.error(
+        `back-channel logout delivery failed: ${error instanceof Error ? error.message : 'unknown error'}`,
+      ),
+    );
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
   }
 
   private async deliver(client: RegisteredClient, uri: string, session: SsoSession, attempt: number): Promise<void> {
@@ -83,7 +92,7 @@ export class BackchannelLogoutService implements OnModuleDestroy {
     } catch {
       status = 'error';
     }
-    this.onAttempt?.({ clientId, attempt, status });
+    this.onAttempt?.({ clientId, attempt, jti, status });
     // Section 2.8: 200 (or 204) means the client ended its session; anything else, or no answer, is retried.
     if (status === 200 || status === 204) {
       this.logger.log(`back-channel logout delivered client_id=${clientId} jti=${jti} attempt=${attempt}`);

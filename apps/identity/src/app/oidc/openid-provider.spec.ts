@@ -404,11 +404,30 @@ describe('identity as an OpenID provider', () => {
         expect(portalAttempts.slice(0, 2).every((attempt) => attempt.status === 'error')).toBe(true);
         expect(portal.tokens).toHaveLength(1);
         // Each attempt carries a fresh token, so the client's replay check cannot refuse the retry.
-        expect(new Set(portalAttempts.map((attempt) => attempt.attempt)).size).toBe(portalAttempts.length);
+        expect(new Set(portalAttempts.map((attempt) => attempt.jti)).size).toBe(portalAttempts.length);
+        const delivered = JSON.parse(Buffer.from(portal.tokens[0].split('.')[1], 'base64url').toString('utf8'));
+        expect(delivered.jti).toBe(portalAttempts.at(-1)?.jti);
       } finally {
         await portal.stop();
       }
     });
+  });
+
+  it('keeps a delivery that throws inside the service: idle() resolves, nothing is left as an unhandled rejection', async () => {
+    const service = identity.app.nest.get(BackchannelLogoutService);
+    const jar = new CookieJar();
+    const tokens = await signIn('web-portal', jar);
+    service.onAttempt = () => {
+      throw new Error('observer failed');
+    };
+    try {
+      const url = new URL(`${base}/logout`);
+      url.searchParams.set('id_token_hint', tokens.id_token as string);
+      expect((await browserGet(url.toString(), jar)).status).toBe(200);
+      await expect(service.idle()).resolves.toBeUndefined();
+    } finally {
+      service.onAttempt = (attempt) => attempts.push(attempt);
+    }
   });
 
   describe('with openid-client as the relying party', () => {

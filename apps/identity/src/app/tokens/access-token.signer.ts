@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { KeyObject } from 'node:crypto';
 import { Clock, epochSeconds } from '../clock/clock';
 import { IdentityConfig } from '../config/identity.config';
 import { randomToken } from '../crypto/opaque-token';
 import { IDENTITY_CONFIG, CLOCK } from '../identity.constants';
 import { SigningKeyManager } from '../keys/signing-key.manager';
-import { SigningAlgorithm, signJws } from '../keys/signing-algorithm';
+import { SigningAlgorithm, signCompactJws, signJws } from '../keys/signing-algorithm';
 import { IssuerService } from '../oauth/issuer.service';
 import { formatScope } from '../oauth/scopes';
 import { PrivateCa } from '../pki/private-ca';
@@ -36,10 +35,6 @@ export interface SignedAccessToken {
   readonly kid: string;
 }
 
-function encodeSegment(value: object): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-}
-
 /** Issues RFC 9068 JWT access tokens (`typ: at+jwt`) signed with node:crypto by the current key of the client's algorithm. */
 @Injectable()
 export class AccessTokenSigner {
@@ -65,17 +60,6 @@ export class AccessTokenSigner {
     const iat = epochSeconds(this.clock);
     const expiresIn = this.config.accessTokenTtlSeconds;
     const jti = randomToken(16);
-    let key: { alg: SigningAlgorithm; privateKey: KeyObject; kid: string };
-    let header: Record<string, unknown>;
-    if (this.isX509(grant)) {
-      // Self-contained: the chain travels in the token, and a verifier trusting the root CA needs nothing else.
-      const material = this.ca.signingMaterial;
-      key = { alg: 'ES256', privateKey: material.privateKey, kid: `x5t#S256:${material.x5tS256}` };
-      header = { alg: 'ES256', typ: 'at+jwt', x5c: material.x5c, 'x5t#S256': material.x5tS256 };
-    } else {
-      key = this.keys.signingKey(grant.alg);
-      header = { alg: key.alg, typ: 'at+jwt', kid: key.kid };
-    }
     const payload = {
       iss: this.issuer.issuer,
       sub: grant.sub,
@@ -86,8 +70,20 @@ export class AccessTokenSigner {
       client_id: grant.clientId,
       scope: formatScope(grant.scopes),
     };
-    const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-    const signature = signJws(key.alg, key.privateKey, Buffer.from(signingInput, 'ascii'));
-    return { token: `${signingInput}.${signature.toString('base64url')}`, expiresIn, jti, kid: key.kid };
+    if (this.isX509(grant)) {
+      // Self-contained: the chain travels in the token, and a verifier trusting the root CA needs nothing else.
+      const material = this.ca.signingMaterial;
+      const header = { alg: 'ES256', typ: 'at+jwt', x5c: material.x5c, 'x5t#S256': material.x5tS256 };
+      const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
+      const signature = signJws('ES256', material.privateKey, Buffer.from(signingInput, 'ascii'));
+      const token = `${signingInput}.${signature.toString('base64url')}`;
+      return { token, expiresIn, jti, kid: `x5t#S256:${material.x5tS256}` };
+    }
+    const key = this.keys.signingKey(grant.alg);
+    return { token: signCompactJws(key, 'at+jwt', payload), expiresIn, jti, kid: key.kid };
   }
+}
+
+function encodeSegment(value: object): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }

@@ -1,18 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { BACKCHANNEL_LOGOUT_EVENT } from '@nest-sso/jwt-auth';
 import { createHash } from 'node:crypto';
 import { Clock, epochSeconds } from '../clock/clock';
 import { IdentityConfig } from '../config/identity.config';
 import { randomToken } from '../crypto/opaque-token';
 import { CLOCK, IDENTITY_CONFIG } from '../identity.constants';
 import { SigningKeyManager } from '../keys/signing-key.manager';
-import { SigningAlgorithm, signJws } from '../keys/signing-algorithm';
+import { SigningAlgorithm, signCompactJws } from '../keys/signing-algorithm';
 import { IssuerService } from '../oauth/issuer.service';
 
 /** Default algorithm of ID tokens and logout tokens: RS256, the one every OpenID relying party must support (OIDC Core 15.1). */
 export const OIDC_SIGNING_ALGORITHM: SigningAlgorithm = 'RS256';
-
-/** The `events` member of a Back-Channel Logout token (OpenID Connect Back-Channel Logout 1.0 section 2.4). */
-export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 /** What an ID token states about a sign-in. */
 export interface IdTokenClaims {
@@ -30,10 +28,6 @@ export interface IdTokenClaims {
   readonly nonce?: string;
   /** The access token issued alongside, for `at_hash`. */
   readonly accessToken: string;
-}
-
-function encodeSegment(value: object): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
 /** `at_hash` (OIDC Core 3.1.3.6): the left half of the SHA-256 of the access token, base64url. */
@@ -88,9 +82,6 @@ export class OidcTokenSigner {
   }
 
   private sign(alg: SigningAlgorithm, typ: string, payload: object): string {
-    const key = this.keys.signingKey(alg);
-    const signingInput = `${encodeSegment({ alg: key.alg, typ, kid: key.kid })}.${encodeSegment(payload)}`;
-    const signature = signJws(key.alg, key.privateKey, Buffer.from(signingInput, 'ascii'));
-    return `${signingInput}.${signature.toString('base64url')}`;
+    return signCompactJws(this.keys.signingKey(alg), typ, payload);
   }
 }

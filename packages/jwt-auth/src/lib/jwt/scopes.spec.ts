@@ -50,6 +50,16 @@ describe('scopes', () => {
     expect(extractScopes(c({ scope: 'a' }), 'scp')).toEqual([]);
   });
 
+  it('reads the union of scope and scp with "both", each claim with its own rules', () => {
+    expect(extractScopes(c({ scope: 'a b' }), 'both')).toEqual(['a', 'b']);
+    expect(extractScopes(c({ scp: ['c'] }), 'both')).toEqual(['c']);
+    expect(extractScopes(c({ scope: 'a b', scp: ['b', 'c'] }), 'both')).toEqual(['a', 'b', 'c']);
+    expect(extractScopes(c({}), 'both')).toEqual([]);
+    expect(() => extractScopes(c({ scope: ['a'], scp: ['b'] }), 'both')).toThrow(
+      expect.objectContaining({ code: AuthErrorCode.CLAIM_INVALID }),
+    );
+  });
+
   it.each([{ scope: ['a'] }, { scope: 1 }, { scp: [1] }, { scp: { a: 1 } }])(
     'refuses a wrongly typed claim %j',
     (claims) => {

@@ -1,8 +1,11 @@
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import type { JsonObject } from '../json/strict-json';
 
-/** Where an issuer puts granted scopes: `scope` (RFC 8693/9068, space-separated) or `scp` (string or array). */
-export type ScopeClaim = 'scope' | 'scp';
+/**
+ * Where an issuer puts granted scopes: `scope` (RFC 8693/9068, space-separated), `scp` (string or array, as Okta and
+ * Microsoft Entra ID send) or `both` (the union of the two, for an issuer that sends either).
+ */
+export type ScopeClaim = 'scope' | 'scp' | 'both';
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
 
@@ -15,6 +18,7 @@ function splitScopes(value: string): readonly string[] {
 
 // The granted scopes in `claims[claim]`; a string is split by `reader` when one is given.
 function readScopes(claims: JsonObject, claim: ScopeClaim, reader: ScopeReader | undefined): readonly string[] {
+  if (claim === 'both') return readEitherScopes(claims, reader);
   const value = claims[claim];
   if (value === undefined) return NO_SCOPES;
   if (typeof value === 'string') return reader === undefined ? splitScopes(value) : reader.split(value);
@@ -22,6 +26,15 @@ function readScopes(claims: JsonObject, claim: ScopeClaim, reader: ScopeReader |
     return Object.freeze((value as string[]).filter((scope) => scope.length > 0));
   }
   throw new AuthError(AuthErrorCode.CLAIM_INVALID, `"${claim}" has the wrong type`);
+}
+
+// Both claims are read with their own rules (a wrong type in either is still claim_invalid) and united.
+function readEitherScopes(claims: JsonObject, reader: ScopeReader | undefined): readonly string[] {
+  const scope = readScopes(claims, 'scope', reader);
+  const scp = readScopes(claims, 'scp', reader);
+  if (scp.length === 0) return scope;
+  if (scope.length === 0) return scp;
+  return Object.freeze([...new Set([...scope, ...scp])]);
 }
 
 /**

@@ -135,6 +135,14 @@ export class DiscoveryKeySource implements KeySource {
       lastError: discoveryFailing ? this.fetches.lastError : (inner?.lastError ?? this.fetches.lastError),
       consecutiveFailures: this.fetches.consecutiveFailures + (inner?.consecutiveFailures ?? 0),
       rejectedKeys: inner?.rejectedKeys,
+      nextRefreshAt: discoveryFailing ? this.fetches.nextRetryAt : inner?.nextRefreshAt,
+      // Discovery-document fetches count with the key-set fetches: both are fetches the issuer has to answer.
+      fetchCounts: {
+        succeeded: this.fetches.counts.succeeded + (inner?.fetchCounts?.succeeded ?? 0),
+        failed: this.fetches.counts.failed + (inner?.fetchCounts?.failed ?? 0),
+      },
+      staleServed: inner?.staleServed ?? 0,
+      refetchesSuppressed: inner?.refetchesSuppressed ?? 0,
     });
   }
 

@@ -29,6 +29,17 @@ export interface KeySourceState {
   readonly consecutiveFailures: number;
   /** Members of the last fetched set that were dropped, with reasons. */
   readonly rejectedKeys?: readonly { readonly kid?: string; readonly reason: string }[];
+  /**
+   * When the next refresh (or, after a failure, the next retry) is due, in ms since the epoch; remote sources use no
+   * timers, so it starts with the first key lookup after that time.
+   */
+  readonly nextRefreshAt?: number;
+  /** Completed fetches since the source was created, by result (remote sources; cumulative, for metrics). */
+  readonly fetchCounts?: { readonly succeeded: number; readonly failed: number };
+  /** Key lookups answered from a stale set, after failed refreshes (cumulative, for metrics). */
+  readonly staleServed?: number;
+  /** Unknown-`kid` refetches refused because the cooldown had not passed (cumulative, for metrics). */
+  readonly refetchesSuppressed?: number;
 }
 
 /** What the verifier asks a key source for: the unverified, already-checked header values. */

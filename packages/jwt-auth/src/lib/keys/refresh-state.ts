@@ -40,6 +40,8 @@ export class RefreshState {
   private attemptAt: number | undefined;
   private successAt: number | undefined;
   private failures = 0;
+  private succeededTotal = 0;
+  private failedTotal = 0;
   private retryAt = 0;
   private error: string | undefined;
   private failure: unknown;
@@ -70,6 +72,16 @@ export class RefreshState {
   /** Failed attempts since the last success. */
   get consecutiveFailures(): number {
     return this.failures;
+  }
+
+  /** Completed attempts since creation, by result. */
+  get counts(): { readonly succeeded: number; readonly failed: number } {
+    return { succeeded: this.succeededTotal, failed: this.failedTotal };
+  }
+
+  /** When the backoff after the last failure ends (ms since epoch), while backing off. */
+  get nextRetryAt(): number | undefined {
+    return this.failures > 0 ? this.retryAt : undefined;
   }
 
   /** The last failure as a log-safe message; kept after a success, as a record of the last outage. */
@@ -108,6 +120,7 @@ export class RefreshState {
   /** Note a successful attempt: stamps `lastSuccessAt` and ends any backoff. */
   recordSuccess(): void {
     this.successAt = this.options.now();
+    this.succeededTotal += 1;
     this.failures = 0;
     this.retryAt = 0;
   }
@@ -118,6 +131,7 @@ export class RefreshState {
     this.error = message;
     this.failure = error;
     this.failures += 1;
+    this.failedTotal += 1;
     this.retryAt = now() + backoffDelay(this.failures, settings.backoffInitialMs, settings.backoffMaxMs);
   }
 

@@ -548,7 +548,13 @@ describe('RemoteJwksKeySource', () => {
         lastError: 'network error (ECONNREFUSED)',
         consecutiveFailures: 1,
         rejectedKeys: [],
+        // The retry is due after the (jittered) first backoff.
+        nextRefreshAt: expect.any(Number),
+        fetchCounts: { succeeded: 0, failed: 1 },
+        staleServed: 0,
+        refetchesSuppressed: 0,
       });
+      expect(keySource.getState().nextRefreshAt).toBeGreaterThan(clock);
     });
 
     it('swallows throwing listeners and stops calling unsubscribed ones', async () => {

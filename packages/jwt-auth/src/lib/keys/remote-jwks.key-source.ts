@@ -134,6 +134,8 @@ export class RemoteJwksKeySource implements KeySource {
   private keys: readonly VerificationKey[] = [];
   private byKid: ReadonlyMap<string, VerificationKey> = new Map();
   private rejectedKeys: readonly { readonly kid?: string; readonly reason: string }[] = [];
+  private staleServed = 0;
+  private refetchesSuppressed = 0;
   // Starts as 'fresh' so that the first successful fetch reports `refreshed` only, not `recovered`.
   private reportedStatus: KeySourceStatus = 'fresh';
 
@@ -167,7 +169,10 @@ export class RemoteJwksKeySource implements KeySource {
       await this.fetches.inFlight;
       return this.select(lookup);
     }
-    if (!this.mayRefetchForUnknownKey()) return [];
+    if (!this.mayRefetchForUnknownKey()) {
+      this.refetchesSuppressed += 1;
+      return [];
+    }
     await this.refresh();
     return this.select(lookup);
   }
@@ -183,7 +188,9 @@ export class RemoteJwksKeySource implements KeySource {
     const found = this.select(lookup);
     if (found.length > 0) return found;
     // A flood of unknown kids inside the cooldown is refused without a suspension (decision 023).
-    return this.fetches.inFlight || this.mayRefetchForUnknownKey() ? undefined : found;
+    if (this.fetches.inFlight || this.mayRefetchForUnknownKey()) return undefined;
+    this.refetchesSuppressed += 1;
+    return found;
   }
 
   /** A snapshot for health checks: status, key ids, timings and the last error (no key material). */
@@ -200,6 +207,10 @@ export class RemoteJwksKeySource implements KeySource {
       lastError: this.fetches.lastError,
       consecutiveFailures: this.fetches.consecutiveFailures,
       rejectedKeys: this.rejectedKeys,
+      nextRefreshAt: this.nextRefreshAt(),
+      fetchCounts: this.fetches.counts,
+      staleServed: this.staleServed,
+      refetchesSuppressed: this.refetchesSuppressed,
     });
   }
 
@@ -224,11 +235,23 @@ export class RemoteJwksKeySource implements KeySource {
 
   private select({ kid, alg }: KeyLookup): readonly VerificationKey[] {
     if (!this.hasUsableKeys()) throw this.unavailable();
+    let found: readonly VerificationKey[];
     if (kid !== undefined) {
       const key = this.byKid.get(kid);
-      return key ? [key] : [];
+      found = key ? [key] : [];
+    } else {
+      found = this.keys.filter((key) => (key.algorithms as ReadonlySet<string>).has(alg));
     }
-    return this.keys.filter((key) => (key.algorithms as ReadonlySet<string>).has(alg));
+    if (this.fetches.consecutiveFailures > 0 && found.length > 0) this.staleServed += 1;
+    return found;
+  }
+
+  private nextRefreshAt(): number | undefined {
+    const { lastSuccessAt, nextRetryAt } = this.fetches;
+    if (nextRetryAt !== undefined) return nextRetryAt;
+    return lastSuccessAt === undefined
+      ? undefined
+      : lastSuccessAt + this.settings.cacheTtlMs - this.settings.refreshAheadMs;
   }
 
   private hasUsableKeys(): boolean {

@@ -11,6 +11,7 @@ import type { VerificationKey } from '../keys/verification-key';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
 import { VerifiedTokenCache, type VerifiedTokenCacheState } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
+import type { VerificationObserver } from './verification-observer.interface';
 
 // Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
 const LOGGABLE = /^[\x21-\x7e]{1,128}$/;
@@ -59,6 +60,9 @@ export class AccessTokenVerifier {
   private readonly now: () => number;
   private readonly unsubscribers: (() => void)[] = [];
   private readonly cache: VerifiedTokenCache;
+  // Undefined unless observe() was called: the hot path then pays one field read per outcome, no clock read.
+  private observer: VerificationObserver | undefined;
+  private readonly observers: VerificationObserver[] = [];
 
   /** @throws JwtAuthConfigError when the options are invalid (the message names the option and the fix). */
   constructor(options: VerifierOptions) {
@@ -89,6 +93,7 @@ export class AccessTokenVerifier {
    * Rejects only with {@link AuthError}; any unexpected failure becomes `validation_failed` (401).
    */
   async verify(token: string): Promise<AuthPrincipal> {
+    const observer = this.observer;
     const cached = typeof token === 'string' ? this.cache.get(token) : undefined;
     if (cached) {
       // A cache hit is only as good as a fresh verification: the signature is a pure function of token and key, so
@@ -103,13 +108,17 @@ export class AccessTokenVerifier {
             cached.x509 !== undefined
               ? this.x509Candidates(cachedIssuer, cached.x509, lookup.alg)
               : (cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup)));
-          if (served.includes(cached.key)) return cached.principal;
+          if (served.includes(cached.key)) {
+            if (observer !== undefined) observer.cacheHit(cached.issuer);
+            return cached.principal;
+          }
         }
       } catch {
         // Expired, key gone or source failing: fall through.
       }
       this.cache.delete(token);
     }
+    const startedAt = observer === undefined ? 0 : performance.now();
     let issuer: IssuerRuntime | undefined;
     let header: CheckedHeader | undefined;
     try {
@@ -120,7 +129,13 @@ export class AccessTokenVerifier {
       issuer = this.issuerFor(iss);
       // Refusals any client can provoke at will are returned, not thrown: a throw costs more than the rest of the
       // refusal (decision 023).
-      if (!issuer) return refuse(new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted'));
+      if (!issuer)
+        return this.refused(
+          new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted'),
+          undefined,
+          observer,
+          startedAt,
+        );
       const accepted = this.acceptHeader(parsed, issuer);
       header = accepted.checked;
       const lookup = accepted.lookup;
@@ -129,7 +144,13 @@ export class AccessTokenVerifier {
         header.x509 !== undefined
           ? this.x509Candidates(issuer, header.x509, header.alg.name)
           : (issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup)));
-      if (candidates.length === 0) return refuse(this.withContext(keyNotFound(header, issuer.issuer), issuer, header));
+      if (candidates.length === 0)
+        return this.refused(
+          this.withContext(keyNotFound(header, issuer.issuer), issuer, header),
+          issuer,
+          observer,
+          startedAt,
+        );
       const key = verifyWithCandidates(this.parser, parsed, header, candidates, issuer.issuer);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = this.scopeReader.extract(claims, issuer.scopeClaim);
@@ -147,9 +168,10 @@ export class AccessTokenVerifier {
         header: accepted.principalHeader,
       });
       this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, lookup, x509: header.x509 });
+      if (observer !== undefined) observer.verified(issuer.issuer, performance.now() - startedAt);
       return principal;
     } catch (error) {
-      return refuse(this.withContext(AuthError.from(error), issuer, header));
+      return this.refused(this.withContext(AuthError.from(error), issuer, header), issuer, observer, startedAt);
     }
   }
 
@@ -159,6 +181,70 @@ export class AccessTokenVerifier {
     if (issuer.trustStore === undefined)
       throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'this issuer has no trust store for X.509 header members');
     return issuer.trustStore.keysFor(params, alg);
+  }
+
+  /**
+   * Report every verification outcome to `observer` (for metrics, see `@nest-sso/jwt-auth/otel`); returns the
+   * function that stops it. A throwing observer is ignored, never the verification.
+   */
+  observe(observer: VerificationObserver): () => void {
+    // Written out rather than wrapped generically: a rest-argument wrapper would allocate on every cache hit.
+    const safe: VerificationObserver = {
+      cacheHit: (issuer) => {
+        try {
+          observer.cacheHit(issuer);
+        } catch {
+          // Metrics must never change a verdict.
+        }
+      },
+      verified: (issuer, durationMs) => {
+        try {
+          observer.verified(issuer, durationMs);
+        } catch {
+          // Metrics must never change a verdict.
+        }
+      },
+      rejected: (code, issuer, durationMs) => {
+        try {
+          observer.rejected(code, issuer, durationMs);
+        } catch {
+          // Metrics must never change a verdict.
+        }
+      },
+    };
+    this.observers.push(safe);
+    this.updateObserver();
+    return () => {
+      const index = this.observers.indexOf(safe);
+      if (index >= 0) this.observers.splice(index, 1);
+      this.updateObserver();
+    };
+  }
+
+  // Every refusal of verify() goes through here, so the observer sees each one.
+  private refused(
+    error: AuthError,
+    issuer: IssuerRuntime | undefined,
+    observer: VerificationObserver | undefined,
+    startedAt: number,
+  ): Promise<never> {
+    if (observer !== undefined) observer.rejected(error.code, issuer?.issuer, performance.now() - startedAt);
+    return refuse(error);
+  }
+
+  private updateObserver(): void {
+    const observers = [...this.observers];
+    this.observer =
+      observers.length === 0
+        ? undefined
+        : observers.length === 1
+          ? observers[0]
+          : {
+              cacheHit: (issuer) => observers.forEach((one) => one.cacheHit(issuer)),
+              verified: (issuer, durationMs) => observers.forEach((one) => one.verified(issuer, durationMs)),
+              rejected: (code, issuer, durationMs) =>
+                observers.forEach((one) => one.rejected(code, issuer, durationMs)),
+            };
   }
 
   // The configured issuer whose name the unverified `iss` is exactly, if any.

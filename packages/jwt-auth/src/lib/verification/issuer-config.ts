@@ -330,8 +330,8 @@ function normalizeIssuer(
       ? undefined
       : problems.check(() => checkSeconds(`${path}.maxTokenAge`, options.maxTokenAge, Number.MAX_SAFE_INTEGER));
   const scopeClaim = options.scopeClaim ?? 'scope';
-  if (scopeClaim !== 'scope' && scopeClaim !== 'scp')
-    problems.add(`${path}.scopeClaim`, 'must be "scope" or "scp"', 'pick the claim your issuer puts scopes in');
+  if (scopeClaim !== 'scope' && scopeClaim !== 'scp' && scopeClaim !== 'both')
+    problems.add(`${path}.scopeClaim`, 'must be "scope", "scp" or "both"', 'pick the claim your issuer puts scopes in');
   const tokenType = options.tokenType ?? 'access-token-or-jwt';
   if (tokenType !== 'access-token-or-jwt' && tokenType !== 'strict') {
     problems.add(

@@ -101,6 +101,9 @@ describe('LogoutTokenVerifier', () => {
     ['another event', { events: { 'https://example.com/other': {} } }, 'event'],
     ['an event that is not an object', { events: { [BACKCHANNEL_LOGOUT_EVENT]: true } }, 'event'],
     ['neither sid nor sub', { sid: undefined, sub: undefined }, 'neither'],
+    ['an empty sid', { sid: '' }, 'sid'],
+    ['an empty sub', { sub: '' }, 'sub'],
+    ['an empty jti', { jti: '' }, 'jti'],
     ['a numeric sid', { sid: 7 }, 'sid'],
     ['no jti', { jti: undefined }, 'jti'],
     ['no iat', { iat: undefined }, 'iat'],
@@ -126,6 +129,14 @@ describe('LogoutTokenVerifier', () => {
     );
   });
 
+  it('refuses a token issued longer ago than maxTokenAge even when it has not expired', async () => {
+    const now = nowSeconds();
+    const stale = logoutToken({ iat: now - 400, exp: now + 3600 });
+    expect((await refusal(verifier().verify(stale))).code).toBe(AuthErrorCode.TOKEN_AGE_INVALID);
+    const fresh = logoutToken({ iat: now - 200, exp: now + 3600 });
+    await expect(verifier().verify(fresh)).resolves.toMatchObject({ sessionId: 'session-1' });
+  });
+
   it('does not spend a jti on a token that fails verification', async () => {
     const v = verifier();
     const jti = randomUUID();
@@ -137,6 +148,20 @@ describe('LogoutTokenVerifier', () => {
     for (const input of ['', 'a.b.c', 'x'.repeat(10_000), undefined as unknown as string]) {
       expect(await refusal(verifier().verify(input))).toBeInstanceOf(AuthError);
     }
+  });
+
+  it('reports every problem of its options at once, under the names it takes', () => {
+    let error: unknown;
+    try {
+      new LogoutTokenVerifier({ issuer: '', clientId: '', replayCacheSize: 0, maxTokenAge: -1, maxTokenLength: 5 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(JwtAuthConfigError);
+    expect((error as JwtAuthConfigError).problems.map((problem) => problem.option).sort()).toEqual(
+      ['clientId', 'issuer', 'maxTokenAge', 'maxTokenLength', 'replayCacheSize'].sort(),
+    );
+    expect((error as JwtAuthConfigError).message).not.toContain('issuers[0]');
   });
 
   it('validates its options at construction', () => {

@@ -5,7 +5,7 @@ import { checkProtectedHeader } from '../jws/header';
 import type { JsonObject } from '../json/strict-json';
 import { validateClaims } from '../jwt/claims';
 import type { KeySourceState } from '../keys/key-source.interface';
-import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
+import { ISSUER_OPTION_NAMES, normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
 import type { IssuerOptions } from './verifier-options.interface';
 import { verifyWithCandidates } from './verify-jws';
 
@@ -41,21 +41,14 @@ export interface LogoutTokenClaims {
   readonly claims: JsonObject;
 }
 
-const KNOWN_OPTIONS = [
-  'issuer',
+// The issuer options a logout token has no use for: its audience is the client id, and it carries no scopes.
+const OMITTED_ISSUER_OPTIONS: readonly string[] = ['audience', 'scopeClaim', 'tokenType', 'requiredClaims'];
+
+const KNOWN_OPTIONS: readonly string[] = [
+  ...ISSUER_OPTION_NAMES.filter((name) => !OMITTED_ISSUER_OPTIONS.includes(name)),
   'clientId',
-  'algorithms',
-  'jwksUri',
-  'discovery',
-  'keys',
-  'secret',
-  'keySource',
-  'clockTolerance',
-  'allowInsecureHttp',
-  'fetch',
   'maxTokenLength',
   'replayCacheSize',
-  'maxTokenAge',
   'now',
 ];
 
@@ -99,26 +92,31 @@ export class LogoutTokenVerifier {
     else problems.rejectUnknown('', options, KNOWN_OPTIONS, 'LogoutTokenVerifier');
     const { clientId, maxTokenLength, replayCacheSize, now, maxTokenAge, clockTolerance, ...issuerOptions } =
       options ?? ({} as LogoutTokenVerifierOptions);
-    if (typeof clientId !== 'string' || clientId.length === 0)
-      problems.add('clientId', 'is empty', "set the relying party's client_id");
+    const hasClientId = typeof clientId === 'string' && clientId.length > 0;
+    if (!hasClientId) problems.add('clientId', 'is empty', "set the relying party's client_id");
     this.replayCacheSize = replayCacheSize ?? 10_000;
     if (!Number.isInteger(this.replayCacheSize) || this.replayCacheSize < 1 || this.replayCacheSize > 1_000_000)
       problems.add('replayCacheSize', 'must be an integer from 1 to 1000000', 'remove it to use the default (10000)');
-    problems.throwIfAny();
-    const { issuers, maxTokenLength: length } = normalizeVerifierOptions({
-      issuers: [
-        {
-          ...issuerOptions,
-          audience: clientId,
-          maxTokenAge: maxTokenAge ?? 300,
-          requiredClaims: ['iat', 'jti'],
-        },
-      ],
-      maxTokenLength,
-      clockTolerance,
-      now,
-      verifiedTokenCacheSize: 0,
-    });
+    const normalized = problems.check(() =>
+      normalizeVerifierOptions({
+        issuers: [
+          {
+            ...issuerOptions,
+            // A missing clientId is reported above as such, not a second time as the audience it becomes.
+            audience: hasClientId ? clientId : 'unset',
+            maxTokenAge: maxTokenAge ?? 300,
+            requiredClaims: ['iat', 'jti'],
+          },
+        ],
+        maxTokenLength,
+        clockTolerance,
+        now,
+        verifiedTokenCacheSize: 0,
+      }),
+    );
+    // Every problem at once, named as this class's options: its one issuer's are flat, not under issuers[0].
+    problems.throwIfAny((option) => option.replace(/^issuers\[0\](\.|$)/, '') || 'options');
+    const { issuers, maxTokenLength: length } = normalized as NonNullable<typeof normalized>;
     this.runtime = issuers.values().next().value as IssuerRuntime;
     this.parser = new TokenParser({ maxTokenLength: length });
     this.now = now ?? Date.now;
@@ -150,9 +148,14 @@ export class LogoutTokenVerifier {
       if (claims['nonce'] !== undefined) throw invalid('a logout token must not contain "nonce"', issuer.issuer);
       const sub = claims['sub'];
       const sid = claims['sid'];
-      if (sid !== undefined && typeof sid !== 'string') throw invalid('"sid" must be a string', issuer.issuer);
+      // An empty sid or sub names no session and no user: such a token would be answered 200 and end nothing.
+      if (sid !== undefined && (typeof sid !== 'string' || sid.length === 0))
+        throw invalid('"sid" must be a non-empty string', issuer.issuer);
+      if (sub === '') throw invalid('"sub" is empty', issuer.issuer);
       if (sub === undefined && sid === undefined) throw invalid('token has neither "sid" nor "sub"', issuer.issuer);
       const jti = claims['jti'] as string;
+      // Every token with an empty jti would share one replay-cache entry: the first would block the rest.
+      if (jti.length === 0) throw invalid('"jti" is empty', issuer.issuer);
       this.remember(jti, (exp + issuer.claims.clockTolerance) * 1000, nowMs);
       return Object.freeze({
         issuer: issuer.issuer,

@@ -46,6 +46,8 @@ export interface VerifiedTokenCacheState {
   readonly bytes: number;
   /** The bound on {@link bytes}; 0 when the cache is off. */
   readonly maxBytes: number;
+  /** Entries dropped to make room since the verifier was created (for metrics). */
+  readonly evictions: number;
 }
 
 class Node {
@@ -74,6 +76,7 @@ export class VerifiedTokenCache {
   private head: Node | undefined;
   private tail: Node | undefined;
   private usedBytes = 0;
+  private evicted = 0;
 
   /**
    * @param maxBytes bound on the bytes charged for all entries (see {@link VerifiedTokenCache.entryBytes}); 0 disables.
@@ -128,7 +131,12 @@ export class VerifiedTokenCache {
 
   /** Entries, bytes charged and the bound. */
   getState(): VerifiedTokenCacheState {
-    return { entries: this.nodes.size, bytes: this.usedBytes, maxBytes: this.maxEntries === 0 ? 0 : this.maxBytes };
+    return {
+      entries: this.nodes.size,
+      bytes: this.usedBytes,
+      maxBytes: this.maxEntries === 0 ? 0 : this.maxBytes,
+      evictions: this.evicted,
+    };
   }
 
   private evict(): void {
@@ -140,7 +148,10 @@ export class VerifiedTokenCache {
       this.pushHead(node);
       node = this.tail;
     }
-    if (node !== undefined) this.remove(node);
+    if (node !== undefined) {
+      this.remove(node);
+      this.evicted += 1;
+    }
   }
 
   private pushHead(node: Node): void {

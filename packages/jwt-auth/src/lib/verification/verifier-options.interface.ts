@@ -51,8 +51,8 @@ export interface IssuerOptions {
   readonly trust?: X509TrustOptions;
   /** A custom key source (for example the jwks-rsa adapter). */
   readonly keySource?: KeySource;
-  /** Claim that carries granted scopes. @default 'scope' */
-  readonly scopeClaim?: 'scope' | 'scp';
+  /** Claim that carries granted scopes: `scope`, `scp`, or `both` (their union). @default 'scope' */
+  readonly scopeClaim?: 'scope' | 'scp' | 'both';
   /** Header `typ` policy. @default 'access-token-or-jwt' */
   readonly tokenType?: TokenTypePolicy;
   /** Claims that must be present (not null) in every token. @default [] */
