@@ -22,6 +22,7 @@ import { SigningKeyManagerKeySource } from './oidc/signing-key.key-source';
 import { UserinfoController } from './oidc/userinfo.controller';
 import { LoginTransactionStore } from './session/login-transaction.store';
 import { LoginController } from './session/login.controller';
+import { SessionEndingService } from './session/session-ending.service';
 import { SsoSessionStore } from './session/sso-session.store';
 import { AccessTokenSigner } from './tokens/access-token.signer';
 import { AuthorizationCodeStore } from './tokens/authorization-code.store';
@@ -106,6 +107,7 @@ export class IdentityModule {
         TokenService,
         AuthorizationService,
         BackchannelLogoutService,
+        SessionEndingService,
       ],
     };
   }

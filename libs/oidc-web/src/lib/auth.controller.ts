@@ -23,7 +23,7 @@ export class AuthController {
 
   constructor(
     private readonly web: WebSessionService,
-    @Inject(LOGOUT_TOKEN_VERIFIER) private readonly logoutTokens: LogoutTokenVerifier,
+    @Inject(LOGOUT_TOKEN_VERIFIER) private readonly logoutTokens: LogoutTokenVerifier | undefined,
     @Inject(WEB_APP_NOW) private readonly now: () => number,
   ) {
     this.logger = new Logger(web.config.name);
@@ -138,6 +138,7 @@ export class AuthController {
     const token = (request.body as Record<string, unknown> | undefined)?.['logout_token'];
     try {
       if (typeof token !== 'string') throw new AuthError('token_missing', 'no logout_token in the form body');
+      if (!this.logoutTokens) throw new AuthError('issuer_invalid', 'no issuer is configured to verify logout tokens');
       const logout = await this.logoutTokens.verify(token);
       const ended = this.web.store.destroyMatching(logout.sessionId, logout.subject);
       this.logger.log(

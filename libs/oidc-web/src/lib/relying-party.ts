@@ -72,20 +72,33 @@ export class RelyingParty {
   /** The provider's configuration, discovered once; a failed discovery is retried on the next call. */
   async provider(): Promise<oidc.Configuration> {
     if (!this.configuration) {
+      const { issuer, clientSecret } = this.config;
+      if (issuer === undefined || clientSecret === undefined) {
+        throw new ProviderUnavailableError(`sign-in is not configured: set ${this.config.signInMissing.join(', ')}`);
+      }
       const options: oidc.DiscoveryRequestOptions = { timeout: REQUEST_TIMEOUT_SECONDS };
       // openid-client refuses http: issuers unless told otherwise; the config admits that only for loopback hosts.
       if (this.config.allowInsecureHttp) options.execute = [oidc.allowInsecureRequests];
       this.configuration = oidc
         .discovery(
-          new URL(this.config.issuer),
+          new URL(issuer),
           this.config.clientId,
-          { id_token_signed_response_alg: 'RS256' },
-          oidc.ClientSecretBasic(this.config.clientSecret),
+          { id_token_signed_response_alg: this.config.idTokenAlg },
+          oidc.ClientSecretBasic(clientSecret),
           options,
         )
         .then((configuration) => {
-          const insecure = this.config.allowInsecureHttp && insecureEndpoint(configuration.serverMetadata());
+          const metadata = configuration.serverMetadata();
+          const insecure = this.config.allowInsecureHttp && insecureEndpoint(metadata);
           if (insecure) throw new Error(`${insecure} is plain http outside loopback`);
+          const algs = metadata.id_token_signing_alg_values_supported;
+          // Discovery may omit the list (OpenID Connect Discovery makes it REQUIRED, but openid-client tolerates it).
+          if (algs !== undefined && !algs.includes(this.config.idTokenAlg)) {
+            throw new Error(
+              `the provider does not sign ID tokens with ${this.config.idTokenAlg} (OIDC_ID_TOKEN_SIGNED_RESPONSE_ALG); ` +
+                `its id_token_signing_alg_values_supported: ${algs.join(', ')}`,
+            );
+          }
           return configuration;
         })
         .catch((error: unknown) => {

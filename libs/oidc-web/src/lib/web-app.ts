@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { Module, type LogLevel, type Type } from '@nestjs/common';
+import { Logger, Module, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { LogoutTokenVerifier } from '@nest-sso/jwt-auth/core';
 import type { NextFunction, Request, Response } from 'express';
 import type { AddressInfo } from 'node:net';
 import { AuthController } from './auth.controller';
+import { HealthController } from './health.controller';
 import type { NavLink } from './pages';
 import { RelyingParty } from './relying-party';
 import { LOGOUT_TOKEN_VERIFIER, WEB_APP_CONFIG, WEB_APP_NAV, WEB_APP_NOW } from './web-app.constants';
@@ -52,26 +53,49 @@ function isCrossOriginPost(request: Request, baseUrl: string): boolean {
   return origin !== undefined && origin !== new URL(baseUrl).origin;
 }
 
+// The 503 a person (HTML) or a script (JSON, when it prefers it) gets while sign-in variables are unset.
+function sendSignInNotConfigured(
+  request: Request,
+  response: Response,
+  web: WebSessionService,
+  missing: readonly string[],
+): void {
+  const names = missing.join(' and ');
+  const message = `This app cannot sign anyone in until ${names} ${missing.length > 1 ? 'are' : 'is'} set in its environment.`;
+  response.setHeader('Cache-Control', 'no-store');
+  if (request.accepts(['html', 'json']) === 'json') {
+    response.status(503).json({ error: 'sign_in_not_configured', message, missing });
+    return;
+  }
+  web.sendError(response, undefined, 503, 'Sign-in is not configured', message);
+}
+
 /**
  * Starts a server-rendered OpenID Connect web app on 127.0.0.1: the shared sign-in, sign-out and back-channel logout
- * routes plus the app's own pages. Logout tokens are verified by the package's core `LogoutTokenVerifier` with the
+ * routes plus the app's own pages, and `GET /health`. While {@link WebAppConfig.signInMissing} names a variable, every
+ * route but `/health` answers 503 naming it (an HTML page, or JSON when preferred). Logout tokens are verified by the package's core `LogoutTokenVerifier` with the
  * provider's keys from its discovery document.
  */
 export async function startWebApp(options: WebAppOptions): Promise<WebApp> {
   const { config } = options;
   const now = options.now ?? Date.now;
   const store = new WebSessionStore(now);
-  const logoutTokens = new LogoutTokenVerifier({
-    issuer: config.issuer,
-    clientId: config.clientId,
-    algorithms: ['RS256'],
-    discovery: true,
-    allowInsecureHttp: config.allowInsecureHttp,
-    now,
-  });
+  // Without an issuer there is nothing to verify logout tokens against: the endpoint answers 503 like every route.
+  const logoutTokens =
+    config.issuer === undefined
+      ? undefined
+      : new LogoutTokenVerifier({
+          issuer: config.issuer,
+          clientId: config.clientId,
+          // identity signs a client's logout tokens like its ID tokens.
+          algorithms: [config.idTokenAlg],
+          discovery: true,
+          allowInsecureHttp: config.allowInsecureHttp,
+          now,
+        });
 
   @Module({
-    controllers: [AuthController, ...options.controllers],
+    controllers: [HealthController, AuthController, ...options.controllers],
     providers: [
       { provide: WEB_APP_CONFIG, useValue: config },
       { provide: WEB_APP_NAV, useValue: options.nav },
@@ -93,6 +117,14 @@ export async function startWebApp(options: WebAppOptions): Promise<WebApp> {
   nest.disable('x-powered-by');
   nest.useBodyParser('urlencoded', { extended: false, limit: '16kb', parameterLimit: 20 });
   const web = nest.get(WebSessionService);
+  if (config.signInMissing.length > 0) {
+    const missing = config.signInMissing.join(' and ');
+    new Logger(config.name).warn(`sign-in is not configured: every page but /health answers 503 until ${missing} set`);
+    nest.use((request: Request, response: Response, next: NextFunction) => {
+      if (request.path === '/health') return next();
+      sendSignInNotConfigured(request, response, web, config.signInMissing);
+    });
+  }
   // The back-channel endpoint is called server to server and proves itself with its logout token.
   nest.use((request: Request, response: Response, next: NextFunction) => {
     if (request.path === '/backchannel-logout' || !isCrossOriginPost(request, web.baseUrl)) return next();
@@ -102,7 +134,7 @@ export async function startWebApp(options: WebAppOptions): Promise<WebApp> {
     await nest.listen(config.port, WEB_APP_HOST);
   } catch (error) {
     await nest.close();
-    logoutTokens.close();
+    logoutTokens?.close();
     throw error;
   }
   const { port } = nest.getHttpServer().address() as AddressInfo;
@@ -114,7 +146,7 @@ export async function startWebApp(options: WebAppOptions): Promise<WebApp> {
     nest,
     close: async () => {
       await nest.close();
-      logoutTokens.close();
+      logoutTokens?.close();
     },
   };
 }

@@ -71,8 +71,26 @@ describe('webAppConfigFromEnv', () => {
   const defaults = { name: 'web-portal', title: 'Web Portal', port: 3100, clientId: 'web-portal', scope: 'openid' };
 
   it('names every problem at once', () => {
-    expect(() => webAppConfigFromEnv({ OIDC_ISSUER: 'http://127.0.0.1:1', PORT: 'x' }, defaults)).toThrow(
-      /PORT[\s\S]*OIDC_ISSUER[\s\S]*OIDC_CLIENT_SECRET/,
+    expect(() =>
+      webAppConfigFromEnv(
+        { OIDC_ISSUER: 'http://127.0.0.1:1', PORT: 'x', SESSION_TTL_SECONDS: 'soon', OIDC_CLIENT_SECRET: 's' },
+        defaults,
+      ),
+    ).toThrow(/PORT[\s\S]*OIDC_ISSUER[\s\S]*SESSION_TTL_SECONDS/);
+  });
+
+  it('requires neither OIDC_ISSUER nor OIDC_CLIENT_SECRET: unset, they are listed in signInMissing', () => {
+    expect(webAppConfigFromEnv({}, defaults)).toMatchObject({
+      issuer: undefined,
+      clientSecret: undefined,
+      signInMissing: ['OIDC_ISSUER', 'OIDC_CLIENT_SECRET'],
+    });
+    expect(
+      webAppConfigFromEnv({ OIDC_ISSUER: 'https://id.example.com', OIDC_CLIENT_SECRET: 's' }, defaults).signInMissing,
+    ).toEqual([]);
+    // Invalid is still fatal.
+    expect(() => webAppConfigFromEnv({ OIDC_ISSUER: 'not a url' }, defaults)).toThrow(
+      /OIDC_ISSUER: must be an absolute URL/,
     );
   });
 

@@ -325,7 +325,9 @@ describe('authorization code flow with PKCE and SSO', () => {
     const jar = new CookieJar();
     await codeFor(WEB_APP, jar, pkcePair().challenge);
     const session = String(jar.get('identity_session'));
-    await browserPost(`${base}/logout`, {}, jar);
+    const signedIn = await (await browserGet(`${base}/login`, jar)).text();
+    const csrfToken = /name="csrf_token" value="([^"]+)"/.exec(signedIn)?.[1] as string;
+    expect((await browserPost(`${base}/logout`, { csrf_token: csrfToken }, jar)).status).toBe(200);
     const replayed = new CookieJar();
     replayed.set('identity_session', session);
     const response = await browserGet(authorizeUrl(base, { ...WEB_APP, challenge: pkcePair().challenge }), replayed);

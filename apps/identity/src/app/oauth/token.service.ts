@@ -105,7 +105,15 @@ export class TokenService {
       scopes: grant.scopes,
       audiences: grantAudiences(params, grant.audiences),
       refresh: client.grantTypes.includes('refresh_token')
-        ? { grant: { clientId: client.clientId, sub: grant.sub, scopes: grant.scopes, audiences: grant.audiences } }
+        ? {
+            grant: {
+              clientId: client.clientId,
+              sub: grant.sub,
+              scopes: grant.scopes,
+              audiences: grant.audiences,
+              sid: grant.sid,
+            },
+          }
         : undefined,
     });
     if (familyId) this.codes.linkRefreshFamily(codeId, familyId);

@@ -3,7 +3,7 @@ import { AuthError, verifyCompactJws } from '@nest-sso/jwt-auth';
 import type { Request, Response } from 'express';
 import { Clock } from '../clock/clock';
 import { ExpiringMap } from '../common/expiring-map';
-import { randomToken, tokenDigest } from '../crypto/opaque-token';
+import { randomToken, safeEqual, tokenDigest } from '../crypto/opaque-token';
 import { RegisteredClient } from '../directory/directory';
 import { DirectoryService } from '../directory/directory.service';
 import { CLOCK } from '../identity.constants';
@@ -13,9 +13,9 @@ import { IssuerService } from '../oauth/issuer.service';
 import { RequestParams } from '../oauth/request-params';
 import { readCookie, SESSION_COOKIE } from '../session/cookies';
 import { escapeHtml, renderMessagePage, renderPage, sendHtml, sendRedirect } from '../session/html.page';
+import { SessionEndingService } from '../session/session-ending.service';
 import { SsoSession, SsoSessionStore } from '../session/sso-session.store';
 import { SIGNING_ALGORITHMS } from '../keys/signing-algorithm';
-import { BackchannelLogoutService } from './backchannel-logout.service';
 import { SigningKeyManagerKeySource } from './signing-key.key-source';
 
 /** Where to send the browser after logout, already checked against the client's registration. */
@@ -42,7 +42,8 @@ type LogoutRequestCheck =
  * `id_token_hint` names the browser's current session ends it at once; any other request that would end a session
  * asks the person first (so a link on another site cannot sign them out). `post_logout_redirect_uri` is honoured only
  * when registered for the client the hint (or `client_id`) names; otherwise an error page is shown, never a redirect.
- * Ending the session starts back-channel logout for every client that used it.
+ * Ending the session revokes the refresh tokens granted in it and starts back-channel logout for every client that used
+ * it ({@link SessionEndingService}).
  */
 @Controller()
 export class EndSessionController {
@@ -55,7 +56,7 @@ export class EndSessionController {
     private readonly directory: DirectoryService,
     private readonly sessions: SsoSessionStore,
     private readonly issuer: IssuerService,
-    private readonly backchannel: BackchannelLogoutService,
+    private readonly ending: SessionEndingService,
     keys: SigningKeyManager,
   ) {
     this.pending = new ExpiringMap(clock, 10_000);
@@ -87,13 +88,29 @@ export class EndSessionController {
     sendHtml(response, 200, renderConfirmPage(session, confirmation));
   }
 
-  /** Ends the session: from the confirmation page (`logout_request`), or the plain sign-out button. */
+  /**
+   * Ends the session: from the confirmation page (`logout_request`), or the plain sign-out button of the signed-in page
+   * (`csrf_token`, the session's own). Without either nothing ends: the cookie is SameSite=Lax and every port of this
+   * host is the same site, so a form another local app's page posts would otherwise sign the person out.
+   */
   @Post('logout')
   logout(@Req() request: Request, @Res() response: Response): void {
     const cookie = readCookie(request, SESSION_COOKIE);
-    const confirmation = (request.body as Record<string, unknown> | undefined)?.['logout_request'];
+    const body = request.body as Record<string, unknown> | undefined;
+    const confirmation = body?.['logout_request'];
     let back: LogoutReturn | undefined;
-    if (typeof confirmation === 'string') {
+    if (typeof confirmation !== 'string') {
+      const session = this.sessions.find(cookie);
+      const csrfToken = body?.['csrf_token'];
+      if (session && !(typeof csrfToken === 'string' && safeEqual(csrfToken, session.csrfToken))) {
+        this.logger.warn('sign-out refused: CSRF token mismatch');
+        return sendHtml(
+          response,
+          403,
+          renderMessagePage('Request refused', 'The sign-out form could not be verified. Reload it and try again.'),
+        );
+      }
+    } else {
       const pending = this.pending.take(confirmation);
       // The confirmation is bound to the session it was shown for; the cookie is SameSite=Lax, so a cross-site form
       // post arrives without it and ends nothing.
@@ -108,11 +125,8 @@ export class EndSessionController {
   }
 
   private end(cookie: string | undefined, response: Response): void {
-    const session = this.sessions.destroy(cookie);
+    this.ending.end(cookie, 'logout');
     response.clearCookie(SESSION_COOKIE, { path: '/' });
-    if (!session) return;
-    this.logger.log(`session ended sub=${session.sub}`);
-    this.backchannel.sessionEnded(session);
   }
 
   private async check(query: unknown): Promise<LogoutRequestCheck> {

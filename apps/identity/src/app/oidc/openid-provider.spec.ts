@@ -10,8 +10,10 @@ import {
   authorizeWithLogin,
   basicAuth,
   browserGet,
+  browserPost,
   codeOf,
   CookieJar,
+  csrfTokenOf,
   makeTempDir,
   pkcePair,
   postForm,
@@ -410,6 +412,132 @@ describe('identity as an OpenID provider', () => {
       } finally {
         await portal.stop();
       }
+    });
+  });
+
+  it("ends the session on the signed-in page's sign-out button only with that session's CSRF token", async () => {
+    const jar = new CookieJar();
+    await signIn('web-portal', jar);
+    // What a page of another app on this host (same site: the SameSite=Lax cookie rides along) can post.
+    for (const fields of [{}, { csrf_token: 'guessed' }]) {
+      const refused = await browserPost(`${base}/logout`, fields, jar);
+      expect(refused.status).toBe(403);
+      expect(jar.get('identity_session')).toBeDefined();
+      expect(await (await browserGet(`${base}/login`, jar)).text()).toContain('You are signed in');
+    }
+    // Another session's token does not end this one.
+    const otherJar = new CookieJar();
+    await signIn('web-portal', otherJar);
+    const otherPage = await (await browserGet(`${base}/login`, otherJar)).text();
+    const otherToken = /name="csrf_token" value="([^"]+)"/.exec(otherPage)?.[1] as string;
+    expect((await browserPost(`${base}/logout`, { csrf_token: otherToken }, jar)).status).toBe(403);
+    const page = await (await browserGet(`${base}/login`, jar)).text();
+    const csrfToken =
+      /<form method="post" action="logout">\s*<input type="hidden" name="csrf_token" value="([^"]+)">/.exec(page)?.[1];
+    expect(csrfToken).toBeDefined();
+    const ended = await browserPost(`${base}/logout`, { csrf_token: csrfToken as string }, jar);
+    expect(ended.status).toBe(200);
+    expect(await ended.text()).toContain('You are signed out');
+    expect(jar.get('identity_session')).toBeUndefined();
+    await identity.app.nest.get(BackchannelLogoutService).idle();
+  });
+
+  describe('ending the session revokes its refresh tokens', () => {
+    const refresh = (clientId: string, token: string | undefined) =>
+      postForm(
+        `${base}/oauth/token`,
+        { grant_type: 'refresh_token', refresh_token: token as string },
+        { authorization: basicAuth(clientId, SECRETS[clientId]) },
+      );
+
+    async function expectRevoked(clientId: string, token: string | undefined): Promise<void> {
+      const response = await refresh(clientId, token);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
+    }
+
+    beforeEach(() => {
+      portal.tokens.length = 0;
+      admin.tokens.length = 0;
+    });
+
+    afterEach(async () => {
+      // Let the back-channel deliveries these logouts started run out while the clients are down.
+      await identity.app.nest.get(BackchannelLogoutService).idle();
+    });
+
+    it('on RP-initiated logout: the refresh tokens of every client of that session are invalid_grant at once, though back-channel delivery fails', async () => {
+      const jar = new CookieJar();
+      const other = new CookieJar();
+      const portalTokens = await signIn('web-portal', jar);
+      const adminTokens = await signIn('admin-console', jar);
+      const unrelated = await signIn('web-portal', other);
+      // A refresh before logout works and rotates; the successor belongs to the same session.
+      const rotated = await refresh('web-portal', portalTokens.refresh_token);
+      expect(rotated.status).toBe(200);
+      const successor = ((await rotated.json()) as Tokens).refresh_token;
+      const url = new URL(`${base}/logout`);
+      url.searchParams.set('id_token_hint', portalTokens.id_token as string);
+      expect((await browserGet(url.toString(), jar)).status).toBe(200);
+      // Both web apps are down: no logout token was delivered, yet the tokens are dead already.
+      expect(portal.tokens).toHaveLength(0);
+      await expectRevoked('web-portal', successor);
+      await expectRevoked('admin-console', adminTokens.refresh_token);
+      // Another session of the same user is untouched.
+      expect((await refresh('web-portal', unrelated.refresh_token)).status).toBe(200);
+    });
+
+    it('on the plain sign-out (confirmed POST /logout) and when a new login replaces the session', async () => {
+      const jar = new CookieJar();
+      const first = await signIn('web-portal', jar);
+      const confirm = await (await browserGet(`${base}/logout`, jar)).text();
+      const logoutRequest = /name="logout_request" value="([^"]+)"/.exec(confirm)?.[1];
+      const cookie = `identity_session=${jar.get('identity_session')}`;
+      const ended = await postForm(`${base}/logout`, { logout_request: logoutRequest as string }, { cookie });
+      expect(ended.status).toBe(200);
+      await expectRevoked('web-portal', first.refresh_token);
+
+      // Signing in again in a browser that has a session replaces it (a fresh id at every login).
+      const replacedJar = new CookieJar();
+      const replaced = await signIn('web-portal', replacedJar);
+      const relogin = new CookieJar();
+      const form = await (await browserGet(`${base}/login`, relogin)).text();
+      relogin.set('identity_session', replacedJar.get('identity_session') as string);
+      const login = await browserPost(
+        `${base}/login`,
+        { csrf_token: csrfTokenOf(form), username: 'alice', password: 'alice-password' },
+        relogin,
+      );
+      expect(login.status).toBe(200);
+      expect(relogin.get('identity_session')).not.toBe(replacedJar.get('identity_session'));
+      await expectRevoked('web-portal', replaced.refresh_token);
+    });
+
+    it('refuses refresh tokens redeemed from a code of the session after it ended', async () => {
+      const jar = new CookieJar();
+      const first = await signIn('web-portal', jar);
+      const { verifier, challenge } = pkcePair();
+      const redirectUri = `${portal.url}/callback`;
+      const location = (
+        await browserGet(
+          authorizeUrlOf({ clientId: 'web-portal', redirectUri, challenge, scope: 'openid', extra: {} }),
+          jar,
+        )
+      ).headers.get('location') as string;
+      const url = new URL(`${base}/logout`);
+      url.searchParams.set('id_token_hint', first.id_token as string);
+      expect((await browserGet(url.toString(), jar)).status).toBe(200);
+      const late = await postForm(
+        `${base}/oauth/token`,
+        {
+          grant_type: 'authorization_code',
+          code: codeOf(new URL(location)),
+          redirect_uri: redirectUri,
+          code_verifier: verifier,
+        },
+        { authorization: basicAuth('web-portal', SECRETS['web-portal']) },
+      );
+      await expectRevoked('web-portal', ((await late.json()) as Tokens).refresh_token);
     });
   });
 

@@ -62,12 +62,16 @@ ${error}
   );
 }
 
-/** "You are signed in as ...": shown by `GET /login` when a session exists and no application is waiting. */
-export function renderSignedInPage(name: string): string {
+/**
+ * "You are signed in as ...": shown by `GET /login` when a session exists and no application is waiting; its sign-out
+ * form carries the session's CSRF token.
+ */
+export function renderSignedInPage(name: string, csrfToken: string): string {
   return layout(
     'Signed in',
     `<p>You are signed in as <strong>${escapeHtml(name)}</strong>.</p>
 <form method="post" action="logout">
+<input type="hidden" name="csrf_token" value="${escapeHtml(csrfToken)}">
 <button type="submit">Sign out</button>
 </form>`,
   );

@@ -6,10 +6,10 @@ import { DirectoryService } from '../directory/directory.service';
 import { IDENTITY_CONFIG } from '../identity.constants';
 import { AuthorizationService } from '../oauth/authorization.service';
 import { IssuerService } from '../oauth/issuer.service';
-import { BackchannelLogoutService } from '../oidc/backchannel-logout.service';
 import { cookieOptions, LOGIN_COOKIE, readCookie, SESSION_COOKIE } from './cookies';
 import { renderLoginPage, renderMessagePage, renderSignedInPage, sendHtml, sendRedirect } from './html.page';
 import { LOGIN_TTL_SECONDS, LoginTransactionStore } from './login-transaction.store';
+import { SessionEndingService } from './session-ending.service';
 import { SsoSessionStore } from './sso-session.store';
 
 function field(body: unknown, name: string, maxLength: number): string {
@@ -29,7 +29,7 @@ export class LoginController {
     private readonly sessions: SsoSessionStore,
     private readonly logins: LoginTransactionStore,
     private readonly issuer: IssuerService,
-    private readonly backchannel: BackchannelLogoutService,
+    private readonly ending: SessionEndingService,
   ) {}
 
   /** Shows the login form for a parked authorization request (`?request=`), or a plain sign-in. */
@@ -47,7 +47,8 @@ export class LoginController {
     const session = this.sessions.find(readCookie(request, SESSION_COOKIE));
     const resumed = session && this.authorization.resume(requestId);
     if (session && resumed) return sendRedirect(response, 302, this.authorization.approve(resumed, session));
-    if (session && requestId === undefined) return sendHtml(response, 200, renderSignedInPage(session.name));
+    if (session && requestId === undefined)
+      return sendHtml(response, 200, renderSignedInPage(session.name, session.csrfToken));
     const { cookie, transaction } = this.logins.start(requestId);
     response.cookie(LOGIN_COOKIE, cookie, cookieOptions(this.issuer.issuer, LOGIN_TTL_SECONDS));
     sendHtml(response, 200, renderLoginPage({ csrfToken: transaction.csrfToken, clientName: pending?.clientName }));
@@ -90,9 +91,8 @@ export class LoginController {
     this.logins.finish(loginCookie);
     response.clearCookie(LOGIN_COOKIE, { path: '/' });
     // A new session id at every login: an id planted before authentication is never promoted (session fixation).
-    // The clients of a session replaced by this login are told it ended, as on logout.
-    const replaced = this.sessions.destroy(readCookie(request, SESSION_COOKIE));
-    if (replaced) this.backchannel.sessionEnded(replaced);
+    // A session replaced by this login ends as on logout: its refresh tokens are revoked and its clients are told.
+    this.ending.end(readCookie(request, SESSION_COOKIE), 'replaced by a new login');
     const { id, session } = this.sessions.create(user);
     response.cookie(SESSION_COOKIE, id, cookieOptions(this.issuer.issuer, this.config.sessionTtlSeconds));
     this.logger.log(`login succeeded sub=${user.sub}`);
@@ -105,6 +105,6 @@ export class LoginController {
         renderMessagePage('Signed in', 'The application request expired. Return to it and try again.'),
       );
     }
-    sendHtml(response, 200, renderSignedInPage(user.name));
+    sendHtml(response, 200, renderSignedInPage(user.name, session.csrfToken));
   }
 }

@@ -18,6 +18,8 @@ export interface SsoSession {
   readonly authTime: number;
   /** Public session id put in ID and logout tokens (`sid`); unrelated to the cookie value. */
   readonly sid: string;
+  /** CSRF token of the plain sign-out form (`POST /logout` without `logout_request`); only identity's pages show it. */
+  readonly csrfToken: string;
   /** Clients that got a code in this session: the ones told by back-channel logout when it ends. */
   readonly clientIds: Set<string>;
 }
@@ -43,6 +45,7 @@ export class SsoSessionStore {
       name: user.name,
       authTime: epochSeconds(this.clock),
       sid: randomToken(16),
+      csrfToken: randomToken(),
       clientIds: new Set(),
     };
     this.sessions.set(tokenDigest(id), session, this.clock.now() + this.config.sessionTtlSeconds * 1000);

@@ -16,6 +16,8 @@ export interface RefreshGrant {
   readonly scopes: readonly string[];
   /** Audiences of the original grant. */
   readonly audiences: readonly string[];
+  /** The SSO session (`sid`) the grant was made in; ending that session revokes the grant. */
+  readonly sid?: string;
 }
 
 interface RefreshEntry {
@@ -31,6 +33,7 @@ interface Family {
 /**
  * Opaque refresh tokens with rotation: each use returns a successor and spends the old token;
  * presenting a spent token revokes its whole family (OAuth 2.0 Security BCP, RFC 9700 section 4.14.2).
+ * Ending an SSO session revokes every token granted in it ({@link RefreshTokenStore.revokeSession}).
  * Only SHA-256 digests are stored, in memory.
  */
 @Injectable()
@@ -38,6 +41,8 @@ export class RefreshTokenStore {
   private readonly logger = new Logger(RefreshTokenStore.name);
   private readonly tokens: ExpiringMap<RefreshEntry>;
   private readonly families: ExpiringMap<Family>;
+  /** Ended SSO sessions (`sid`), kept as long as a token granted in them could live. */
+  private readonly endedSessions: ExpiringMap<true>;
 
   constructor(
     @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
@@ -45,6 +50,7 @@ export class RefreshTokenStore {
   ) {
     this.tokens = new ExpiringMap(clock, 100_000);
     this.families = new ExpiringMap(clock, 100_000);
+    this.endedSessions = new ExpiringMap(clock, 100_000);
   }
 
   /** Issues a refresh token for `grant`, starting a new family unless `familyId` continues one. */
@@ -72,6 +78,9 @@ export class RefreshTokenStore {
     }
     const family = this.families.get(entry.familyId);
     if (!family || family.isRevoked) throw new OAuthError('invalid_grant', 'refresh token has been revoked');
+    if (entry.grant.sid !== undefined && this.endedSessions.get(entry.grant.sid)) {
+      throw new OAuthError('invalid_grant', 'refresh token has been revoked: the session it was granted in has ended');
+    }
     if (entry.isUsed) {
       this.revokeFamily(entry.familyId);
       this.logger.warn(`refresh token reuse detected: revoked the token family (client_id=${clientId})`);
@@ -80,6 +89,14 @@ export class RefreshTokenStore {
     const checked = check(entry.grant);
     entry.isUsed = true;
     return { checked, grant: entry.grant, familyId: entry.familyId };
+  }
+
+  /**
+   * Revokes every token granted in the SSO session `sid`, at once and for as long as such a token could live,
+   * including tokens issued later from an authorization code of that session.
+   */
+  revokeSession(sid: string): void {
+    this.endedSessions.set(sid, true, this.clock.now() + this.config.refreshTokenTtlSeconds * 1000);
   }
 
   /** Revokes every token of a family. */
