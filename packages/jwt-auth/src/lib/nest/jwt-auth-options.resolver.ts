@@ -17,6 +17,7 @@ const SHORTHAND_KEYS = [
   'keys',
   'secret',
   'keySource',
+  'trust',
   'scopeClaim',
   'tokenType',
   'requiredClaims',
