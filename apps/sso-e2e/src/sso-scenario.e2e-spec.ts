@@ -15,7 +15,8 @@ describe('SSO scenario (npm start)', () => {
 
   it('runs every step, in order', () => {
     expect(steps.map((step) => step.title)).toEqual(scenarioStepTitles(true));
-    expect(steps).toHaveLength(16); // 11 + the 5 browser steps of the web apps (Chromium is required here)
+    // 11 + the 5 browser steps of the web apps (Chromium is required here) + the 4 X.509 steps.
+    expect(steps).toHaveLength(20);
   });
 
   it.each(scenarioStepTitles(true).map((title, index) => [index + 1, title]))('step %i succeeds: %s', (index) => {
@@ -30,6 +31,11 @@ describe('SSO scenario (npm start)', () => {
   it('ends with the identity service stopped while the resource services run on', async () => {
     expect(system.isIdentityRunning).toBe(false);
     await expect(fetch(`${system.ordersUrl}/health`).then((r) => r.status)).resolves.toBe(200);
+    // The trust-store-only orders-api reports its key source as the X.509 trust store, fresh, with identity gone.
+    const health = (await fetch(`${system.ordersX509Url}/health`).then((r) => r.json())) as {
+      keys: Record<string, { status: string }>;
+    };
+    expect(Object.values(health.keys)).toEqual([expect.objectContaining({ status: 'fresh' })]);
   });
 
   it('reports the outcomes without ever printing a token', () => {

@@ -1,4 +1,4 @@
-export { authOptionsFromEnv, AUTH_ENV } from './lib/auth.config';
+export { authOptionsFromEnv, AUTH_ENV, trustOptionsFromEnv } from './lib/auth.config';
 export {
   clientCredentialsFromEnv,
   resolveTokenEndpoint,

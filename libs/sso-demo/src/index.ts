@@ -44,3 +44,4 @@ export {
   type WebSsoStepOptions,
 } from './lib/web-sso.steps';
 export { WEB_CLIENT_SECRETS, reserveLoopbackPort } from './lib/web-apps';
+export { PARTNER_GATEWAY, x509Steps } from './lib/x509-steps';

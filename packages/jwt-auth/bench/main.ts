@@ -5,6 +5,7 @@ import { benchMetrics } from './metrics.bench';
 import { benchReference } from './reference.bench';
 import { benchRpc } from './rpc.bench';
 import { benchService } from './service.bench';
+import { benchX509 } from './x509.bench';
 import type { BenchResult } from './measure';
 
 function numberArg(name: string): number | undefined {
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     results.push(...(await benchService({ rounds: numberArg('rounds'), seconds: numberArg('seconds') })));
   if (!only || only === 'rpc') results.push(...(await benchRpc()));
   if (!only || only === 'metrics') results.push(...(await benchMetrics()));
+  if (!only || only === 'x509') results.push(...(await benchX509()));
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;

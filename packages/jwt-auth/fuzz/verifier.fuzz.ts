@@ -374,11 +374,12 @@ const extraName = (reserved: readonly string[]) =>
   fc
     .oneof(
       fc.string({ unit: 'binary', maxLength: 10 }),
-      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'polluted', 'x5c'),
+      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'polluted'),
     )
     .filter((n) => !reserved.includes(n));
 
-const HEADER_RESERVED = ['alg', 'typ', 'kid', 'crit', 'b64', 'zip', 'cty'];
+// x5c and jwk are judged below (refused: the fuzzed issuer has no trust store), never as free-form extras.
+const HEADER_RESERVED = ['alg', 'typ', 'kid', 'crit', 'b64', 'zip', 'cty', 'x5c', 'jwk'];
 const PAYLOAD_RESERVED = ['iss', 'aud', 'exp', 'nbf', 'iat', 'sub', 'client_id', 'jti', 'scope'];
 
 function headerMembers(alg: FuzzAlg): fc.Arbitrary<(Member | undefined)[]> {
@@ -487,8 +488,10 @@ function headerMembers(alg: FuzzAlg): fc.Arbitrary<(Member | undefined)[]> {
         fc.oneof(
           judged('jku', fc.constant('http://127.0.0.1:9/jwks.json'), () => true),
           judged('x5u', fc.constant('http://127.0.0.1:9/cert.pem'), () => true),
-          judged('jwk', fc.constant({ kty: 'oct', k: 'AAAA' }), () => true),
-          judged('x5c', fc.constant(['MIIBIjANBgkq']), () => true),
+          // Without a trust store a token that brings its own key is refused (ADR 016); jku / x5u are ignored.
+          judged('jwk', fc.constant({ kty: 'oct', k: 'AAAA' }), () => false),
+          judged('x5c', fc.constant(['MIIBIjANBgkq']), () => false),
+          judged('x5t', fc.constant('q1ybFcdxpyRPbmA4W_MkLrVPlrc'), () => true),
         ),
       ),
       fc.array(fc.record({ name: extraName(HEADER_RESERVED), raw: hostileValue, ok: fc.constant(true) }), {

@@ -8,6 +8,8 @@ import { DirectoryService } from './directory/directory.service';
 import { DiscoveryController } from './discovery/discovery.controller';
 import { CLOCK, DIRECTORY, IDENTITY_CONFIG } from './identity.constants';
 import { SigningKeyManager } from './keys/signing-key.manager';
+import { PkiController } from './pki/pki.controller';
+import { PrivateCa } from './pki/private-ca';
 import { AuthorizationService } from './oauth/authorization.service';
 import { AuthorizeController } from './oauth/authorize.controller';
 import { ClientAuthenticator } from './oauth/client-authenticator';
@@ -88,8 +90,14 @@ export class IdentityModule {
         EndSessionController,
         UserinfoController,
         AdminController,
+        PkiController,
       ],
       providers: [
+        // The private CA is created on first start (keys 0600 under <dataDir>/pki) before the server listens.
+        {
+          provide: PrivateCa,
+          useFactory: () => PrivateCa.open(options.config.dataDir, () => options.clock.now()),
+        },
         AccessTokenSigner,
         OidcTokenSigner,
         AuthorizationCodeStore,

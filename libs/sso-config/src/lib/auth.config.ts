@@ -4,7 +4,9 @@ import {
   JwtAuthModule,
   type AsymmetricAlgorithm,
   type JwtAuthModuleOptions,
+  type X509TrustOptions,
 } from '@nest-sso/jwt-auth';
+import { accessSync, constants } from 'node:fs';
 import { readBoolean, readList, readString, readUrl, type Env } from './env';
 import { ProblemList } from './service-config.error';
 
@@ -16,6 +18,11 @@ export const AUTH_ENV = [
   'AUTH_ALGORITHMS',
   'AUTH_ALLOW_INSECURE_HTTP',
   'AUTH_SCOPE_CLAIM',
+  'AUTH_TRUST_ANCHORS',
+  'AUTH_SIGNING_CERTS',
+  'AUTH_CRLS',
+  'AUTH_REVOCATION',
+  'AUTH_X509_LEAF_NAME',
 ] as const;
 
 const SCOPE_CLAIMS = ['scope', 'scp', 'both'] as const;
@@ -29,6 +36,8 @@ const SCOPE_CLAIMS = ['scope', 'scp', 'both'] as const;
  * - `AUTH_ALGORITHMS` (optional): comma-separated allow-list; default every asymmetric algorithm.
  * - `AUTH_ALLOW_INSECURE_HTTP` (optional, `true`): allow http issuer / JWKS URLs on loopback hosts only.
  * - `AUTH_SCOPE_CLAIM` (optional): `scope` (default), `scp` (Okta, Microsoft Entra ID) or `both`.
+ * - `AUTH_TRUST_ANCHORS`, `AUTH_SIGNING_CERTS`, `AUTH_CRLS`, `AUTH_REVOCATION`, `AUTH_X509_LEAF_NAME` (optional): an
+ *   X.509 trust store (see {@link trustOptionsFromEnv}); with a trust store and no `AUTH_JWKS_URI`, no discovery.
  * Tokens are held to the RFC 9068 profile: `typ: at+jwt`, and `sub`, `client_id`, `iat`, `jti` present.
  * @throws ServiceConfigError listing every problem.
  */
@@ -44,6 +53,7 @@ export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptio
   const scopeClaim = readString(env, 'AUTH_SCOPE_CLAIM') ?? 'scope';
   if (!(SCOPE_CLAIMS as readonly string[]).includes(scopeClaim))
     problems.add(`AUTH_SCOPE_CLAIM: must be one of ${SCOPE_CLAIMS.join(', ')} (got "${scopeClaim}")`);
+  const trust = trustOptionsFromEnv(env, problems);
   problems.throwIfAny();
 
   const options: JwtAuthModuleOptions = {
@@ -51,7 +61,9 @@ export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptio
     audience: audience.length === 1 ? audience[0] : audience,
     algorithms,
     ...(scopeClaim !== 'scope' ? { scopeClaim: scopeClaim as (typeof SCOPE_CLAIMS)[number] } : {}),
-    ...(jwksUri !== undefined ? { jwksUri } : { discovery: true }),
+    // A trust store alone means no discovery and no JWKS: no outbound call for keys at all.
+    ...(jwksUri !== undefined ? { jwksUri } : trust !== undefined ? {} : { discovery: true }),
+    ...(trust !== undefined ? { trust } : {}),
     ...(allowInsecureHttp ? { allowInsecureHttp: true } : {}),
     ...(realm !== undefined ? { realm } : {}),
     // RFC 9068 strictly: typ at+jwt, and sub, client_id, iat, jti in every token (the identity service issues them all).
@@ -59,6 +71,60 @@ export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptio
   };
   assertAcceptedByJwtAuth(options);
   return options;
+}
+
+const REVOCATION_MODES = ['require', 'if-present', 'off'] as const;
+
+function readFileList(env: Env, name: string, problems: ProblemList): string[] | undefined {
+  const paths = readList(env, name);
+  if (paths === undefined) return undefined;
+  if (paths.length === 0) problems.add(`${name}: list at least one file path`);
+  for (const path of paths) {
+    try {
+      accessSync(path, constants.R_OK);
+    } catch {
+      problems.add(`${name}: cannot read "${path}" (give the path of an existing, readable file)`);
+    }
+  }
+  return paths;
+}
+
+/**
+ * The X.509 trust store from `AUTH_TRUST_ANCHORS` (PEM bundle of CA certificates), `AUTH_SIGNING_CERTS` (PEM bundle
+ * of deployed signing certificates for `x5t` / `x5t#S256`), `AUTH_CRLS` (comma-separated CRL files),
+ * `AUTH_REVOCATION` (`require`, `if-present`: the default with CRLs, `off`) and `AUTH_X509_LEAF_NAME`; `undefined`
+ * when none is set. Problems are added to `problems`.
+ */
+export function trustOptionsFromEnv(env: Env, problems: ProblemList): X509TrustOptions | undefined {
+  const anchors = readFileList(env, 'AUTH_TRUST_ANCHORS', problems);
+  const signing = readFileList(env, 'AUTH_SIGNING_CERTS', problems);
+  const crls = readFileList(env, 'AUTH_CRLS', problems);
+  const revocation = readString(env, 'AUTH_REVOCATION');
+  const leafName = readString(env, 'AUTH_X509_LEAF_NAME');
+  const hasStore = anchors !== undefined || signing !== undefined;
+  if (!hasStore) {
+    for (const [name, value] of [
+      ['AUTH_CRLS', crls],
+      ['AUTH_REVOCATION', revocation],
+      ['AUTH_X509_LEAF_NAME', leafName],
+    ] as const) {
+      if (value !== undefined) problems.add(`${name}: needs AUTH_TRUST_ANCHORS (or AUTH_SIGNING_CERTS) to apply to`);
+    }
+    return undefined;
+  }
+  if (revocation !== undefined && !(REVOCATION_MODES as readonly string[]).includes(revocation))
+    problems.add(`AUTH_REVOCATION: must be one of ${REVOCATION_MODES.join(', ')} (got "${revocation}")`);
+  if (revocation === 'require' && crls === undefined)
+    problems.add('AUTH_REVOCATION: "require" refuses every token without CRLs; set AUTH_CRLS or use if-present');
+  if (revocation === 'require' && anchors === undefined)
+    problems.add('AUTH_REVOCATION: "require" needs AUTH_TRUST_ANCHORS to authenticate the CRLs');
+  return {
+    ...(anchors !== undefined ? { anchors: anchors.map((path) => ({ path })) } : {}),
+    ...(signing !== undefined ? { signingCertificates: signing.map((path) => ({ path })) } : {}),
+    ...(crls !== undefined ? { crls: crls.map((path) => ({ path })) } : {}),
+    ...(revocation !== undefined ? { revocation: revocation as X509TrustOptions['revocation'] } : {}),
+    ...(leafName !== undefined ? { leafName } : {}),
+  };
 }
 
 function readAlgorithms(env: Env, problems: ProblemList): AsymmetricAlgorithm[] {

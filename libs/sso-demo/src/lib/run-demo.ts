@@ -43,6 +43,8 @@ function serveInstructions(system: SsoSystem): string[] {
     `  inventory-service   ${system.inventoryUrl}/health   (TCP 127.0.0.1:${system.inventoryTcpPort})`,
     `  readiness           ${system.ordersUrl}/health/ready   ${system.inventoryUrl}/health/ready`,
     `  metrics (scrape)    ${system.ordersUrl}/metrics   ${system.inventoryUrl}/metrics`,
+    `  orders-api (x509)   ${system.ordersX509Url}   (trusts only ${system.identityDataDir}/pki/root-ca.pem)`,
+    `  revoke signing cert curl -s -X POST -H 'x-admin-token: ${system.adminToken}' ${system.identityUrl}/admin/revoke-signing-cert`,
     `  rotate keys         curl -s -X POST -H 'x-admin-token: ${system.adminToken}' ${system.identityUrl}/admin/rotate`,
   ];
 }
@@ -66,7 +68,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return 1;
   }
   write(
-    `✓ started identity ${system.identityUrl}, inventory-service ${system.inventoryUrl} (tcp ${system.inventoryTcpPort}), orders-api ${system.ordersUrl}, web-portal ${system.webPortalUrl}, admin-console ${system.adminConsoleUrl}`,
+    `✓ started identity ${system.identityUrl}, inventory-service ${system.inventoryUrl} (tcp ${system.inventoryTcpPort}), orders-api ${system.ordersUrl}, orders-api (trust store only) ${system.ordersX509Url}, web-portal ${system.webPortalUrl}, admin-console ${system.adminConsoleUrl}`,
   );
   let code = 1;
   try {

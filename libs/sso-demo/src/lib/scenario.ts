@@ -12,6 +12,7 @@ import {
 } from './oauth-client';
 import type { ScenarioTarget } from './sso-system';
 import { webSsoSteps } from './web-sso.steps';
+import { x509Steps } from './x509-steps';
 
 /** The outcome of one scenario step. */
 export interface StepResult {
@@ -157,6 +158,7 @@ type Step = {
 };
 
 function steps(stopIdentity: boolean, screenshotDir = 'tmp/sso-screenshots'): Step[] {
+  const x509 = x509Steps();
   const list: Step[] = [
     {
       title: 'identity, orders-api and inventory-service are up',
@@ -297,6 +299,7 @@ function steps(stopIdentity: boolean, screenshotDir = 'tmp/sso-screenshots'): St
         return `kid ${short(oldKid)} -> ${short(newKid)}; ${counts.ok} requests during rotation, 0 failed; billing-worker ok after the rotation`;
       },
     },
+    ...x509.whileIdentityUp,
   ];
   list.push(...webSsoSteps({ screenshotDir }));
   if (stopIdentity) {
@@ -315,6 +318,7 @@ function steps(stopIdentity: boolean, screenshotDir = 'tmp/sso-screenshots'): St
         return 'identity unreachable; GET /orders 200 with old and SSO tokens; POST /orders 201 (relayed, verified offline by both services)';
       },
     });
+    list.push(...x509.afterIdentityStopped);
   }
   return list;
 }

@@ -97,6 +97,10 @@ export interface ScenarioTarget {
   runBillingWorker(): Promise<BillingWorkerRun>;
   /** Stop the identity service (the resource services keep running). */
   stopIdentity(): Promise<void>;
+  /** The second orders-api, trusting only the identity's root CA certificate (AUTH_TRUST_ANCHORS, no JWKS). */
+  readonly ordersX509Url: string;
+  /** Revoke the identity's token-signing certificate through `POST /admin/revoke-signing-cert`. */
+  revokeSigningCertificate(): Promise<{ revoked: string; current: string }>;
 }
 
 const READY = {
@@ -104,6 +108,9 @@ const READY = {
   inventory: /inventory-service listening on (http:\/\/127\.0\.0\.1:\d+) \(tcp:\/\/127\.0\.0\.1:(\d+)\)/,
   orders: /orders-api listening on (http:\/\/127\.0\.0\.1:\d+)/,
 };
+
+/** The client whose tokens the identity signs with its private CA in this system (identity's `X509_CLIENTS`). */
+const X509_CLIENTS = 'partner-gateway';
 
 /** The built entry points, relative to the repository root. */
 export const SYSTEM_SCRIPTS = {
@@ -128,12 +135,14 @@ export class SsoSystem implements ScenarioTarget {
       orders: ChildService;
       webPortal: ChildService;
       adminConsole: ChildService;
+      ordersX509: ChildService;
     },
     readonly identityUrl: string,
     readonly ordersUrl: string,
     readonly inventoryUrl: string,
     readonly webPortalUrl: string,
     readonly adminConsoleUrl: string,
+    readonly ordersX509Url: string,
     /** TCP port of inventory-service. */
     readonly inventoryTcpPort: number,
     /** The identity's key directory (under `tmp/`), removed by {@link SsoSystem.stop}. */
@@ -173,6 +182,7 @@ export class SsoSystem implements ScenarioTarget {
           ADMIN_TOKEN: adminToken,
           WEB_PORTAL_URL: webPortalUrl,
           ADMIN_CONSOLE_URL: adminConsoleUrl,
+          X509_CLIENTS,
           ...(options.accessTokenTtlSeconds
             ? {
                 ACCESS_TOKEN_TTL_SECONDS: String(options.accessTokenTtlSeconds),
@@ -229,12 +239,34 @@ export class SsoSystem implements ScenarioTarget {
         env: { ...webAppEnv('admin-console', adminConsoleUrl, identityUrl, orders.match[1]), ...options.webAppEnv },
       });
       started.push(adminConsole.service);
+      // The same orders-api build, trusting nothing but the private CA's root certificate: no JWKS, no discovery.
+      const pki = join(dataDir, 'pki');
+      const ordersX509 = await ChildService.start({
+        name: 'orders-api-x509',
+        script: script('orders'),
+        ready: READY.orders,
+        onLine: options.onLine,
+        env: {
+          AUTH_ISSUER: identityUrl,
+          AUTH_ALLOW_INSECURE_HTTP: 'true',
+          AUTH_AUDIENCE: 'orders-api',
+          AUTH_TRUST_ANCHORS: join(pki, 'root-ca.pem'),
+          AUTH_CRLS: `${join(pki, 'root-ca.crl.pem')},${join(pki, 'intermediate-ca.crl.pem')}`,
+          AUTH_REVOCATION: 'require',
+          AUTH_X509_LEAF_NAME: 'tokens.identity.nest-sso.test',
+          PORT: '0',
+          INVENTORY_HOST: '127.0.0.1',
+          INVENTORY_PORT: inventory.match[2],
+        },
+      });
+      started.push(ordersX509.service);
       const services = {
         identity: identity.service,
         inventory: inventory.service,
         orders: orders.service,
         webPortal: webPortal.service,
         adminConsole: adminConsole.service,
+        ordersX509: ordersX509.service,
       };
       return new SsoSystem(
         options.rootDir,
@@ -244,6 +276,7 @@ export class SsoSystem implements ScenarioTarget {
         inventory.match[1],
         webPortalUrl,
         adminConsoleUrl,
+        ordersX509.match[1],
         Number(inventory.match[2]),
         dataDir,
         adminToken,
@@ -297,6 +330,15 @@ export class SsoSystem implements ScenarioTarget {
       result = undefined;
     }
     return { code, result };
+  }
+
+  async revokeSigningCertificate(): Promise<{ revoked: string; current: string }> {
+    const response = await fetch(`${this.identityUrl}/admin/revoke-signing-cert`, {
+      method: 'POST',
+      headers: { 'x-admin-token': this.adminToken },
+    });
+    if (response.status !== 200) throw new Error(`POST /admin/revoke-signing-cert answered HTTP ${response.status}`);
+    return (await response.json()) as { revoked: string; current: string };
   }
 
   async stopIdentity(): Promise<void> {

@@ -59,6 +59,12 @@ export {
   type JwksRsaKeySourceOptions,
   type JwksRsaSigningKey,
 } from '../lib/keys/jwks-rsa.key-source';
+export { X509TrustStore } from '../lib/keys/x509/x509-trust-store';
+export type { X509TrustContext } from '../lib/keys/x509/x509-trust-store';
+export { X509_TRUST_DEFAULTS } from '../lib/keys/x509/x509-trust.options';
+export type { X509CertificateInput, X509CrlInput, X509TrustOptions } from '../lib/keys/x509/x509-trust.options';
+export type { RevocationMode } from '../lib/keys/x509/path-validation';
+export type { X509HeaderParams } from '../lib/jws/header';
 
 // Verification
 export { AccessTokenVerifier } from '../lib/verification/access-token-verifier';

@@ -149,6 +149,12 @@ const STRICTER_THAN_JOSE: readonly DifferenceClass[] = [
     },
   },
   {
+    id: 'embedded-key-without-trust-store',
+    reason:
+      'x5c and jwk are refused on an issuer without a trust store (the token brings its own key; ADR 016); jose ignores them',
+    applies: (t) => t.header?.['x5c'] !== undefined || t.header?.['jwk'] !== undefined,
+  },
+  {
     id: 'kid-not-bounded-string',
     reason:
       'kid must be a string of 1 to 256 characters, used only as an exact Map key; jose passes any value to the key resolver',

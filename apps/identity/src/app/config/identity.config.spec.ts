@@ -17,6 +17,15 @@ describe('identity configuration', () => {
     expect(existsSync(config.seedFile)).toBe(true);
   });
 
+  it('reads X509_CLIENTS and X509_AUDIENCES as lists, and refuses blanks inside names', () => {
+    expect(identityConfigFromEnv({ X509_CLIENTS: 'a, b', X509_AUDIENCES: 'orders-api' })).toMatchObject({
+      x509Clients: ['a', 'b'],
+      x509Audiences: ['orders-api'],
+    });
+    expect(identityConfigFromEnv({})).toMatchObject({ x509Clients: [], x509Audiences: [] });
+    expect(() => resolveIdentityConfig({ x509Clients: ['a b'] })).toThrow(/X509_CLIENTS/);
+  });
+
   it('reads every variable and derives the issuer from a fixed port', () => {
     const config = identityConfigFromEnv({
       PORT: '4100',

@@ -33,6 +33,10 @@ export interface IdentityConfigInput {
   backchannelRetryInitialMs?: number;
   /** Delivery attempts per client and logout, the first included. @default 6 */
   backchannelMaxAttempts?: number;
+  /** Clients whose access tokens are signed by the private CA's certificate, with `x5c` and `x5t#S256`. @default [] */
+  x509Clients?: readonly string[];
+  /** Audiences for which tokens carry `x5c`: a token gets it when all its audiences are listed here. @default [] */
+  x509Audiences?: readonly string[];
 }
 
 /** Validated, fully defaulted settings of the identity service. */
@@ -69,6 +73,10 @@ export interface IdentityConfig {
   readonly backchannelRetryInitialMs: number;
   /** Back-channel delivery attempts per client and logout. */
   readonly backchannelMaxAttempts: number;
+  /** Clients whose tokens carry `x5c` (private CA). */
+  readonly x509Clients: readonly string[];
+  /** Audiences whose tokens carry `x5c` (private CA). */
+  readonly x509Audiences: readonly string[];
 }
 
 /** Thrown at boot when a setting is invalid; the message names every offending variable and the fix. */
@@ -217,9 +225,20 @@ export function resolveIdentityConfig(input: IdentityConfigInput = {}): Identity
     1,
     20,
   );
+  const x509Clients = [...(input.x509Clients ?? [])];
+  const x509Audiences = [...(input.x509Audiences ?? [])];
+  for (const [name, list] of [
+    ['X509_CLIENTS', x509Clients],
+    ['X509_AUDIENCES', x509Audiences],
+  ] as const) {
+    if (list.some((item) => typeof item !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(item)))
+      problems.push(`${name}: must be a comma-separated list of client ids / audiences (printable, no spaces)`);
+  }
 
   if (problems.length > 0) throw new IdentityConfigError(problems);
   return {
+    x509Clients,
+    x509Audiences,
     port,
     issuer: explicitIssuer ?? (port === 0 ? undefined : `http://${LISTEN_HOST}:${port}`),
     dataDir: resolve(dataDir),
@@ -254,9 +273,17 @@ function stringVariable(env: NodeJS.ProcessEnv, name: string): string | undefine
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
+function listVariable(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  return stringVariable(env, name)
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
 /**
  * Reads `PORT`, `ISSUER`, `DATA_DIR`, `SEED_FILE`, `ROTATION_PERIOD_SECONDS`, `ACCESS_TOKEN_TTL_SECONDS`,
- * `ADMIN_TOKEN`, `WEB_PORTAL_URL` and `ADMIN_CONSOLE_URL` from the environment and validates them; throws {@link IdentityConfigError}.
+ * `ADMIN_TOKEN`, `WEB_PORTAL_URL`, `ADMIN_CONSOLE_URL`, `X509_CLIENTS` and `X509_AUDIENCES` from the environment and
+ * validates them; throws {@link IdentityConfigError}.
  */
 export function identityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): IdentityConfig {
   const problems: string[] = [];
@@ -270,6 +297,8 @@ export function identityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Ide
     adminToken: stringVariable(env, 'ADMIN_TOKEN'),
     webPortalUrl: stringVariable(env, 'WEB_PORTAL_URL'),
     adminConsoleUrl: stringVariable(env, 'ADMIN_CONSOLE_URL'),
+    x509Clients: listVariable(env, 'X509_CLIENTS'),
+    x509Audiences: listVariable(env, 'X509_AUDIENCES'),
   };
   let config: IdentityConfig | undefined;
   try {

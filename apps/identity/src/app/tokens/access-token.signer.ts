@@ -4,9 +4,10 @@ import { IdentityConfig } from '../config/identity.config';
 import { randomToken } from '../crypto/opaque-token';
 import { IDENTITY_CONFIG, CLOCK } from '../identity.constants';
 import { SigningKeyManager } from '../keys/signing-key.manager';
-import { SigningAlgorithm, signCompactJws } from '../keys/signing-algorithm';
+import { SigningAlgorithm, signCompactJws, signJws } from '../keys/signing-algorithm';
 import { IssuerService } from '../oauth/issuer.service';
 import { formatScope } from '../oauth/scopes';
+import { PrivateCa } from '../pki/private-ca';
 
 /** What an access token is about. */
 export interface AccessTokenGrant {
@@ -42,11 +43,20 @@ export class AccessTokenSigner {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly keys: SigningKeyManager,
     private readonly issuer: IssuerService,
+    @Inject(PrivateCa) private readonly ca: PrivateCa,
   ) {}
+
+  // Configured clients, or tokens all of whose audiences are configured, are signed by the private CA's certificate.
+  private isX509(grant: AccessTokenGrant): boolean {
+    const { x509Clients, x509Audiences } = this.config;
+    return (
+      x509Clients.includes(grant.clientId) ||
+      (x509Audiences.length > 0 && grant.audiences.every((audience) => x509Audiences.includes(audience)))
+    );
+  }
 
   /** Signs an access token for `grant` that expires after the configured TTL. */
   sign(grant: AccessTokenGrant): SignedAccessToken {
-    const key = this.keys.signingKey(grant.alg);
     const iat = epochSeconds(this.clock);
     const expiresIn = this.config.accessTokenTtlSeconds;
     const jti = randomToken(16);
@@ -60,6 +70,20 @@ export class AccessTokenSigner {
       client_id: grant.clientId,
       scope: formatScope(grant.scopes),
     };
+    if (this.isX509(grant)) {
+      // Self-contained: the chain travels in the token, and a verifier trusting the root CA needs nothing else.
+      const material = this.ca.signingMaterial;
+      const header = { alg: 'ES256', typ: 'at+jwt', x5c: material.x5c, 'x5t#S256': material.x5tS256 };
+      const signingInput = `${encodeSegment(header)}.${encodeSegment(payload)}`;
+      const signature = signJws('ES256', material.privateKey, Buffer.from(signingInput, 'ascii'));
+      const token = `${signingInput}.${signature.toString('base64url')}`;
+      return { token, expiresIn, jti, kid: `x5t#S256:${material.x5tS256}` };
+    }
+    const key = this.keys.signingKey(grant.alg);
     return { token: signCompactJws(key, 'at+jwt', payload), expiresIn, jti, kid: key.kid };
   }
+}
+
+function encodeSegment(value: object): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }

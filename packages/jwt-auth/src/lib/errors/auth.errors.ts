@@ -36,6 +36,8 @@ export const AuthErrorCode = {
   CLAIM_INVALID: 'claim_invalid',
   /** The issuer has no key for the token's `kid` / `alg`. */
   KEY_NOT_FOUND: 'key_not_found',
+  /** The token's X.509 chain or thumbprint fails the issuer's trust store (path validation, revocation, binding). */
+  CERTIFICATE_INVALID: 'certificate_invalid',
   /** The issuer's keys cannot be obtained (JWKS or discovery down and nothing usable cached). */
   KEYS_UNAVAILABLE: 'keys_unavailable',
   /** The token is valid but lacks a required scope. */
@@ -74,6 +76,7 @@ const TRAITS: Readonly<Record<AuthErrorCode, CodeTraits>> = Object.freeze({
   audience_invalid: { status: 401, bearerError: 'invalid_token' },
   claim_invalid: { status: 401, bearerError: 'invalid_token' },
   key_not_found: { status: 401, bearerError: 'invalid_token' },
+  certificate_invalid: { status: 401, bearerError: 'invalid_token' },
   keys_unavailable: { status: 401, bearerError: 'invalid_token' },
   validation_failed: { status: 401, bearerError: 'invalid_token' },
 });

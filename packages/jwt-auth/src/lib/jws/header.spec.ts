@@ -58,13 +58,29 @@ describe('checkProtectedHeader', () => {
     expect(code(json)).toBe(AuthErrorCode.TOKEN_MALFORMED);
   });
 
-  it('ignores jwk, jku, x5u and x5c: they never select a key', () => {
+  it('ignores jku, x5u and the thumbprints: they never select a key without a trust store', () => {
     const checked = checkProtectedHeader(
-      h(
-        '{"alg":"RS256","jku":"http://127.0.0.1:1/jwks","x5u":"http://127.0.0.1:1/c","jwk":{"kty":"oct","k":"AA"},"x5c":["AA=="]}',
-      ),
+      h('{"alg":"RS256","jku":"http://127.0.0.1:1/jwks","x5u":"http://127.0.0.1:1/c","x5t":"AA","x5t#S256":"AA"}'),
       allowed,
     );
-    expect(Object.keys(checked)).toEqual(['alg', 'kid', 'typ']);
+    expect(checked.x509).toBeUndefined();
+    expect(checked.alg.name).toBe('RS256');
+  });
+
+  it.each([
+    ['x5c', '{"alg":"RS256","x5c":["AA=="]}'],
+    ['jwk', '{"alg":"RS256","jwk":{"kty":"oct","k":"AA"}}'],
+  ])('refuses %s when the issuer has no trust store', (_name, json) => {
+    expect(code(json)).toBe(AuthErrorCode.TOKEN_UNSUPPORTED);
+  });
+
+  it('hands x5c, x5t, x5t#S256 and jwk to a trust store, never jku or x5u', () => {
+    const checked = checkProtectedHeader(
+      h('{"alg":"RS256","jku":"http://127.0.0.1:1/jwks","x5u":"u","x5c":["AA=="],"x5t":"a","x5t#S256":"b","jwk":{}}'),
+      allowed,
+      true,
+    );
+    expect(checked.x509).toEqual({ x5c: ['AA=='], x5t: 'a', x5tS256: 'b', jwk: {} });
+    expect(checkProtectedHeader(h('{"alg":"RS256","kid":"k"}'), allowed, true).x509).toBeUndefined();
   });
 });

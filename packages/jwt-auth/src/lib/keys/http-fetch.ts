@@ -147,6 +147,21 @@ function parseBody(body: Buffer): unknown {
   }
 }
 
+/** What a fetch expects back: its `Accept` header, the media types it takes, and how the body is decoded. */
+interface DocumentKind<T> {
+  readonly accept: string;
+  readonly isAccepted: (contentType: string | undefined) => boolean;
+  readonly decode: (body: Buffer) => T;
+  readonly noun: string;
+}
+
+const JSON_DOCUMENT: DocumentKind<unknown> = {
+  accept: ACCEPT,
+  isAccepted: isJsonMediaType,
+  decode: parseBody,
+  noun: 'JSON',
+};
+
 /**
  * GET a JSON document under strict limits: https only (unless allowed), no redirects, no credentials or cookies,
  * one deadline for the whole exchange, a 200 status and a JSON media type required, the decoded body capped as it
@@ -154,6 +169,29 @@ function parseBody(body: Buffer): unknown {
  * @throws FetchError whose message is safe to log
  */
 export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<unknown> {
+  return fetchDocument(url, options, JSON_DOCUMENT);
+}
+
+/**
+ * GET a binary document (such as a CRL) under the same limits as {@link fetchJson}; the response must have one of
+ * `mediaTypes` (compared without parameters, case-insensitively).
+ * @throws FetchError whose message is safe to log
+ */
+export function fetchBinary(
+  url: string,
+  mediaTypes: readonly string[],
+  options: FetchJsonOptions = {},
+): Promise<Buffer> {
+  return fetchDocument(url, options, {
+    accept: mediaTypes.join(', '),
+    isAccepted: (contentType) =>
+      contentType !== undefined && mediaTypes.includes(contentType.split(';', 1)[0].trim().toLowerCase()),
+    decode: (body) => body,
+    noun: mediaTypes.join(' or '),
+  });
+}
+
+function fetchDocument<T>(url: string, options: FetchJsonOptions, kind: DocumentKind<T>): Promise<T> {
   const timeoutMs = options.timeoutMs ?? REMOTE_JWKS_DEFAULTS.timeoutMs;
   const maxBodyBytes = options.maxBodyBytes ?? REMOTE_JWKS_DEFAULTS.maxBodyBytes;
   let target: URL;
@@ -165,7 +203,7 @@ export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(new FetchError('aborted', 'request aborted'));
 
-  return new Promise<unknown>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     let settled = false;
     let request: ClientRequest | undefined;
 
@@ -177,7 +215,7 @@ export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<
     timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    function finish(error: FetchError | undefined, value?: unknown): void {
+    function finish(error: FetchError | undefined, value?: T): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -185,7 +223,7 @@ export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<
       // Destroying the request destroys the socket too: a slow or oversized body stops costing anything.
       request?.destroy();
       if (error) reject(error);
-      else resolve(value);
+      else resolve(value as T);
     }
 
     function onResponse(response: IncomingMessage): void {
@@ -195,8 +233,8 @@ export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<
           status >= 300 && status < 400 ? `redirect (status ${status}) not followed` : `unexpected status ${status}`;
         return finish(new FetchError('status', message));
       }
-      if (!isJsonMediaType(response.headers['content-type'])) {
-        return finish(new FetchError('content-type', 'response is not JSON'));
+      if (!kind.isAccepted(response.headers['content-type'])) {
+        return finish(new FetchError('content-type', `response is not ${kind.noun}`));
       }
       const decoder = decoderFor(response.headers['content-encoding']);
       if (decoder === undefined) return finish(new FetchError('encoding', 'unsupported content encoding'));
@@ -224,7 +262,7 @@ export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<
         if (settled) return;
         if (error) return finish(describeBodyError(error));
         try {
-          finish(undefined, parseBody(Buffer.concat(chunks, size)));
+          finish(undefined, kind.decode(Buffer.concat(chunks, size)));
         } catch (parseError) {
           finish(parseError as FetchError);
         }
@@ -239,7 +277,7 @@ export function fetchJson(url: string, options: FetchJsonOptions = {}): Promise<
           method: 'GET',
           // A private agent: no pooled sockets shared with the application and no global agent settings inherited.
           agent: false,
-          headers: { accept: ACCEPT, 'accept-encoding': ACCEPT_ENCODING, 'user-agent': '@nest-sso/jwt-auth' },
+          headers: { accept: kind.accept, 'accept-encoding': ACCEPT_ENCODING, 'user-agent': '@nest-sso/jwt-auth' },
         },
         onResponse,
       );

@@ -18,6 +18,7 @@ const SHORTHAND_KEYS = [
   'keys',
   'secret',
   'keySource',
+  'trust',
   'scopeClaim',
   'tokenType',
   'requiredClaims',

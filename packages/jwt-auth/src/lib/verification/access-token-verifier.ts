@@ -1,13 +1,14 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
 import { printableOrUndefined } from '../errors/log-safe';
 import { TokenParser, type ParsedCompactJws } from '../jws/compact';
-import { checkProtectedHeader, type CheckedHeader } from '../jws/header';
+import { checkProtectedHeader, type CheckedHeader, type X509HeaderParams } from '../jws/header';
 import { keyNotFound, verifyWithCandidates } from './verify-jws';
 import { validateClaims } from '../jwt/claims';
 import { createPrincipal, freezeHeader, type AuthPrincipal, type PrincipalHeader } from '../jwt/principal';
 import { ScopeReader } from '../jwt/scopes';
 import { checkTokenType } from '../jwt/token-type';
 import type { KeyLookup, KeySourceState } from '../keys/key-source.interface';
+import type { VerificationKey } from '../keys/verification-key';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
 import { VerifiedTokenCache, type VerifiedTokenCacheState } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
@@ -97,7 +98,10 @@ export class AccessTokenVerifier {
         if (cachedIssuer) {
           validateClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
           const lookup = cached.lookup;
-          const served = cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup));
+          const served =
+            cached.x509 !== undefined
+              ? this.x509Candidates(cachedIssuer, cached.x509, lookup.alg)
+              : (cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup)));
           if (served.includes(cached.key)) {
             if (observer !== undefined) observer.cacheHit(cached.issuer);
             return cached.principal;
@@ -130,7 +134,10 @@ export class AccessTokenVerifier {
       header = accepted.checked;
       const lookup = accepted.lookup;
       // Keys at hand need no await: a verification with cached keys runs start to end without a suspension.
-      const candidates = issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup));
+      const candidates =
+        header.x509 !== undefined
+          ? this.x509Candidates(issuer, header.x509, header.alg.name)
+          : (issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup)));
       if (candidates.length === 0)
         return this.refused(
           this.withContext(keyNotFound(header, issuer.issuer), issuer, header),
@@ -154,12 +161,20 @@ export class AccessTokenVerifier {
         claims,
         header: accepted.principalHeader,
       });
-      this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, lookup });
+      this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, lookup, x509: header.x509 });
       if (observer !== undefined) observer.verified(issuer.issuer, performance.now() - startedAt);
       return principal;
     } catch (error) {
       return this.refused(this.withContext(AuthError.from(error), issuer, header), issuer, observer, startedAt);
     }
+  }
+
+  // X.509 path: a header with x5c / x5t / x5t#S256 / jwk (only handed on when the issuer has a trust store) gets its
+  // one key from that store, after path validation (cached per chain); kid-addressed keys are not consulted.
+  private x509Candidates(issuer: IssuerRuntime, params: X509HeaderParams, alg: string): readonly VerificationKey[] {
+    if (issuer.trustStore === undefined)
+      throw new AuthError(AuthErrorCode.TOKEN_UNSUPPORTED, 'this issuer has no trust store for X.509 header members');
+    return issuer.trustStore.keysFor(params, alg);
   }
 
   /**
@@ -245,7 +260,7 @@ export class AccessTokenVerifier {
     if (last !== undefined && last.issuer === issuer && last.segment === segment) return last;
     let accepted = this.acceptedHeaders.get(segment);
     if (accepted === undefined || accepted.issuer !== issuer) {
-      const checked = checkProtectedHeader(parsed.header, issuer.algorithms);
+      const checked = checkProtectedHeader(parsed.header, issuer.algorithms, issuer.trustStore !== undefined);
       checkTokenType(checked.typ, issuer.tokenType);
       accepted = Object.freeze({
         segment,
@@ -275,13 +290,21 @@ export class AccessTokenVerifier {
 
   /** Load every issuer's keys ahead of the first request. Never rejects: a down issuer is reported, not fatal. */
   async warmUp(): Promise<void> {
-    await Promise.all([...this.issuers.values()].map((runtime) => runtime.keySource.warmUp?.().catch(() => undefined)));
+    await Promise.all(
+      [...this.issuers.values()].flatMap((runtime) => [
+        runtime.keySource.warmUp?.().catch(() => undefined),
+        runtime.trustStore !== runtime.keySource ? runtime.trustStore?.warmUp() : undefined,
+      ]),
+    );
   }
 
   /** Stop listening to key sources and release their resources. */
   close(): void {
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
-    for (const runtime of this.issuers.values()) runtime.keySource.close?.();
+    for (const runtime of this.issuers.values()) {
+      runtime.keySource.close?.();
+      runtime.trustStore?.close();
+    }
   }
 
   private withContext(

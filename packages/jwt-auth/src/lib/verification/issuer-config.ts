@@ -11,6 +11,8 @@ import { RemoteJwksKeySource } from '../keys/remote-jwks.key-source';
 import { REMOTE_JWKS_DEFAULTS, type RemoteJwksOptions } from '../keys/remote-jwks.options';
 import { importHmacSecret, importStaticKeys, StaticKeySource, type StaticKeyValue } from '../keys/static.key-source';
 import type { VerificationKey } from '../keys/verification-key';
+import { X509TrustStore } from '../keys/x509/x509-trust-store';
+import type { X509TrustOptions } from '../keys/x509/x509-trust.options';
 import type { IssuerOptions, VerifierOptions } from './verifier-options.interface';
 
 /** Default clock tolerance (seconds). */
@@ -42,6 +44,7 @@ export const ISSUER_OPTION_NAMES = [
   'keys',
   'secret',
   'keySource',
+  'trust',
   'scopeClaim',
   'tokenType',
   'requiredClaims',
@@ -58,6 +61,8 @@ export interface IssuerRuntime {
   readonly issuer: string;
   readonly algorithms: ReadonlySet<string>;
   readonly keySource: KeySource;
+  /** Validates tokens carrying `x5c` / `x5t` / `x5t#S256` / `jwk`; may also be `keySource` (trust store only). */
+  readonly trustStore: X509TrustStore | undefined;
   readonly claims: ClaimPolicy;
   readonly scopeClaim: ScopeClaim;
   readonly tokenType: TokenTypeMode;
@@ -149,6 +154,7 @@ function buildKeySource(
   options: IssuerOptions,
   algorithms: ReadonlySet<string>,
   now: () => number,
+  trustStore: X509TrustStore | undefined,
 ): KeySource {
   if (options.jwksUri !== undefined && options.discovery === true) {
     throw new JwtAuthConfigError(
@@ -201,6 +207,8 @@ function buildKeySource(
     checkUrl(`${path}.jwksUri`, options.jwksUri, allowInsecureHttp);
     return withOptionPath(path, () => new RemoteJwksKeySource(options.jwksUri as string, remoteOptions));
   }
+  // A trust store alone means no discovery and no JWKS: the service makes no outbound call for keys.
+  if (!local && trustStore !== undefined && options.discovery !== true) return trustStore;
   if (!local) {
     if (options.discovery === false) {
       throw new JwtAuthConfigError(
@@ -235,6 +243,17 @@ function buildKeySource(
   }
   if (keys.length === 0) throw new JwtAuthConfigError(`${path}.keys`, 'is empty', 'configure at least one key');
   return new StaticKeySource(keys);
+}
+
+function buildTrustStore(
+  path: string,
+  options: IssuerOptions,
+  algorithms: ReadonlySet<string>,
+  now: () => number,
+): X509TrustStore | undefined {
+  if (options.trust === undefined) return undefined;
+  const context = { algorithms, now, allowInsecureHttp: options.allowInsecureHttp === true, fetch: options.fetch };
+  return withOptionPath(path, () => new X509TrustStore(options.trust as X509TrustOptions, context, 'trust'));
 }
 
 function checkIssuer(path: string, issuer: unknown): string {
@@ -342,18 +361,27 @@ function normalizeIssuer(
   checkFetchOptions(`${path}.fetch`, options.fetch, problems);
   // The key source needs a valid algorithm list (and, for discovery, the issuer); its problems are reported even
   // when other fields have some too.
-  const keySource =
-    algorithms === undefined || (issuer === undefined && options.jwksUri === undefined)
+  const trustStore =
+    algorithms === undefined
       ? undefined
-      : problems.check(() => buildKeySource(path, options, algorithms, defaults.now));
+      : problems.check(() => buildTrustStore(path, options, algorithms, defaults.now));
+  // A trust block that failed its checks is reported alone, not followed by a discovery fallback it never asked for.
+  const keySource =
+    algorithms === undefined ||
+    (issuer === undefined && options.jwksUri === undefined) ||
+    (options.trust !== undefined && trustStore === undefined)
+      ? undefined
+      : problems.check(() => buildKeySource(path, options, algorithms, defaults.now, trustStore));
   if (problems.count > before || issuer === undefined || audiences === undefined || algorithms === undefined) {
     if (keySource !== options.keySource) keySource?.close?.();
+    trustStore?.close();
     return undefined;
   }
   return Object.freeze({
     issuer,
     algorithms,
     keySource: keySource as KeySource,
+    trustStore,
     claims: Object.freeze({
       issuer,
       audiences: new Set(audiences),
@@ -376,6 +404,7 @@ function normalizeIssuer(
 function closeBuiltSources(runtimes: readonly IssuerRuntime[], given: readonly IssuerOptions[]): void {
   for (const runtime of runtimes) {
     if (!given.some((entry) => entry?.keySource === runtime.keySource)) runtime.keySource.close?.();
+    runtime.trustStore?.close();
   }
 }
 

@@ -2,6 +2,7 @@ import type { AuthPrincipal } from '../jwt/principal';
 import type { JsonObject } from '../json/strict-json';
 import type { KeyLookup } from '../keys/key-source.interface';
 import type { VerificationKey } from '../keys/verification-key';
+import type { X509HeaderParams } from '../jws/header';
 
 /** A token that verified once: its principal, claims and the key that verified its signature. */
 export interface VerifiedTokenEntry {
@@ -11,6 +12,8 @@ export interface VerifiedTokenEntry {
   readonly key: VerificationKey;
   /** The key lookup (`kid`, `alg`) that found {@link key}, asked again on every hit. */
   readonly lookup: KeyLookup;
+  /** The X.509 header members, when the key came from the issuer's trust store (asked again on every hit). */
+  readonly x509?: X509HeaderParams;
 }
 
 /**

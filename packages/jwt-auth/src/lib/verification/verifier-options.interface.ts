@@ -3,6 +3,7 @@ import type { JwsAlgorithm } from '../jws/algorithms';
 import type { Jwk, JwkSet } from '../keys/jwk';
 import type { KeySource, KeySourceListener } from '../keys/key-source.interface';
 import type { RemoteJwksOptions } from '../keys/remote-jwks.options';
+import type { X509TrustOptions } from '../keys/x509/x509-trust.options';
 
 /**
  * A locally configured verification key: a PEM string (SPKI public key, PKCS#1 RSA public key or X.509
@@ -48,6 +49,12 @@ export interface IssuerOptions {
   readonly keys?: StaticKeyInput | readonly StaticKeyInput[];
   /** HMAC secret for `HS*` algorithms: at least as long as the hash output; weak values refuse to construct. */
   readonly secret?: string | Buffer | KeyObject;
+  /**
+   * X.509 trust store: tokens whose header carries `x5c`, `x5t` / `x5t#S256` or `jwk` are verified through it
+   * (RFC 5280 path validation to these anchors). Alone, it is the issuer's only key source: no discovery, no JWKS.
+   * Without it, a token carrying `x5c` or `jwk` is refused.
+   */
+  readonly trust?: X509TrustOptions;
   /** A custom key source (for example the jwks-rsa adapter). */
   readonly keySource?: KeySource;
   /** Claim that carries granted scopes: `scope`, `scp`, or `both` (their union). @default 'scope' */
