@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { JwtAuthModule } from '@nest-sso/jwt-auth';
 import { AdminController } from './admin/admin.controller';
 import { Clock } from './clock/clock';
@@ -96,7 +96,14 @@ export class IdentityModule {
         // The private CA is created on first start (keys 0600 under <dataDir>/pki) before the server listens.
         {
           provide: PrivateCa,
-          useFactory: () => PrivateCa.open(options.config.dataDir, () => options.clock.now()),
+          useFactory: async () => {
+            const ca = await PrivateCa.open(options.config.dataDir, () => options.clock.now());
+            // Re-issues the CRLs past half their validity; the timer is unref'd and stopped on shutdown.
+            ca.startCrlRefresh(options.config.crlCheckSeconds * 1000, (error) =>
+              new Logger('PrivateCa').error(`CRL re-issue failed: ${String(error)}`),
+            );
+            return ca;
+          },
         },
         AccessTokenSigner,
         OidcTokenSigner,

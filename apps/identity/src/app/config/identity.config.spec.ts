@@ -49,6 +49,18 @@ describe('identity configuration', () => {
     );
   });
 
+  it('reads CRL_CHECK_SECONDS (default one hour) and names it when invalid', () => {
+    expect(identityConfigFromEnv({}).crlCheckSeconds).toBe(3600);
+    expect(identityConfigFromEnv({ CRL_CHECK_SECONDS: '600' }).crlCheckSeconds).toBe(600);
+    for (const [value, problem] of [
+      ['0', /CRL_CHECK_SECONDS: must be an integer from 1 to 86400 \(got 0\)/],
+      ['86401', /CRL_CHECK_SECONDS: must be an integer from 1 to 86400 \(got 86401\)/],
+      ['hourly', /CRL_CHECK_SECONDS: must be a non-negative integer \(got "hourly"\)/],
+    ] as const) {
+      expect(() => identityConfigFromEnv({ CRL_CHECK_SECONDS: value })).toThrow(problem);
+    }
+  });
+
   it('lists every invalid variable in one error without echoing the admin secret', () => {
     let error: unknown;
     try {

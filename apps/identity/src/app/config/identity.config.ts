@@ -37,6 +37,8 @@ export interface IdentityConfigInput {
   x509Clients?: readonly string[];
   /** Audiences for which tokens carry `x5c`: a token gets it when all its audiences are listed here. @default [] */
   x509Audiences?: readonly string[];
+  /** Seconds between checks whether the private CA's CRLs (7 days) passed half their validity and must be re-issued. @default 3600 */
+  crlCheckSeconds?: number;
 }
 
 /** Validated, fully defaulted settings of the identity service. */
@@ -77,6 +79,8 @@ export interface IdentityConfig {
   readonly x509Clients: readonly string[];
   /** Audiences whose tokens carry `x5c` (private CA). */
   readonly x509Audiences: readonly string[];
+  /** Seconds between CRL re-issue checks. */
+  readonly crlCheckSeconds: number;
 }
 
 /** Thrown at boot when a setting is invalid; the message names every offending variable and the fix. */
@@ -225,6 +229,8 @@ export function resolveIdentityConfig(input: IdentityConfigInput = {}): Identity
     1,
     20,
   );
+  // At most a day, so a CRL is re-issued between half and 4.5 of its 7 days, well before nextUpdate.
+  const crlCheckSeconds = checkInteger(problems, 'CRL_CHECK_SECONDS', input.crlCheckSeconds, 3600, 1, DAY);
   const x509Clients = [...(input.x509Clients ?? [])];
   const x509Audiences = [...(input.x509Audiences ?? [])];
   for (const [name, list] of [
@@ -239,6 +245,7 @@ export function resolveIdentityConfig(input: IdentityConfigInput = {}): Identity
   return {
     x509Clients,
     x509Audiences,
+    crlCheckSeconds,
     port,
     issuer: explicitIssuer ?? (port === 0 ? undefined : `http://${LISTEN_HOST}:${port}`),
     dataDir: resolve(dataDir),
@@ -282,7 +289,7 @@ function listVariable(env: NodeJS.ProcessEnv, name: string): string[] | undefine
 
 /**
  * Reads `PORT`, `ISSUER`, `DATA_DIR`, `SEED_FILE`, `ROTATION_PERIOD_SECONDS`, `ACCESS_TOKEN_TTL_SECONDS`,
- * `ADMIN_TOKEN`, `WEB_PORTAL_URL`, `ADMIN_CONSOLE_URL`, `X509_CLIENTS` and `X509_AUDIENCES` from the environment and
+ * `ADMIN_TOKEN`, `WEB_PORTAL_URL`, `ADMIN_CONSOLE_URL`, `X509_CLIENTS`, `X509_AUDIENCES` and `CRL_CHECK_SECONDS` from the environment and
  * validates them; throws {@link IdentityConfigError}.
  */
 export function identityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): IdentityConfig {
@@ -299,6 +306,7 @@ export function identityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Ide
     adminConsoleUrl: stringVariable(env, 'ADMIN_CONSOLE_URL'),
     x509Clients: listVariable(env, 'X509_CLIENTS'),
     x509Audiences: listVariable(env, 'X509_AUDIENCES'),
+    crlCheckSeconds: parseIntegerVariable(problems, env, 'CRL_CHECK_SECONDS'),
   };
   let config: IdentityConfig | undefined;
   try {

@@ -1,6 +1,8 @@
 import { createHash, createPrivateKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { writeFileAtomic } from '../common/atomic-file';
 
@@ -89,6 +91,10 @@ export class PrivateCa {
   private revocations: Revocations = { signing: [], crlNumber: 0 };
   private rootCrl!: Buffer;
   private intermediateCrl!: Buffer;
+  /** `thisUpdate` of the current CRLs (epoch ms). */
+  private crlIssuedAt = 0;
+  private crlTimer: NodeJS.Timeout | undefined;
+  private crlRefreshing: Promise<boolean> | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -131,6 +137,37 @@ export class PrivateCa {
   /** Key and header members for an x5c token. */
   get signingMaterial(): X509SigningMaterial {
     return this.signing.material;
+  }
+
+  /**
+   * Re-issue both CAs' CRLs (files and served copies, CRL number + 1) once half their validity has passed, so a
+   * verifier in `require` mode never sees them expire while this process runs. Resolves whether it re-issued.
+   */
+  async refreshCrlsIfDue(): Promise<boolean> {
+    if (this.crlRefreshing) return this.crlRefreshing;
+    if (this.now() < this.crlIssuedAt + (PKI_LIFETIMES.crlDays * DAY_MS) / 2) return false;
+    this.crlRefreshing = this.issueCrls()
+      .then(() => true)
+      .finally(() => (this.crlRefreshing = undefined));
+    return this.crlRefreshing;
+  }
+
+  /** Check {@link refreshCrlsIfDue} every `periodMs` on an unref'd timer (stopped by {@link close}). */
+  startCrlRefresh(periodMs: number, onError: (error: unknown) => void = () => undefined): void {
+    this.close();
+    this.crlTimer = setInterval(() => void this.refreshCrlsIfDue().catch(onError), periodMs);
+    this.crlTimer.unref();
+  }
+
+  /** Stop the CRL refresh timer. */
+  close(): void {
+    if (this.crlTimer) clearInterval(this.crlTimer);
+    this.crlTimer = undefined;
+  }
+
+  /** Nest shutdown hook. */
+  onModuleDestroy(): void {
+    this.close();
   }
 
   /** Revoke the current signing certificate, issue a fresh one and publish the new CRL. */
@@ -266,7 +303,11 @@ export class PrivateCa {
         entries: serials.map((serial) => ({ serialNumber: serial, revocationDate: thisUpdate })),
         signingKey: authority.key as never,
         signingAlgorithm: EC_SIGN,
-        extensions: [await x509.AuthorityKeyIdentifierExtension.create(authority.cert)],
+        extensions: [
+          await x509.AuthorityKeyIdentifierExtension.create(authority.cert),
+          // RFC 5280 5.2.3: monotonically increasing, so a verifier can tell the newer CRL.
+          new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(this.revocations.crlNumber))),
+        ],
       });
     const rootCrl = await issue(this.root, []);
     const intermediateCrl = await issue(this.intermediate, this.revocations.signing);
@@ -276,5 +317,6 @@ export class PrivateCa {
     await writeFileAtomic(this.path('intermediateCrl'), intermediateCrl.toString('pem'), 0o644);
     this.rootCrl = Buffer.from(rootCrl.rawData);
     this.intermediateCrl = Buffer.from(intermediateCrl.rawData);
+    this.crlIssuedAt = thisUpdate.getTime();
   }
 }
