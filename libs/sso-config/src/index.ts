@@ -17,4 +17,5 @@ export {
 export { describeStartupFailure, runService, type RunningService } from './lib/run-service';
 export { ProblemList, ServiceConfigError } from './lib/service-config.error';
 export { keyHealth, type KeyHealth } from './lib/key-health';
+export { hardenHttpApp, NotFoundWithoutPathFilter } from './lib/http-hardening';
 export { OPERATIONS, OperationsController, ServiceMetrics } from './lib/operations';

@@ -552,7 +552,12 @@ function payloadMembers(): fc.Arbitrary<(Member | undefined)[]> {
       ),
       maybe(rawJudged('nbf', mostly(goodDate(0, NOW + SKEW), dateRaw, 8), (v) => isFiniteDate(v) && v <= NOW + SKEW)),
       maybe(rawJudged('iat', mostly(goodDate(0, NOW + SKEW), dateRaw, 8), (v) => isFiniteDate(v) && v <= NOW + SKEW)),
-      maybe(judged('sub', stringish, (v) => typeof v === 'string')),
+      // sub is required and non-empty by default (RFC 9068 2.2).
+      mostly<Member | undefined>(
+        judged('sub', stringish, (v) => typeof v === 'string' && v !== ''),
+        missing('sub', false),
+        8,
+      ),
       maybe(judged('client_id', stringish, (v) => typeof v === 'string')),
       maybe(judged('jti', stringish, (v) => typeof v === 'string')),
       maybe(judged('scope', stringish, (v) => typeof v === 'string')),

@@ -1,11 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Controller, Get, type INestApplication } from '@nestjs/common';
+import { connect, type AddressInfo as NetAddress } from 'node:net';
+import { Body, Controller, Get, HttpCode, Post, type INestApplication, type LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { CurrentUser, JwtAuthModule, Public, Scopes } from '../src';
 import { TestIssuer } from '../src/testing';
@@ -44,7 +51,54 @@ class AttackTargetController {
   admin() {
     return { admin: true };
   }
+
+  @Post('orders')
+  @HttpCode(201)
+  create(@Body() body: unknown, @CurrentUser('sub') sub: string) {
+    return { sub, body };
+  }
 }
+
+// Every small-order Ed25519 point (canonical, y >= p, either x sign): 14 encodings a hostile JWKS may serve.
+const P25519 = (1n << 255n) - 19n;
+const le32 = (value: bigint): Buffer => {
+  const bytes = Buffer.alloc(32);
+  for (let i = 0, v = value; i < 32; i++, v >>= 8n) bytes[i] = Number(v & 0xffn);
+  return bytes;
+};
+const WEAK_ED25519_X = [
+  1n,
+  P25519 - 1n,
+  0n,
+  BigInt(
+    `0x${Buffer.from('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', 'hex').reverse().toString('hex')}`,
+  ),
+  BigInt(
+    `0x${Buffer.from('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', 'hex').reverse().toString('hex')}`,
+  ),
+  P25519,
+  P25519 + 1n,
+].flatMap((y) => [le32(y), Buffer.from(le32(y).map((b, i) => (i === 31 ? b | 0x80 : b)))]);
+const WEAK_MEMBERS = WEAK_ED25519_X.map((x, i) => ({
+  kty: 'OKP',
+  crv: 'Ed25519',
+  x: x.toString('base64url'),
+  kid: `weak-ed25519-${i}`,
+  alg: 'EdDSA',
+  use: 'sig',
+}));
+/** The identity point, served canonically: with it, R = identity and S = 0 verify every message. */
+const IDENTITY_KID = 'weak-ed25519-0';
+// JWKS members whose kid or alg would forge log lines if written unescaped.
+const FORGED_LINE = '\r\n[Nest] 1  - 12/07/2026, 4:00:00 AM   ERROR [Auth] admin session granted\u001b[2J\u009b31m';
+const HOSTILE_MEMBERS = [
+  { kty: 'OKP', crv: 'Ed25519', x: WEAK_MEMBERS[0].x, kid: `hostile-kid${FORGED_LINE}` },
+  {
+    ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
+    kid: 'hostile-alg',
+    alg: `ES256${FORGED_LINE}`,
+  },
+];
 
 type Json = Record<string, unknown>;
 
@@ -155,7 +209,68 @@ function publicMaterial(ctx: Ctx, which: 'rsa' | 'ec'): Readonly<Record<string, 
 
 const certDer = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
 
+/** A PS256 / RS256 token of issuer A whose signature starts with a zero byte (found by varying a filler claim). */
+function zeroFirstSignature(ctx: Ctx, alg: 'PS256' | 'RS256'): string {
+  for (let i = 0; ; i++) {
+    const token = ctx.a.forge(alg, headerA(ctx, alg), claimsA(ctx, { note: i }));
+    if (Buffer.from(segments(token)[2], 'base64url')[0] === 0) return token;
+  }
+}
+
 const CASES: readonly AttackCase[] = [
+  // Small-order Ed25519 keys in the JWKS: under the identity a fixed signature verifies any payload (issue 11).
+  ...WEAK_MEMBERS.flatMap((member) =>
+    [
+      ['R = identity, S = 0', Buffer.concat([le32(1n), Buffer.alloc(32)])],
+      ['R = the key, S = 0', Buffer.concat([Buffer.from(member.x, 'base64url'), Buffer.alloc(32)])],
+    ].map(([what, signature]) => ({
+      group: 'weak EdDSA keys',
+      name: `${member.kid}: sub admin with a fixed signature (${what as string})`,
+      path: '/orders/admin',
+      expect: UNAUTHORIZED,
+      token: (ctx: Ctx) =>
+        `${b64u({ alg: 'EdDSA', typ: 'at+jwt', kid: member.kid })}.${b64u(claimsA(ctx, { sub: 'admin', scope: ADMIN_SCOPE }))}.${(signature as Buffer).toString('base64url')}`,
+    })),
+  ),
+  // Subject-less tokens: two machine clients without sub would share whatever the app keys by sub (issue 11).
+  ...(
+    [
+      ['sub missing', undefined],
+      ['sub empty', '""'],
+      ['sub null', 'null'],
+      ['sub a number', '42'],
+    ] as const
+  ).map(([name, raw]) => ({
+    group: 'subject',
+    name,
+    path: '/orders',
+    expect: UNAUTHORIZED,
+    token: (ctx: Ctx) => ctx.a.forge('ES256', headerA(ctx, 'ES256'), payloadWith(ctx, 'sub', raw)),
+  })),
+  // RSA signatures are exactly the modulus length: no second encoding by stripping or padding zeros (issue 11).
+  ...(['PS256', 'RS256'] as const).flatMap((alg) => [
+    {
+      group: 'RSA signature length',
+      name: `${alg} with its leading zero byte stripped`,
+      path: '/orders',
+      expect: UNAUTHORIZED,
+      token: (ctx: Ctx) => {
+        const token = zeroFirstSignature(ctx, alg);
+        return withSegment(token, 2, Buffer.from(segments(token)[2], 'base64url').subarray(1).toString('base64url'));
+      },
+    },
+    {
+      group: 'RSA signature length',
+      name: `${alg} left-padded with a zero byte`,
+      path: '/orders',
+      expect: UNAUTHORIZED,
+      token: (ctx: Ctx) => {
+        const token = validA(ctx, alg);
+        const padded = Buffer.concat([Buffer.alloc(1), Buffer.from(segments(token)[2], 'base64url')]);
+        return withSegment(token, 2, padded.toString('base64url'));
+      },
+    },
+  ]),
   // alg none, every spelling, with and without a signature.
   ...noneVariants.flatMap((alg) =>
     [false, true].map((withSignature) => ({
@@ -649,6 +764,84 @@ const CASES: readonly AttackCase[] = [
   },
 ];
 
+/** A request written byte for byte on a socket, for what http.request will not send; answers until the close. */
+function sendRaw(port: number, head: string, body = ''): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    // Written, not ended: a half-closed request with a body still due would be dropped by Node, not answered.
+    socket.on('connect', () =>
+      socket.write(Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), Buffer.from(body)])),
+    );
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const [top, ...rest] = text.split('\r\n\r\n');
+      const headers: IncomingHttpHeaders = {};
+      for (const line of top.split('\r\n').slice(1)) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), headers, body: rest.join('\r\n\r\n') });
+    });
+  });
+}
+
+/** Attacks on the request around the token (issue 11): the Authorization bytes, the header count, the body. */
+interface RequestAttack {
+  readonly name: string;
+  readonly expect: Expectation | { readonly statuses: readonly number[]; readonly error: undefined };
+  readonly head: (ctx: Ctx) => string;
+  readonly body?: string;
+}
+
+const MALFORMED_BODY = '{"echo-marker": [1,';
+const requestHead = (path: string, lines: readonly string[], method = 'GET'): string =>
+  [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', ...lines, 'Connection: close'].join('\r\n');
+const REQUEST_ATTACKS: readonly RequestAttack[] = [
+  ...(
+    [
+      ['NBSP before the scheme', (t: string) => `\u00a0Bearer ${t}`],
+      ['NBSP after the token', (t: string) => `Bearer ${t}\u00a0`],
+      ['NEL after the token', (t: string) => `Bearer ${t}\u0085`],
+      ['NBSP between scheme and token', (t: string) => `Bearer\u00a0${t}`],
+    ] as const
+  ).map(([name, value]) => ({
+    name: `Authorization with ${name}`,
+    expect: UNAUTHORIZED,
+    head: (ctx: Ctx) => requestHead('/orders', [`Authorization: ${value(validA(ctx))}`]),
+  })),
+  {
+    name: '2100 junk headers between two Authorization headers (Node keeps the first 1000 or maxHeadersCount)',
+    expect: { statuses: [400], error: 'invalid_request' },
+    head: (ctx: Ctx) =>
+      requestHead('/orders', [
+        `Authorization: Bearer ${validA(ctx)}`,
+        ...Array.from({ length: 2100 }, () => 'x:1'),
+        `Authorization: Bearer ${validA(ctx, 'ES256', { sub: 'admin' })}`,
+      ]),
+  },
+  {
+    name: 'malformed JSON body without a token (never parsed, never quoted)',
+    expect: { statuses: [401], error: undefined },
+    head: () =>
+      requestHead('/orders', ['Content-Type: application/json', `Content-Length: ${MALFORMED_BODY.length}`], 'POST'),
+    body: MALFORMED_BODY,
+  },
+  {
+    name: 'Expect: 100-continue without a token (no 100, the 401 at once)',
+    expect: { statuses: [401], error: undefined },
+    head: () =>
+      requestHead('/orders', ['Content-Type: application/json', 'Content-Length: 10', 'Expect: 100-continue'], 'POST'),
+  },
+  {
+    name: 'Content-Length: 999999 and no body, without a token',
+    expect: { statuses: [401], error: undefined },
+    head: () => requestHead('/orders', ['Content-Type: application/json', 'Content-Length: 999999'], 'POST'),
+  },
+];
+
 interface Reply {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
@@ -681,6 +874,22 @@ function send(port: number, path: string, authorization?: string): Promise<Reply
 const challengeError = (reply: Reply): string | undefined =>
   /\berror="([^"]*)"/.exec(String(reply.headers['www-authenticate'] ?? ''))?.[1];
 
+class RecordingLogger implements LoggerService {
+  readonly lines: { level: string; message: string }[] = [];
+  log(message: unknown) {
+    this.lines.push({ level: 'log', message: String(message) });
+  }
+  warn(message: unknown) {
+    this.lines.push({ level: 'warn', message: String(message) });
+  }
+  error(message: unknown) {
+    this.lines.push({ level: 'error', message: String(message) });
+  }
+  debug(message: unknown) {
+    this.lines.push({ level: 'debug', message: String(message) });
+  }
+}
+
 function selfSignedCertificate(dir: string, name: string, privateKey: KeyObject): string {
   const keyPath = join(dir, `${name}.key`);
   const certPath = join(dir, `${name}.crt`);
@@ -700,6 +909,7 @@ describe('attack corpus over HTTP (Express, global JwtAuthGuard, JWKS on 127.0.0
   let app: INestApplication;
   let port: number;
   let jwksHitsBeforeCorpus = 0;
+  const authLog = new RecordingLogger();
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jwt-auth-attack-'));
@@ -716,6 +926,7 @@ describe('attack corpus over HTTP (Express, global JwtAuthGuard, JWKS on 127.0.0
         attacker: selfSignedCertificate(dir, 'attacker', attacker.privateKey),
       };
       ctx = { a, b, canary, certs, attacker };
+      a.extraMembers = [...WEAK_MEMBERS, ...HOSTILE_MEMBERS];
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -744,6 +955,7 @@ describe('attack corpus over HTTP (Express, global JwtAuthGuard, JWKS on 127.0.0
             },
           ],
           realm: 'orders',
+          logger: authLog,
           globalGuard: true,
         }),
       ],
@@ -751,7 +963,7 @@ describe('attack corpus over HTTP (Express, global JwtAuthGuard, JWKS on 127.0.0
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');
-    port = (app.getHttpServer().address() as AddressInfo).port;
+    port = (app.getHttpServer().address() as NetAddress).port;
   });
 
   afterAll(async () => {
@@ -792,8 +1004,28 @@ describe('attack corpus over HTTP (Express, global JwtAuthGuard, JWKS on 127.0.0
     });
   });
 
-  it('holds a corpus of at least 230 attacks', () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(230);
+  it('refuses the identity-point key with a fixed signature (GET /orders/admin as admin): 401, where node:crypto alone says yes', async () => {
+    const input = `${b64u({ alg: 'EdDSA', typ: 'at+jwt', kid: IDENTITY_KID })}.${b64u(claimsA(ctx, { sub: 'admin', scope: ADMIN_SCOPE }))}`;
+    const signature = Buffer.concat([le32(1n), Buffer.alloc(32)]);
+    const identity = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: WEAK_MEMBERS[0].x }, format: 'jwk' });
+    expect(cryptoVerify(null, Buffer.from(input), identity, signature)).toBe(true);
+    const reply = await send(port, '/orders/admin', `Bearer ${input}.${signature.toString('base64url')}`);
+    expect(reply.status).toBe(401);
+    expect(challengeError(reply)).toBe('invalid_token');
+  });
+
+  it('drops every weak and hostile JWKS member, reporting it in one escaped warning line', () => {
+    const warnings = authLog.lines.filter((line) => line.message.includes('members dropped'));
+    expect(warnings.length).toBeGreaterThanOrEqual(1);
+    for (const member of WEAK_MEMBERS) expect(warnings[0].message).toContain(`kid "${member.kid}"`);
+    expect(warnings[0].message).toContain('hostile-kid\\x0d\\x0a[Nest]');
+    // The reason quotes the alg escaped once at the source, and the whole reason is escaped again on its way out.
+    expect(warnings[0].message).toContain('kid "hostile-alg": "JWK alg \\"ES256\\\\x0d\\\\x0a[Nest]');
+    for (const line of authLog.lines) expect(line.message).toMatch(/^[\x20-\x7e]*$/);
+  });
+
+  it('holds a corpus of at least 270 attacks', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(270);
     expect(new Set(CASES.map((c) => `${c.group}: ${c.name}`)).size).toBe(CASES.length);
   });
 
@@ -810,6 +1042,19 @@ describe('attack corpus over HTTP (Express, global JwtAuthGuard, JWKS on 127.0.0
     for (const part of token.split('.').filter((s) => s.length >= 16)) expect(reply.body.includes(part)).toBe(false);
     expect(ctx.canary.hits).toBe(0);
     expect((await send(port, '/health')).status).toBe(200);
+  });
+
+  it.each(REQUEST_ATTACKS)('request: $name', async (attack) => {
+    const reply = await sendRaw(port, attack.head(ctx), attack.body);
+    expect(attack.expect.statuses).toContain(reply.status);
+    expect(challengeError(reply)).toBe(attack.expect.error);
+    expect(reply.body).not.toContain('echo-marker');
+    expect((await send(port, '/health')).status).toBe(200);
+  });
+
+  it('logged every rejection and key event as printable ASCII only', () => {
+    expect(authLog.lines.length).toBeGreaterThan(0);
+    for (const line of authLog.lines) expect(line.message).toMatch(/^[\x20-\x7e]*$/);
   });
 
   it('made no request to any URL a token named, and a handful of JWKS fetches for all the unknown kids', () => {

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { hardenHttpApp } from '@nest-sso/sso-config';
 import { Clock, systemClock } from './clock/clock';
 import { IdentityConfig, IdentityConfigInput, LISTEN_HOST, resolveIdentityConfig } from './config/identity.config';
 import { loadSeed } from './directory/seed';
@@ -90,7 +91,7 @@ export async function createIdentityApp(
     forceCloseConnections: true,
     logger: options.logger ?? ['log', 'warn', 'error'],
   });
-  nest.disable('x-powered-by');
+  hardenHttpApp(nest);
   // Only forms are accepted (token and login endpoints); extended:false keeps qs from building nested objects.
   nest.useBodyParser('urlencoded', { extended: false, limit: BODY_LIMIT, parameterLimit: 50 });
   nest.use(bodyErrorHandler);

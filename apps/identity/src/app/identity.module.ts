@@ -67,7 +67,7 @@ export class IdentityModule {
       imports: [
         core,
         // The userinfo endpoint is guarded by the package itself, verifying this service's own access tokens offline:
-        // strict at+jwt, any audience a client's tokens may carry, keys read in process from the key manager.
+        // any audience a client's tokens may carry, keys read in process from the key manager.
         JwtAuthModule.forRootAsync({
           imports: [core],
           inject: [IssuerService, SigningKeyManager, DirectoryService],
@@ -75,7 +75,8 @@ export class IdentityModule {
             issuer: issuer.issuer,
             audience: directory.allAudiences(),
             algorithms: ['RS256', 'ES256', 'EdDSA'],
-            tokenType: 'strict',
+            // RFC 9068 strictly (typ at+jwt; sub, client_id, iat, jti), as the resource services hold them.
+            profile: 'rfc9068',
             keySource: new SigningKeyManagerKeySource(keys),
             realm: 'identity',
           }),

@@ -3,7 +3,7 @@ import type { AddressInfo, Server } from 'node:net';
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { LOOPBACK_HOST } from '@nest-sso/sso-config';
+import { hardenHttpApp, LOOPBACK_HOST } from '@nest-sso/sso-config';
 import type { InventoryConfig } from './inventory.config';
 import { InventoryModule } from './inventory.module';
 
@@ -32,6 +32,7 @@ export async function startInventoryService(
     abortOnError: false,
     forceCloseConnections: true,
   });
+  hardenHttpApp(nest);
   const microservice = nest.connectMicroservice<MicroserviceOptions>(
     {
       transport: Transport.TCP,

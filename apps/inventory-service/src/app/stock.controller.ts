@@ -1,6 +1,6 @@
 import { Controller, Logger } from '@nestjs/common';
 import { MessagePattern, RpcException } from '@nestjs/microservices';
-import { CurrentUser, RpcData, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
+import { CurrentUser, logSafe, RpcData, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_PATTERNS,
   INVENTORY_SCOPES,
@@ -57,7 +57,9 @@ export class StockController {
         caller.clientId ?? null,
       );
       this.logger.log(
-        `reserved ${reservation.quantity} x ${reservation.sku} for sub=${reservation.reservedBy} client_id=${reservation.clientId}`,
+        // Token claims and the SKU come from outside: escaped so none of them can forge a log line.
+        `reserved ${reservation.quantity} x ${logSafe(reservation.sku)} for sub=${logSafe(reservation.reservedBy)} ` +
+          `client_id=${logSafe(reservation.clientId)}`,
       );
       return reservation;
     } catch (error) {

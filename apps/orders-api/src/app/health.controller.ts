@@ -1,15 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { AccessTokenVerifier, Public } from '@nest-sso/jwt-auth';
-import { keyHealth } from '@nest-sso/sso-config';
+import { Public } from '@nest-sso/jwt-auth';
 
-/** `GET /health`: public liveness plus the state of the issuer keys (never any key material). */
+/** `GET /health`: public liveness only; it names no issuer and no key state (that is for an operator's readiness probe). */
 @Controller('health')
 export class HealthController {
-  constructor(private readonly verifier: AccessTokenVerifier) {}
-
   @Get()
   @Public()
   health() {
-    return { status: 'ok', service: 'orders-api', keys: keyHealth(this.verifier) };
+    return { status: 'ok' };
   }
 }

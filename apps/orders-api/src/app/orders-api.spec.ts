@@ -8,6 +8,7 @@ import { INVENTORY_PATTERNS, type ReserveStockRequest } from '@nest-sso/inventor
 import { ServiceConfigError } from '@nest-sso/sso-config';
 import { startOrdersApi, type OrdersApp } from './orders-app';
 import { ordersConfigFromEnv } from './orders.config';
+import { OrdersStore } from './orders.store';
 
 jest.setTimeout(30_000);
 
@@ -116,11 +117,65 @@ describe('orders-api', () => {
     };
   };
 
-  it('serves GET /health without a token', async () => {
-    await expect(call('GET', '/health')).resolves.toMatchObject({
-      status: 200,
-      body: { status: 'ok', service: 'orders-api' },
+  it('serves GET /health without a token, naming no issuer and no key state', async () => {
+    await expect(call('GET', '/health')).resolves.toEqual({ status: 200, challenge: null, body: { status: 'ok' } });
+  });
+
+  it('says nothing it need not: no X-Powered-By, and a 404 that does not echo the path', async () => {
+    const health = await fetch(`${orders.url}/health`);
+    expect(health.headers.get('x-powered-by')).toBeNull();
+    const token = userToken();
+    for (const path of ['/no-such-route-4f1a', '/orders/%3Cscript%3E']) {
+      const missing = await fetch(`${orders.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      const text = await missing.text();
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('x-powered-by')).toBeNull();
+      expect(JSON.parse(text)).toEqual({ statusCode: 404, message: 'Not Found' });
+      expect(text).not.toContain('4f1a');
+      expect(text).not.toContain('script');
+    }
+  });
+
+  it('holds tokens to the RFC 9068 profile: sub, client_id, iat and jti required, typ at+jwt', async () => {
+    for (const missing of ['sub', 'client_id', 'iat', 'jti']) {
+      const answer = await call('GET', '/orders', userToken({ [missing]: undefined }));
+      expect({ missing, status: answer.status, challenge: answer.challenge }).toEqual({
+        missing,
+        status: 401,
+        challenge: expect.stringMatching(/error="invalid_token"/),
+      });
+    }
+    const plainJwt = issuer.sign(
+      { sub: 'alice', client_id: 'web-app', scope: 'orders:read' },
+      { header: { typ: 'JWT' } },
+    );
+    expect((await call('GET', '/orders', plainJwt)).status).toBe(401);
+  });
+
+  it('never files orders under an absent subject: two subject-less machine clients are refused, not merged', async () => {
+    const machine = (clientId: string) =>
+      userToken({ sub: undefined, client_id: clientId, scope: 'orders:read orders:write inventory:reserve' });
+    for (const token of [machine('machine-a'), machine('machine-b')]) {
+      expect((await call('POST', '/orders', token, { sku: 'SKU-1', quantity: 1 })).status).toBe(401);
+      expect((await call('GET', '/orders', token)).status).toBe(401);
+    }
+    const a = await call('POST', '/orders', userToken({ sub: 'machine-a', client_id: 'machine-a' }), {
+      sku: 'SKU-1',
+      quantity: 1,
     });
+    expect(a.status).toBe(201);
+    const listB = await call('GET', '/orders', userToken({ sub: 'machine-b', client_id: 'machine-b' }));
+    expect(listB.body).toEqual({ orders: [] });
+  });
+
+  it('refuses a body without a token before reading it: 401, not a 400 quoting the JSON', async () => {
+    const response = await fetch(`${orders.url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"quoted-marker": [1,',
+    });
+    expect(response.status).toBe(401);
+    expect(await response.text()).not.toContain('quoted-marker');
   });
 
   it('answers 401 with a bare Bearer challenge when no token is sent', async () => {
@@ -185,6 +240,7 @@ describe('orders-api', () => {
       quantity: 2,
       status: 'reserved',
       createdBy: 'relay-check',
+      issuer: issuer.issuerUrl,
       reservationId: `res-${String(order['id'])}`,
     });
     await expect(call('GET', '/orders', token)).resolves.toEqual({
@@ -241,6 +297,27 @@ describe('orders-api', () => {
     } finally {
       await closed.close();
     }
+  });
+});
+
+describe('OrdersStore', () => {
+  it('keys orders by issuer and subject: the same sub under another issuer is another user', () => {
+    const store = new OrdersStore();
+    const order = (issuer: string, createdBy: string) =>
+      store.add({
+        id: store.nextId(),
+        sku: 'SKU-1',
+        quantity: 1,
+        status: 'reserved',
+        reservationId: 'r',
+        createdBy,
+        issuer,
+        createdAt: new Date(0).toISOString(),
+      });
+    const mine = order('https://id-a.test', 'alice');
+    order('https://id-b.test', 'alice');
+    expect(store.forUser('https://id-a.test', 'alice')).toEqual([mine]);
+    expect(store.forUser('https://id-a.test', 'bob')).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { addJwtBearerScheme, documentJwtAuth } from '@nest-sso/jwt-auth/swagger';
-import { LOOPBACK_HOST } from '@nest-sso/sso-config';
+import { hardenHttpApp, LOOPBACK_HOST } from '@nest-sso/sso-config';
 import type { OrdersConfig } from './orders.config';
 import { OrdersModule } from './orders.module';
 
@@ -117,6 +117,7 @@ export async function startOrdersApi(
     abortOnError: false,
     forceCloseConnections: true,
   });
+  hardenHttpApp(nest);
   serveOpenApi(nest);
   try {
     await nest.listen(config.port, LOOPBACK_HOST);

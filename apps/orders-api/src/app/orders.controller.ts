@@ -1,6 +1,15 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Optional, Post } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Optional,
+  Post,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, RelayAccessToken, Scopes } from '@nest-sso/jwt-auth';
+import { CurrentUser, RelayAccessToken, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_SCOPES,
   InventoryClient,
@@ -9,6 +18,13 @@ import {
 } from '@nest-sso/inventory-contracts';
 import { inventoryErrorToHttp, inventoryNotConfigured } from './inventory-error.mapper';
 import { OrdersStore, type Order } from './orders.store';
+
+/** Whose orders these are: issuer and subject together (a `sub` is unique only within its issuer). */
+function ownerOf(user: AuthPrincipal): { issuer: string; subject: string } {
+  // The verifier requires `sub` (RFC 9068 profile); checked again because the store must never file under nobody.
+  if (!user.subject) throw new UnauthorizedException();
+  return { issuer: user.issuer, subject: user.subject };
+}
 
 /** Orders of the signed-in user; placing one reserves stock in inventory-service with the user's relayed token. */
 @ApiTags('orders')
@@ -24,8 +40,9 @@ export class OrdersController {
   @Get()
   @ApiOkResponse({ description: 'The orders placed by the caller (`sub`)' })
   @Scopes('orders:read')
-  list(@CurrentUser('sub') sub: string): { orders: Order[] } {
-    return { orders: this.orders.forUser(sub) };
+  list(@CurrentUser() user: AuthPrincipal): { orders: Order[] } {
+    const { issuer, subject } = ownerOf(user);
+    return { orders: this.orders.forUser(issuer, subject) };
   }
 
   /** Place an order: `{ sku, quantity }`. */
@@ -42,8 +59,9 @@ export class OrdersController {
   })
   @ApiCreatedResponse({ description: 'The order, with its inventory reservation' })
   @ApiServiceUnavailableResponse({ description: 'inventory-service is not configured or not reachable' })
-  async create(@Body() body: unknown, @CurrentUser('sub') sub: string): Promise<{ order: Order }> {
+  async create(@Body() body: unknown, @CurrentUser() user: AuthPrincipal): Promise<{ order: Order }> {
     if (this.inventory === undefined) throw inventoryNotConfigured();
+    const { issuer, subject } = ownerOf(user);
     const id = this.orders.nextId();
     let request;
     try {
@@ -68,7 +86,8 @@ export class OrdersController {
       quantity: request.quantity,
       status: 'reserved',
       reservationId: reservation.reservationId,
-      createdBy: sub,
+      createdBy: subject,
+      issuer,
       createdAt: new Date().toISOString(),
     });
     return { order };

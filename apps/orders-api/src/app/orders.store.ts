@@ -14,11 +14,13 @@ export interface Order {
   readonly reservationId: string;
   /** `sub` of the user who placed it. */
   readonly createdBy: string;
+  /** `iss` of the token that placed it: a subject is unique only within its issuer. */
+  readonly issuer: string;
   /** ISO timestamp. */
   readonly createdAt: string;
 }
 
-/** In-memory orders, per user (a sample service: nothing survives a restart). */
+/** In-memory orders, per user: keyed by issuer and subject (a sample service: nothing survives a restart). */
 export class OrdersStore {
   private readonly orders: Order[] = [];
 
@@ -33,8 +35,8 @@ export class OrdersStore {
     return order;
   }
 
-  /** The orders of one user, oldest first. */
-  forUser(sub: string): Order[] {
-    return this.orders.filter((order) => order.createdBy === sub);
+  /** The orders of one user (`iss` and `sub` both match), oldest first. */
+  forUser(issuer: string, sub: string): Order[] {
+    return this.orders.filter((order) => order.issuer === issuer && order.createdBy === sub);
   }
 }

@@ -26,6 +26,7 @@ describe('authOptionsFromEnv', () => {
       algorithms: [...ASYMMETRIC_ALGORITHMS],
       discovery: true,
       realm: 'orders-api',
+      profile: 'rfc9068',
     });
     expect(ASYMMETRIC_ALGORITHMS).toEqual([
       'RS256',
@@ -65,6 +66,7 @@ describe('authOptionsFromEnv', () => {
       algorithms: ['ES256', 'EdDSA'],
       jwksUri: 'http://localhost:4000/.well-known/jwks.json',
       allowInsecureHttp: true,
+      profile: 'rfc9068',
     });
     expect(options).not.toHaveProperty('discovery');
   });

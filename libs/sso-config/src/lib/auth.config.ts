@@ -38,6 +38,7 @@ const SCOPE_CLAIMS = ['scope', 'scp', 'both'] as const;
  * - `AUTH_SCOPE_CLAIM` (optional): `scope` (default), `scp` (Okta, Microsoft Entra ID) or `both`.
  * - `AUTH_TRUST_ANCHORS`, `AUTH_SIGNING_CERTS`, `AUTH_CRLS`, `AUTH_REVOCATION`, `AUTH_X509_LEAF_NAME` (optional): an
  *   X.509 trust store (see {@link trustOptionsFromEnv}); with a trust store and no `AUTH_JWKS_URI`, no discovery.
+ * Tokens are held to the RFC 9068 profile: `typ: at+jwt`, and `sub`, `client_id`, `iat`, `jti` present.
  * @throws ServiceConfigError listing every problem.
  */
 export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptions {
@@ -65,6 +66,8 @@ export function authOptionsFromEnv(env: Env, realm?: string): JwtAuthModuleOptio
     ...(trust !== undefined ? { trust } : {}),
     ...(allowInsecureHttp ? { allowInsecureHttp: true } : {}),
     ...(realm !== undefined ? { realm } : {}),
+    // RFC 9068 strictly: typ at+jwt, and sub, client_id, iat, jti in every token (the identity service issues them all).
+    profile: 'rfc9068',
   };
   assertAcceptedByJwtAuth(options);
   return options;

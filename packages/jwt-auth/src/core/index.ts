@@ -4,6 +4,7 @@
 export { JwtAuthError, isJwtAuthError } from '../lib/errors/jwt-auth.error';
 export { AuthError, AuthErrorCode, JwtAuthConfigError, isAuthError } from '../lib/errors/auth.errors';
 export type { AuthErrorDetails, BearerErrorCode, ConfigProblem } from '../lib/errors/auth.errors';
+export { logSafe, MAX_LOGGED_LENGTH } from '../lib/errors/log-safe';
 
 // JSON and JWS
 export type { JsonObject, JsonValue } from '../lib/json/strict-json';
@@ -79,6 +80,7 @@ export {
 } from '../lib/verification/issuer-config';
 export type { VerifiedTokenCacheState } from '../lib/verification/verified-token.cache';
 export type {
+  ClaimProfile,
   IssuerOptions,
   StaticKeyInput,
   TokenTypePolicy,

@@ -246,7 +246,8 @@ export class TestIssuer {
   }
 
   /**
-   * Mint a signed token. Defaults: `iss`, `aud`, `sub: 'test-user'`, `iat` now, `exp` in 300 s, `jti`; `claims`
+   * Mint a signed token. Defaults: `iss`, `aud`, `sub: 'test-user'`, `client_id: 'test-client'`, `iat` now, `exp` in
+   * 300 s, `jti` (so the RFC 9068 profile accepts it); `claims`
    * override them and an `undefined` claim is removed.
    * @example issuer.sign({ scope: 'a b', sub: 'alice' }, { alg: 'ES256', expiresIn: -10 })
    */
@@ -264,6 +265,7 @@ export class TestIssuer {
       iss: this.issuerUrl,
       aud: this.audience,
       sub: 'test-user',
+      client_id: 'test-client',
       iat: now,
       exp: now + (options.expiresIn ?? 300),
       ...(options.notBefore === undefined ? {} : { nbf: now + options.notBefore }),

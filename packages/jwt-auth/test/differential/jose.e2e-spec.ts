@@ -180,6 +180,12 @@ const STRICTER_THAN_JOSE: readonly DifferenceClass[] = [
       ),
   },
   {
+    id: 'subject-required',
+    reason:
+      'sub is required as a non-empty string by default (RFC 9068 2.2), so an app keying data by sub never sees two callers share an absent one; jose requires it only when told to',
+    applies: (t) => t.payload !== undefined && (t.payload['sub'] === undefined || t.payload['sub'] === ''),
+  },
+  {
     id: 'rsa-exponent-1',
     reason:
       'an RSA key with e=1 refuses to configure (the signature is the padded digest: anyone can forge); jose verifies with it',

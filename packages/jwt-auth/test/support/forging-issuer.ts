@@ -31,6 +31,8 @@ async function keyFor(alg: ForgingAlg): Promise<{ privateKey: KeyObject; publicK
  */
 export class ForgingIssuer {
   hits = 0;
+  /** Raw members served after the issuer's own keys (hostile JWKS content: weak keys, forged kids). */
+  extraMembers: object[] = [];
   private readonly server: Server;
   private port = 0;
 
@@ -42,12 +44,15 @@ export class ForgingIssuer {
         return;
       }
       const jwks = {
-        keys: Object.values(keys).map((k) => ({
-          ...(k.publicKey.export({ format: 'jwk' }) as object),
-          kid: k.kid,
-          alg: k.alg,
-          use: 'sig',
-        })),
+        keys: [
+          ...Object.values(keys).map((k) => ({
+            ...(k.publicKey.export({ format: 'jwk' }) as object),
+            kid: k.kid,
+            alg: k.alg,
+            use: 'sig',
+          })),
+          ...this.extraMembers,
+        ],
       };
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
     });

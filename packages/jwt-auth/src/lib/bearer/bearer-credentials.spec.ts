@@ -17,6 +17,7 @@ describe('parseBearerCredentials', () => {
     ['BEARER abc.def.ghi', 'abc.def.ghi'],
     ['Bearer   abc', 'abc'],
     ['  Bearer abc-_~+/.9==  ', 'abc-_~+/.9=='],
+    ['\t Bearer abc \t', 'abc'],
   ])('reads %j', (value, token) => {
     expect(parseBearerCredentials(value)).toBe(token);
   });
@@ -34,6 +35,20 @@ describe('parseBearerCredentials', () => {
       expect(code(() => parseBearerCredentials(value))).toBe('token_malformed');
     },
   );
+
+  // RFC 9110: only SP and HTAB are whitespace; String#trim() would strip every one of these and accept the token.
+  it.each([
+    ['NBSP before the scheme', '\u00a0Bearer abc'],
+    ['NBSP after the token', 'Bearer abc\u00a0'],
+    ['NEL after the token', 'Bearer abc\u0085'],
+    ['EM SPACE before the scheme', '\u2003Bearer abc'],
+    ['IDEOGRAPHIC SPACE after the token', 'Bearer abc\u3000'],
+    ['BOM before the scheme', '\ufeffBearer abc'],
+    ['line feed after the token', 'Bearer abc\n'],
+    ['vertical tab before the scheme', '\u000bBearer abc'],
+  ])('refuses whitespace beyond SP/HTAB: %s', (_what, value) => {
+    expect(code(() => parseBearerCredentials(value))).toBe('token_malformed');
+  });
 
   it.each(['Bearer a, Bearer b', 'Bearer a,b', 'Basic x, Bearer y'])('refuses comma-joined credentials %j', (value) => {
     expect(code(() => parseBearerCredentials(value))).toBe('multiple_tokens');

@@ -3,15 +3,22 @@ import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 // RFC 6750 section 2.1: "Bearer" 1*SP b64token, the scheme compared case-insensitively (RFC 7235 section 2.1).
 const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 const BEARER_SCHEME = /^Bearer(?: |$)/i;
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
+const VISIBLE_ASCII_OR_SPACE = /^[\x20-\x7e\t]*$/;
 
 /**
  * The bearer token in one `Authorization` value: `undefined` for an empty value or another scheme (the request
  * then carries no bearer token), throws `multiple_tokens` for a comma-joined list and `token_malformed` for a
- * Bearer credential that is not exactly one b64token.
+ * Bearer credential that is not exactly one b64token or a value with characters beyond visible ASCII, SP and HTAB.
  */
 export function parseBearerCredentials(value: string): string | undefined {
-  const trimmed = value.trim();
+  // RFC 9110 section 5.5: only SP and HTAB are optional whitespace. String#trim() would also strip NBSP and the other
+  // Unicode spaces, accepting a credential no HTTP peer sent that way.
+  const trimmed = value.replace(OWS_EDGES, '');
   if (trimmed === '') return undefined;
+  if (!VISIBLE_ASCII_OR_SPACE.test(trimmed)) {
+    throw new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'The Authorization header has characters outside visible ASCII');
+  }
   // A b64token never contains a comma, so a comma means several credentials joined into one header value.
   if (trimmed.includes(',')) {
     throw new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The Authorization header carries more than one credential');

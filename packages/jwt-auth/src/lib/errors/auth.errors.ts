@@ -8,6 +8,8 @@ export const AuthErrorCode = {
   TOKEN_MISSING: 'token_missing',
   /** More than one token was presented in one request (RFC 6750 section 2). */
   MULTIPLE_TOKENS: 'multiple_tokens',
+  /** The request has as many headers as the server keeps: more may have been dropped, a second credential among them. */
+  TOO_MANY_HEADERS: 'too_many_headers',
   /** The token is not a well-formed compact JWS with JSON header and payload. */
   TOKEN_MALFORMED: 'token_malformed',
   /** The token is longer than `maxTokenLength`. */
@@ -59,6 +61,7 @@ const TRAITS: Readonly<Record<AuthErrorCode, CodeTraits>> = Object.freeze({
   // RFC 6750 3.1: a request without authentication information gets no error code.
   token_missing: { status: 401, bearerError: undefined },
   multiple_tokens: { status: 400, bearerError: 'invalid_request' },
+  too_many_headers: { status: 400, bearerError: 'invalid_request' },
   insufficient_scope: { status: 403, bearerError: 'insufficient_scope' },
   token_malformed: { status: 401, bearerError: 'invalid_token' },
   token_too_large: { status: 401, bearerError: 'invalid_token' },

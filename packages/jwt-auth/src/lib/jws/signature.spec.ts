@@ -1,4 +1,11 @@
-import { createSecretKey, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
+import {
+  constants,
+  createSecretKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+} from 'node:crypto';
 import { generateTestKey, signBytes, type TestAlg } from '../__fixtures__/tokens';
 import { toVerificationKey } from '../keys/verification-key';
 import { ALGORITHMS, type AlgorithmSpec } from './algorithms';
@@ -104,6 +111,42 @@ describe('verifySignature', () => {
     const key = toVerificationKey(rsa.publicKey, undefined, undefined, undefined);
     expect(verifySignature(spec('EdDSA'), key, Buffer.from(input), signBytes('EdDSA', ed.privateKey, input))).toBe(
       false,
+    );
+  });
+
+  describe('RSA signatures are exactly the modulus length (RFC 8017 8.1.2 / 8.2.2)', () => {
+    const pair = generateTestKey('PS256');
+    const key = toVerificationKey(pair.publicKey, undefined, undefined, undefined);
+    // A message whose PS256 signature starts with a zero byte (about 1 in 256): found by counting up.
+    const zeroFirst = (alg: 'PS256' | 'RS256'): { message: string; signature: Buffer } => {
+      for (let i = 0; ; i++) {
+        const message = `${input}${i}`;
+        const signature = signBytes(alg, pair.privateKey, message);
+        if (signature[0] === 0) return { message, signature };
+      }
+    };
+
+    it('node:crypto itself takes a PS256 signature with its leading zero stripped (why the check exists)', () => {
+      const { message, signature } = zeroFirst('PS256');
+      const pss = { key: pair.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+      expect(cryptoVerify('sha256', Buffer.from(message), pss, signature.subarray(1))).toBe(true);
+    });
+
+    it.each(['PS256', 'RS256'] as const)('%s: refuses the stripped form, accepts the full one', (alg) => {
+      const { message, signature } = zeroFirst(alg);
+      expect(signature).toHaveLength(256);
+      expect(verifySignature(spec(alg), key, Buffer.from(message), signature)).toBe(true);
+      expect(verifySignature(spec(alg), key, Buffer.from(message), signature.subarray(1))).toBe(false);
+    });
+
+    it.each(['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'] as const)(
+      '%s: refuses a signature left-padded with a zero byte',
+      (alg) => {
+        const signature = signBytes(alg, pair.privateKey, input);
+        expect(verifySignature(spec(alg), key, Buffer.from(input), signature)).toBe(true);
+        const padded = Buffer.concat([Buffer.alloc(1), signature]);
+        expect(verifySignature(spec(alg), key, Buffer.from(input), padded)).toBe(false);
+      },
     );
   });
 });

@@ -51,6 +51,9 @@ export function verifySignature(
         return timingSafeEqual(mac, signature);
       }
       case 'rsa':
+        // RFC 8017 8.1.2 / 8.2.2: exactly k (modulus) bytes. OpenSSL would take a PSS signature with its leading zero
+        // stripped, giving one token two valid encodings. The details are read once per KeyObject (node caches them).
+        if (signature.length !== ((key.key.asymmetricKeyDetails?.modulusLength ?? 0) + 7) >> 3) return false;
         return alg.pss
           ? cryptoVerify(alg.hash, signingInput, pss(key.key), signature)
           : cryptoVerify(alg.hash, signingInput, key.key, signature);

@@ -9,7 +9,10 @@ const policy: ClaimPolicy = {
   audienceList: ['orders-api', 'billing'],
   clockTolerance: 60,
   requiredClaims: [],
+  requiredStrings: ['sub'],
+  requireIssuedAt: false,
 };
+const rfc9068: ClaimPolicy = { ...policy, requiredStrings: ['sub', 'client_id', 'jti'], requireIssuedAt: true };
 const base = { iss: 'https://issuer.test', aud: 'orders-api', exp: NOW + 300, iat: NOW - 10, sub: 'u1' };
 
 function claims(overrides: Record<string, unknown>, raw?: string): JsonObject {
@@ -130,5 +133,26 @@ describe('validateClaims', () => {
 
   it.each(['sub', 'client_id', 'jti'])('refuses a non-string %s', (name) => {
     expect(code(claims({ [name]: 42 }))).toBe(AuthErrorCode.CLAIM_INVALID);
+  });
+
+  it.each<[string, unknown]>([
+    ['missing', undefined],
+    ['empty', ''],
+  ])('requires sub by default (RFC 9068 section 2.2): %s', (_what, sub) => {
+    expect(code(claims({ sub }))).toBe(AuthErrorCode.CLAIM_INVALID);
+    expect(code(claims({ sub }), { ...policy, requiredStrings: [] })).toBeUndefined();
+  });
+
+  it('the RFC 9068 profile requires sub, client_id, iat and jti', () => {
+    const full = { sub: 'u1', client_id: 'c1', jti: 'j1', iat: NOW - 10 };
+    expect(code(claims(full), rfc9068)).toBeUndefined();
+    for (const name of ['sub', 'client_id', 'jti', 'iat']) {
+      expect({ name, code: code(claims({ ...full, [name]: undefined }), rfc9068) }).toEqual({
+        name,
+        code: AuthErrorCode.CLAIM_INVALID,
+      });
+    }
+    expect(code(claims({ ...full, client_id: '' }), rfc9068)).toBe(AuthErrorCode.CLAIM_INVALID);
+    expect(code(claims({ ...full, jti: 7 }), rfc9068)).toBe(AuthErrorCode.CLAIM_INVALID);
   });
 });

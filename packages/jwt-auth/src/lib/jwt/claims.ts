@@ -18,6 +18,13 @@ export interface ClaimPolicy {
   readonly maxTokenAge?: number;
   /** Claims that must be present and not null. */
   readonly requiredClaims: readonly string[];
+  /**
+   * Claims that must be non-empty strings: `sub` by default (RFC 9068 section 2.2), plus `client_id` and `jti` under
+   * the RFC 9068 profile.
+   */
+  readonly requiredStrings: readonly string[];
+  /** `iat` must be present (the RFC 9068 profile). */
+  readonly requireIssuedAt: boolean;
 }
 
 function invalid(message: string, issuer?: string): AuthError {
@@ -67,7 +74,8 @@ function acceptsAudience(audience: readonly string[], policy: ClaimPolicy): bool
 /**
  * Validate the registered claims of a verified payload (RFC 7519 section 4.1, RFC 9068 section 4):
  * `iss` exact; `aud` required, any-of, exact; `exp` required; `exp`/`nbf`/`iat` finite NumericDates;
- * `iat` not in the future; optional maximum age and required claims.
+ * `iat` not in the future; `sub` a non-empty string unless turned off; the RFC 9068 profile's `client_id`, `iat`, `jti`;
+ * optional maximum age and required claims.
  * @param now current time in seconds
  * @returns the `aud` list and `exp`
  * @throws AuthError
@@ -87,6 +95,7 @@ export function validateClaims(
   if (exp <= now - clockTolerance) throw new AuthError(AuthErrorCode.TOKEN_EXPIRED, 'token has expired', { issuer });
   if (nbf !== undefined && nbf > now + clockTolerance)
     throw new AuthError(AuthErrorCode.TOKEN_NOT_YET_VALID, 'token is not valid yet', { issuer });
+  if (iat === undefined && policy.requireIssuedAt) throw invalid('token has no "iat"', issuer);
   if (iat !== undefined && iat > now + clockTolerance)
     throw new AuthError(AuthErrorCode.TOKEN_AGE_INVALID, 'token was issued in the future', { issuer });
   if (policy.maxTokenAge !== undefined) {
@@ -103,6 +112,11 @@ export function validateClaims(
   optionalString(claims, 'sub', issuer);
   optionalString(claims, 'client_id', issuer);
   optionalString(claims, 'jti', issuer);
+  // An application keying data by `sub` must never see two callers share an absent (or empty) subject.
+  for (let i = 0; i < policy.requiredStrings.length; i++) {
+    const name = policy.requiredStrings[i];
+    if (claims[name] === undefined || claims[name] === '') throw invalid(`token has no "${name}"`, issuer);
+  }
   for (const name of policy.requiredClaims) {
     if (claims[name] === undefined || claims[name] === null) throw invalid(`token has no "${name}"`, issuer);
   }

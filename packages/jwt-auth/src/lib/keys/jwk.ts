@@ -1,4 +1,5 @@
 import { createPublicKey, createSecretKey, type JsonWebKey as NodeJwk, type KeyObject } from 'node:crypto';
+import { logSafe } from '../errors/log-safe';
 import { MAX_KID_LENGTH } from '../jws/header';
 import { KeyRejectedError, toVerificationKey, type KeyImportPolicy, type VerificationKey } from './verification-key';
 
@@ -92,7 +93,7 @@ function importKeyMaterial(jwk: Jwk, allowSymmetric: boolean): KeyObject {
       return createSecretKey(Buffer.from(k, 'base64url'));
     }
     default:
-      throw new KeyRejectedError(`unsupported "kty" ${JSON.stringify(jwk.kty)}`);
+      throw new KeyRejectedError(`unsupported "kty" ${logSafe(jwk.kty, 16)}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { createPublicKey, createSecretKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { logSafe } from '../errors/log-safe';
 import { isJsonObject, parseStrictJson } from '../json/strict-json';
 import { importJwk, importJwkSet, type JwkImportOptions } from './jwk';
 import type { KeyLookup, KeySource, KeySourceState } from './key-source.interface';
@@ -77,7 +78,7 @@ function fromValue(input: StaticKeyValue, options: JwkImportOptions): Verificati
     if (rejected.length > 0) {
       const first = rejected[0];
       throw new KeyRejectedError(
-        `JWKS member ${first.index}${first.kid ? ` (kid ${first.kid})` : ''} is unusable: ${first.reason}`,
+        `JWKS member ${first.index}${first.kid ? ` (kid ${logSafe(first.kid)})` : ''} is unusable: ${first.reason}`,
       );
     }
     return [...keys];

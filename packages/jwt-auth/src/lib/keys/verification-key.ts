@@ -1,9 +1,12 @@
 import { KeyObject } from 'node:crypto';
-import { JwtAuthError } from '../errors/jwt-auth.error';
 import type { VerificationKey } from '../jws/signature';
+import { logSafe } from '../errors/log-safe';
 import { ALGORITHMS, algorithmSpec, type JwsAlgorithm, type KeyFamily } from '../jws/algorithms';
+import { KeyRejectedError } from './key-rejected.error';
+import { assertUsablePublicPoint } from './public-key-point';
 
 export type { VerificationKey };
+export { KeyRejectedError };
 
 /** Policy limits applied when a key is imported. */
 export interface KeyImportPolicy {
@@ -11,18 +14,12 @@ export interface KeyImportPolicy {
   readonly minRsaModulusLength?: number;
 }
 
-/** Thrown by key import when a key is unusable; the message says why (never key material). */
-export class KeyRejectedError extends JwtAuthError {
-  override readonly name = 'KeyRejectedError';
-  /** Always `key_rejected`. */
-  readonly code = 'key_rejected';
-}
-
 const DEFAULT_MIN_RSA_BITS = 2048;
 
 /**
  * The algorithms a key can verify, from its type alone.
- * RSA with a modulus below the minimum or an exponent that is even or below 3 is refused.
+ * RSA with a modulus below the minimum or an exponent that is even or below 3 is refused, and so are EdDSA keys of
+ * small order and EC points off their curve or at infinity.
  */
 export function algorithmsForKey(
   key: KeyObject,
@@ -38,6 +35,8 @@ export function algorithmsForKey(
     return { family: 'oct', algorithms };
   }
   if (key.type !== 'public') throw new KeyRejectedError('a private key was given where a public key is required');
+  // Before asymmetricKeyDetails: node:crypto aborts the process reading the details of an EC point at infinity.
+  assertUsablePublicPoint(key);
   const details = key.asymmetricKeyDetails ?? {};
   switch (key.asymmetricKeyType) {
     case 'rsa':
@@ -83,9 +82,11 @@ export function toVerificationKey(
   let usable = algorithms;
   if (declaredAlg !== undefined) {
     if (!algorithmSpec(declaredAlg))
-      throw new KeyRejectedError(`JWK alg ${JSON.stringify(declaredAlg)} is not a supported JWS algorithm`);
+      throw new KeyRejectedError(`JWK alg ${logSafe(declaredAlg, 16)} is not a supported JWS algorithm`);
     if (!algorithms.includes(declaredAlg as JwsAlgorithm)) {
-      throw new KeyRejectedError(`JWK alg ${String(declaredAlg)} does not fit a ${family} key of this size or curve`);
+      throw new KeyRejectedError(
+        `JWK alg ${logSafe(declaredAlg, 16)} does not fit a ${family} key of this size or curve`,
+      );
     }
     usable = [declaredAlg as JwsAlgorithm];
   }

@@ -34,6 +34,14 @@ export interface JwtAuthModuleOptions extends Omit<VerifierOptions, 'issuers'>, 
    * @example rolesClaims: [RolesClaims.keycloakRealm, RolesClaims.keycloakClient('orders-api')]
    */
   readonly rolesClaims?: readonly ClaimPath[];
+  /**
+   * With `globalGuard: true` on Express or Fastify, refuse a guarded request without a valid token before its body is
+   * read or parsed (Express: body parsers run only after `JwtAuthGuard` lets the request through; Fastify: an
+   * `onRequest` check). Token extractors then never see a parsed body. Turn off if another global guard or middleware
+   * must read the body before authentication.
+   * @default true
+   */
+  readonly authenticateBeforeBody?: boolean;
   /** Where rejections (see `rejectionLogLevel`) and key-source state changes are logged. @default new Logger('JwtAuth') */
   readonly logger?: LoggerService;
   /**

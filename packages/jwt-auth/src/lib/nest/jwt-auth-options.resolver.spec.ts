@@ -159,6 +159,23 @@ describe('logKeySourceEvent', () => {
     logKeySourceEvent(logger, 'iss', { type: 'refreshed', state });
     expect(calls.map(([level]) => level)).toEqual(['warn', 'error', 'log', 'warn', 'debug']);
     expect(calls[0][1]).toContain('https://id.example.com/jwks');
-    expect(calls[3][1]).toContain('k1: private member d');
+    expect(calls[3][1]).toContain('kid "k1": "private member d"');
+  });
+
+  it('escapes every issuer-controlled string: no CR/LF, no terminal escapes, nothing beyond printable ASCII', () => {
+    const { calls, logger } = recorder();
+    const hostile = 'k1\r\n[Nest] 1  - 12/07/2026, 4:00:00 AM   ERROR [Forged] admin logged in\u001b[2J\u009b\u2028';
+    const hostileState = { ...state, url: `https://id.example.com/jwks?${hostile}` };
+    logKeySourceEvent(logger, hostile, {
+      type: 'keys-rejected',
+      state: { ...hostileState, rejectedKeys: [{ kid: hostile, reason: `JWK alg ${hostile}` }] },
+    });
+    logKeySourceEvent(logger, hostile, { type: 'stale', state: hostileState, error: hostile });
+    logKeySourceEvent(logger, hostile, { type: 'failing', state: hostileState, error: hostile });
+    expect(calls).toHaveLength(3);
+    for (const [, line] of calls) {
+      expect(line).toMatch(/^[\x20-\x7e]*$/);
+      expect(line).toContain('k1\\x0d\\x0a[Nest]');
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { JwtAuthConfigError } from '../errors/auth.errors';
+import { logSafe } from '../errors/log-safe';
 import { ConfigProblems } from '../errors/config-problems';
 import { DEFAULT_ROLES_CLAIMS, parseClaimPath } from '../jwt/claim-requirements';
 import type { KeySourceEvent } from '../keys/key-source.interface';
@@ -21,6 +22,8 @@ const SHORTHAND_KEYS = [
   'scopeClaim',
   'tokenType',
   'requiredClaims',
+  'requireSubject',
+  'profile',
   'maxTokenAge',
   'allowInsecureHttp',
   'fetch',
@@ -31,6 +34,7 @@ const MODULE_ONLY_KEYS = [
   'extractors',
   'logger',
   'rejectionLogLevel',
+  'authenticateBeforeBody',
   'rolesClaims',
   'issuers',
   ...SHORTHAND_KEYS,
@@ -61,6 +65,8 @@ export class ResolvedJwtAuthOptions {
   readonly extractors: readonly TokenExtractor[];
   /** Where rejections and key-source events are logged. */
   readonly logger: LoggerService;
+  /** Authenticate guarded HTTP requests before their body is read (with `globalGuard`). */
+  readonly authenticateBeforeBody: boolean;
   /** Claim paths `@Roles` / `@AnyRole` read roles from, as segments. */
   readonly rolesClaims: readonly (readonly string[])[];
 
@@ -90,6 +96,8 @@ export class ResolvedJwtAuthOptions {
     this.extractors = problems.check(() => validateExtractors(options.extractors)) ?? [];
     this.logger = problems.check(() => validateLogger(options.logger)) ?? new Logger('JwtAuth');
     this.rejectionLogLevel = problems.check(() => validateRejectionLogLevel(options.rejectionLogLevel)) ?? 'off';
+    this.authenticateBeforeBody =
+      problems.check(() => validateBoolean('authenticateBeforeBody', options.authenticateBeforeBody)) ?? true;
     this.rolesClaims = problems.check(() => validateRolesClaims(options.rolesClaims)) ?? DEFAULT_ROLES_CLAIMS;
     const verifierOptions = problems.check(() => toVerifierOptions(options, this.logger));
     // The verifier's own checks run here too, so that one error lists every problem, in the names the caller used:
@@ -179,6 +187,11 @@ function validateRejectionLogLevel(level: unknown): RejectionLogLevel {
   return level as RejectionLogLevel;
 }
 
+function validateBoolean(option: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value as boolean | undefined;
+  throw new JwtAuthConfigError(option, 'it must be a boolean', 'remove it to keep the default');
+}
+
 function hasShorthand(options: JwtAuthModuleOptions): boolean {
   return SHORTHAND_KEYS.some((key) => options[key] !== undefined);
 }
@@ -230,28 +243,37 @@ function toVerifierOptions(options: JwtAuthModuleOptions, logger: LoggerService)
         try {
           appListener(issuer, event);
         } catch (error) {
-          logger.error(`onKeySourceEvent threw for issuer ${JSON.stringify(issuer)}: ${describe(error)}`);
+          logger.error(`onKeySourceEvent threw for issuer ${logSafe(issuer)}: ${logSafe(describe(error), 256)}`);
         }
       }
     },
   };
 }
 
-/** Log a key-source state change at the level it deserves: stale warns, failing errs, recovered logs. */
+/**
+ * Log a key-source state change at the level it deserves: stale warns, failing errs, recovered logs. Every string from
+ * the issuer's side (URL, kid, reasons, errors) goes through `logSafe`, so a hostile JWKS cannot forge log lines.
+ */
 export function logKeySourceEvent(logger: LoggerService, issuer: string, event: KeySourceEvent): void {
-  const where = `issuer ${JSON.stringify(issuer)}${event.state.url ? ` (${event.state.url})` : ''}`;
+  const where = `issuer ${logSafe(issuer)}${event.state.url ? ` (${logSafe(event.state.url, 256)})` : ''}`;
   switch (event.type) {
     case 'stale':
-      logger.warn(`Keys for ${where} could not be refreshed (${event.error}); serving the last good key set`);
+      logger.warn(
+        `Keys for ${where} could not be refreshed (${logSafe(event.error, 256)}); serving the last good key set`,
+      );
       break;
     case 'failing':
-      logger.error(`Keys for ${where} are unavailable (${event.error}); tokens from this issuer are refused`);
+      logger.error(
+        `Keys for ${where} are unavailable (${logSafe(event.error, 256)}); tokens from this issuer are refused`,
+      );
       break;
     case 'recovered':
       logger.log(`Keys for ${where} are available again (${event.state.keyCount} keys)`);
       break;
     case 'keys-rejected': {
-      const rejected = (event.state.rejectedKeys ?? []).map((r) => `${r.kid ?? '(no kid)'}: ${r.reason}`).join('; ');
+      const rejected = (event.state.rejectedKeys ?? [])
+        .map((r) => `${r.kid === undefined ? '(no kid)' : `kid ${logSafe(r.kid)}`}: ${logSafe(r.reason, 256)}`)
+        .join('; ');
       logger.warn(`Keys for ${where}: members dropped: ${rejected}`);
       break;
     }

@@ -1,9 +1,11 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import { logSafe } from '../errors/log-safe';
 import type { AuthPrincipal } from '../jwt/principal';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
+import { releaseRequestBody } from './request-body-gate';
 import {
   assertRoleAndClaimRequirements,
   hasRequirements,
@@ -44,6 +46,17 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    const allowed = await this.authenticate(context);
+    // Only now may an Express body held back by authenticateBeforeBody be read (decision 014). Its failures are
+    // 4xx answers of their own, outside the fail-closed mapping of authenticate().
+    if (allowed && context.getType() === 'http') {
+      const http = context.switchToHttp();
+      await releaseRequestBody(http.getRequest(), http.getResponse(), this.options.logger);
+    }
+    return allowed;
+  }
+
+  private async authenticate(context: ExecutionContext): Promise<boolean> {
     let transport: AuthTransport | undefined;
     try {
       transport = this.getTransport(context);
@@ -168,9 +181,9 @@ export class JwtAuthGuard implements CanActivate {
     if (level === 'off') return;
     const { issuer, kid, alg } = error.details;
     let fields = `code=${error.code}`;
-    if (issuer !== undefined) fields += ` iss=${JSON.stringify(issuer)}`;
-    if (kid !== undefined) fields += ` kid=${JSON.stringify(kid)}`;
-    if (alg !== undefined) fields += ` alg=${JSON.stringify(alg)}`;
+    if (issuer !== undefined) fields += ` iss=${logSafe(issuer)}`;
+    if (kid !== undefined) fields += ` kid=${logSafe(kid)}`;
+    if (alg !== undefined) fields += ` alg=${logSafe(alg)}`;
     const where = `${context.getClass()?.name}.${context.getHandler()?.name}`;
     this.options.logger[level]?.(`Rejected ${context.getType()} call to ${where}: ${fields}`);
   }

@@ -2,6 +2,7 @@ import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { JwtAuthModuleExtras, JwtAuthModuleOptions } from './jwt-auth-options.interface';
 import { MessageHandlerGuardBinder } from './auth-metadata.inspector';
+import { JWT_AUTH_GLOBAL_GUARD } from './jwt-auth.constants';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
 /** Module extras defaults: local module, no global guard. */
@@ -15,7 +16,11 @@ const definition = new ConfigurableModuleBuilder<JwtAuthModuleOptions>({ moduleN
   .setExtras(DEFAULT_EXTRAS, (module, extras) => {
     // One guard instance for APP_GUARD and for the message handlers the binder guards (see MessageHandlerGuardBinder).
     const guard: Provider[] = extras.globalGuard
-      ? [{ provide: APP_GUARD, useExisting: JwtAuthGuard }, MessageHandlerGuardBinder]
+      ? [
+          { provide: APP_GUARD, useExisting: JwtAuthGuard },
+          MessageHandlerGuardBinder,
+          { provide: JWT_AUTH_GLOBAL_GUARD, useValue: true },
+        ]
       : [];
     return { ...module, global: extras.isGlobal === true, providers: [...(module.providers ?? []), ...guard] };
   })

@@ -1,6 +1,8 @@
-import { Inject, Module, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Module, type NestModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { logSafe } from '../errors/log-safe';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
+import { AuthBeforeBody } from './auth-before-body';
 import { AuthMetadataInspector } from './auth-metadata.inspector';
 import { BearerAuthExceptionFilter } from './bearer-auth-exception.filter';
 import type { JwtAuthModuleOptions } from './jwt-auth-options.interface';
@@ -36,15 +38,28 @@ import { WsAuthenticator } from './ws-authenticator';
     AuthMetadataInspector,
     WsAuthenticator,
     GraphqlAuth,
+    AuthBeforeBody,
   ],
   exports: [AccessTokenVerifier, ResolvedJwtAuthOptions, JwtAuthGuard, ScopesGuard, WsAuthenticator, GraphqlAuth],
 })
-export class JwtAuthModule extends JwtAuthConfigurableModuleClass implements OnApplicationBootstrap, OnModuleDestroy {
+export class JwtAuthModule
+  extends JwtAuthConfigurableModuleClass
+  implements NestModule, OnApplicationBootstrap, OnModuleDestroy
+{
   constructor(
     @Inject(AccessTokenVerifier) private readonly verifier: AccessTokenVerifier,
     @Inject(ResolvedJwtAuthOptions) private readonly options: ResolvedJwtAuthOptions,
+    @Inject(AuthBeforeBody) private readonly authBeforeBody: AuthBeforeBody,
   ) {
     super();
+  }
+
+  /**
+   * Runs while the HTTP app initialises, after Nest applied its body parsers and before it registers routes: the one
+   * moment to hold the parsers back (Express) or tag routes and hook `onRequest` (Fastify). See {@link AuthBeforeBody}.
+   */
+  configure(): void {
+    this.authBeforeBody.install();
   }
 
   /**
@@ -58,7 +73,9 @@ export class JwtAuthModule extends JwtAuthConfigurableModuleClass implements OnA
   onApplicationBootstrap(): void {
     // Not awaited: a slow or unreachable issuer must neither delay nor fail boot; failures surface as key-source events.
     this.verifier.warmUp().catch((error: unknown) => {
-      this.options.logger.warn(`Key warm-up failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.options.logger.warn(
+        `Key warm-up failed: ${logSafe(error instanceof Error ? error.message : String(error), 256)}`,
+      );
     });
   }
 

@@ -242,6 +242,30 @@ describe('AccessTokenVerifier', () => {
     ).resolves.toBeDefined();
   });
 
+  it('requires sub unless requireSubject is false, and the rfc9068 profile requires client_id, iat, jti and at+jwt', async () => {
+    const noSub = signToken(pairs.ES256, { sub: undefined }, { kid: 'ES256' });
+    expect((await rejection(v.verify(noSub))).code).toBe(AuthErrorCode.CLAIM_INVALID);
+    expect((await verifier({ requireSubject: false }).verify(noSub)).subject).toBeUndefined();
+
+    const strict = verifier({ profile: 'rfc9068' });
+    const full = { client_id: 'c1', jti: 'j1' };
+    await expect(strict.verify(signToken(pairs.ES256, full, { kid: 'ES256' }))).resolves.toMatchObject({
+      subject: 'user-1',
+      clientId: 'c1',
+    });
+    for (const missing of ['sub', 'client_id', 'jti', 'iat']) {
+      const token = signToken(pairs.ES256, { ...full, [missing]: undefined }, { kid: 'ES256' });
+      expect({ missing, code: (await rejection(strict.verify(token))).code }).toEqual({
+        missing,
+        code: AuthErrorCode.CLAIM_INVALID,
+      });
+    }
+    const plainJwt = signToken(pairs.ES256, full, { kid: 'ES256', typ: 'JWT' });
+    expect((await rejection(strict.verify(plainJwt))).code).toBe(AuthErrorCode.TYPE_INVALID);
+    expect(() => verifier({ profile: 'rfc9068', requireSubject: false })).toThrow(/requireSubject/);
+    expect(() => verifier({ profile: 'rfc7519' as never })).toThrow(/profile/);
+  });
+
   it('checks claims only after the signature', async () => {
     const expiredForged = signRaw(
       'ES256',

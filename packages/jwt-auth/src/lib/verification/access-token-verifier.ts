@@ -1,4 +1,5 @@
 import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
+import { printableOrUndefined } from '../errors/log-safe';
 import { TokenParser, type ParsedCompactJws } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader, type X509HeaderParams } from '../jws/header';
 import { keyNotFound, verifyWithCandidates } from './verify-jws';
@@ -12,13 +13,6 @@ import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
 import { VerifiedTokenCache, type VerifiedTokenCacheState } from './verified-token.cache';
 import type { VerifierOptions } from './verifier-options.interface';
 import type { VerificationObserver } from './verification-observer.interface';
-
-// Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
-const LOGGABLE = /^[\x21-\x7e]{1,128}$/;
-
-function loggable(value: unknown): string | undefined {
-  return typeof value === 'string' && LOGGABLE.test(value) ? value : undefined;
-}
 
 function refuse(error: AuthError): Promise<never> {
   return Promise.reject(error);
@@ -320,7 +314,8 @@ export class AccessTokenVerifier {
   ): AuthError {
     const known = error.details;
     const issuerName = known.issuer ?? issuer?.issuer;
-    const kid = loggable(known.kid ?? header?.kid);
+    // Header values are attacker-chosen: only short printable ones are copied into errors (and so into logs).
+    const kid = printableOrUndefined(known.kid ?? header?.kid);
     const alg = known.alg ?? header?.alg.name;
     // Refusals are routine: the error is reused when it already carries its context (decision 023).
     if (issuerName === known.issuer && kid === known.kid && alg === known.alg) return error;

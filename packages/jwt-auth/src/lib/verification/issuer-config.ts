@@ -48,6 +48,8 @@ export const ISSUER_OPTION_NAMES = [
   'scopeClaim',
   'tokenType',
   'requiredClaims',
+  'requireSubject',
+  'profile',
   'maxTokenAge',
   'clockTolerance',
   'allowInsecureHttp',
@@ -332,7 +334,19 @@ function normalizeIssuer(
   const scopeClaim = options.scopeClaim ?? 'scope';
   if (scopeClaim !== 'scope' && scopeClaim !== 'scp' && scopeClaim !== 'both')
     problems.add(`${path}.scopeClaim`, 'must be "scope", "scp" or "both"', 'pick the claim your issuer puts scopes in');
-  const tokenType = options.tokenType ?? 'access-token-or-jwt';
+  const profile = options.profile;
+  if (profile !== undefined && profile !== 'rfc9068')
+    problems.add(`${path}.profile`, 'must be "rfc9068" when set', 'remove it, or use "rfc9068"');
+  const requireSubject = options.requireSubject ?? true;
+  if (typeof requireSubject !== 'boolean')
+    problems.add(`${path}.requireSubject`, 'must be a boolean', 'remove it to require `sub`');
+  else if (profile === 'rfc9068' && !requireSubject)
+    problems.add(
+      `${path}.requireSubject`,
+      'is false, but the rfc9068 profile requires `sub`',
+      'remove requireSubject, or the profile',
+    );
+  const tokenType = options.tokenType ?? (profile === 'rfc9068' ? 'strict' : 'access-token-or-jwt');
   if (tokenType !== 'access-token-or-jwt' && tokenType !== 'strict') {
     problems.add(
       `${path}.tokenType`,
@@ -375,6 +389,10 @@ function normalizeIssuer(
       clockTolerance: clockTolerance as number,
       maxTokenAge,
       requiredClaims: [...requiredClaims],
+      requiredStrings: Object.freeze(
+        profile === 'rfc9068' ? ['sub', 'client_id', 'jti'] : requireSubject ? ['sub'] : [],
+      ),
+      requireIssuedAt: profile === 'rfc9068',
     }),
     scopeClaim,
     tokenType,

@@ -106,6 +106,9 @@ export class LogoutTokenVerifier {
             audience: hasClientId ? clientId : 'unset',
             maxTokenAge: maxTokenAge ?? 300,
             requiredClaims: ['iat', 'jti'],
+            // OIDC Back-Channel Logout 2.4: `sid` or `sub`, checked below; an access token's required `sub` does not
+            // apply.
+            requireSubject: false,
           },
         ],
         maxTokenLength,

@@ -24,6 +24,12 @@ export type TokenTypePolicy =
   /** Only `at+jwt` / `application/at+jwt` (RFC 9068 section 2.1). */
   | 'strict';
 
+/**
+ * A claim profile: `'rfc9068'` is RFC 9068 strictly (`sub`, `client_id`, `iat` and `jti` required, and `typ` must be
+ * `at+jwt` unless `tokenType` says otherwise).
+ */
+export type ClaimProfile = 'rfc9068';
+
 /** Everything that is trusted about one token issuer. */
 export interface IssuerOptions {
   /** The exact `iss` value (compared as a string: no normalisation of case or trailing slash). */
@@ -55,6 +61,14 @@ export interface IssuerOptions {
   readonly scopeClaim?: 'scope' | 'scp' | 'both';
   /** Header `typ` policy. @default 'access-token-or-jwt' */
   readonly tokenType?: TokenTypePolicy;
+  /**
+   * Require `sub` as a non-empty string (RFC 9068 section 2.2). Turn off only for an issuer that leaves it out and an
+   * application that never keys anything by subject: callers without `sub` are then indistinguishable.
+   * @default true
+   */
+  readonly requireSubject?: boolean;
+  /** Claim profile; `'rfc9068'` also requires `client_id`, `iat` and `jti` and defaults `tokenType` to `'strict'`. */
+  readonly profile?: ClaimProfile;
   /** Claims that must be present (not null) in every token. @default [] */
   readonly requiredClaims?: readonly string[];
   /** Refuse tokens whose `iat` is older than this many seconds (requires `iat`). */

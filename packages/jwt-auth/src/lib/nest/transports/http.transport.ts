@@ -2,12 +2,37 @@ import type { ExecutionContext } from '@nestjs/common';
 import { AuthError, AuthErrorCode } from '../../errors/auth.errors';
 import type { AuthPrincipal } from '../../jwt/principal';
 import { attachHttpAuthentication, type AuthHttpRequest } from '../auth-context';
+import { isRequestBodyPending } from '../request-body-gate';
 import { applyChallenge, toHttpException } from '../auth-error.mapper';
 import type { TokenExtractor } from '../jwt-auth-options.interface';
 import type { AuthTransport } from './auth-transport.interface';
 import { collectBearerTokens, singleToken } from '../../bearer/bearer-credentials';
 
+/** Node's HTTP parser keeps 2000 raw header entries (1000 headers) unless `server.maxHeadersCount` says otherwise. */
+const NODE_DEFAULT_HEADER_LIMIT = 1000;
+
+interface ServerSocket {
+  readonly socket?: { readonly server?: { readonly maxHeadersCount?: number | null } };
+}
+
+/**
+ * True when the request has as many headers as its server keeps. Node drops the headers past that limit silently, so
+ * a second `Authorization` behind 2000 junk headers would go unseen: such a request is refused instead.
+ */
+export function headerLimitReached(request: AuthHttpRequest): boolean {
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
+  if (!Array.isArray(raw)) return false;
+  const node = (request.raw ?? request) as ServerSocket;
+  const configured = node.socket?.server?.maxHeadersCount;
+  const limit = typeof configured === 'number' ? configured : NODE_DEFAULT_HEADER_LIMIT;
+  // maxHeadersCount 0 is Node's "no limit": nothing is dropped.
+  return limit > 0 && raw.length >= limit * 2;
+}
+
 function authorizationValues(request: AuthHttpRequest): unknown[] {
+  if (headerLimitReached(request)) {
+    throw new AuthError(AuthErrorCode.TOO_MANY_HEADERS, 'The request has as many headers as the server keeps');
+  }
   // Node keeps only the first of repeated Authorization headers in `headers`; rawHeaders still shows them all.
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
   if (Array.isArray(raw)) {
@@ -45,6 +70,11 @@ export function extractHttpTokens(request: unknown, extractors: readonly TokenEx
   return tokens;
 }
 
+function setHeader(response: unknown, name: string, value: string): void {
+  const target = response as { headersSent?: boolean; setHeader?: (name: string, value: string) => void } | null;
+  if (target && target.headersSent !== true && typeof target.setHeader === 'function') target.setHeader(name, value);
+}
+
 /** HTTP adapter: reads `Authorization: Bearer` and the extra extractors, answers with a `BearerAuthException`. */
 export class HttpAuthTransport implements AuthTransport {
   readonly type = 'http';
@@ -68,8 +98,11 @@ export class HttpAuthTransport implements AuthTransport {
 
   async toException(error: AuthError, context: ExecutionContext): Promise<unknown> {
     const exception = toHttpException(error, this.realm);
+    const http = context.switchToHttp();
     // Set here as well as in the module's filter, so an app-wide catch-all filter that replies itself keeps the challenge.
-    applyChallenge(context.switchToHttp().getResponse(), exception);
+    applyChallenge(http.getResponse(), exception);
+    // A refused request's body stays unread: closing the connection spares reading (or waiting for) it.
+    if (isRequestBodyPending(http.getRequest())) setHeader(http.getResponse(), 'Connection', 'close');
     return exception;
   }
 }

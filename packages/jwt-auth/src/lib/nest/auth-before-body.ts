@@ -1,0 +1,232 @@
+import { BadRequestException, Inject, Injectable, Optional } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
+import { HttpAdapterHost, ModulesContainer, Reflector } from '@nestjs/core';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
+import { singleToken } from '../bearer/bearer-credentials';
+import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import { logSafe } from '../errors/log-safe';
+import { AccessTokenVerifier } from '../verification/access-token-verifier';
+import { toHttpException } from './auth-error.mapper';
+import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
+import { JWT_AUTH_GLOBAL_GUARD } from './jwt-auth.constants';
+import { hasRequirements, readRouteRequirements } from './route-requirements';
+import { expectsContinue, hasRequestBody, holdBodyParser, logAbortedBody, type Middleware } from './request-body-gate';
+import { extractHttpTokens } from './transports/http.transport';
+
+// body-parser's middleware names (Nest's own parsers and app.useBodyParser() are these).
+const EXPRESS_PARSERS = new Set(['jsonParser', 'urlencodedParser', 'rawParser', 'textParser']);
+// @nestjs/platform-fastify's FASTIFY_ROUTE_CONFIG_METADATA: what @RouteConfig() sets; the adapter hands it to Fastify
+// as the route's `config`, where an onRequest hook can read it before the body is parsed.
+const FASTIFY_ROUTE_CONFIG = '__fastify_route_config__';
+const ROUTE_CONFIG_KEY = 'nestSsoJwtAuth';
+
+/** What the early check needs to know of a route, fixed at boot from its decorators. */
+interface EarlyRoute {
+  /** Not `@Public()`: the guard authenticates it. */
+  readonly guarded: boolean;
+  /** A request without a token may still pass (`@OptionalAuth()` without scopes). */
+  readonly anonymousAllowed: boolean;
+}
+
+/**
+ * Authenticate guarded HTTP routes before their body is read: installed by `JwtAuthModule` when `globalGuard` is on
+ * and `authenticateBeforeBody` is not turned off (decision 014).
+ * - Express: body-parser middlewares are held back per request and run by `JwtAuthGuard` once it lets the request
+ *   through, so a refused request is never parsed.
+ * - Fastify: an `onRequest` hook refuses a request with a body to a guarded route unless it presents a valid token.
+ * - Both: `Expect: 100-continue` is answered only when the body is about to be read; a refusal closes the connection.
+ */
+@Injectable()
+export class AuthBeforeBody {
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    private readonly options: ResolvedJwtAuthOptions,
+    private readonly reflector: Reflector,
+    private readonly modules: ModulesContainer,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() @Inject(JWT_AUTH_GLOBAL_GUARD) private readonly globalGuard?: boolean,
+  ) {}
+
+  /** Hook into the HTTP adapter; a no-op without `globalGuard`, without an HTTP adapter, or when turned off. */
+  install(): void {
+    const adapter = this.adapterHost?.httpAdapter;
+    if (!adapter || this.globalGuard !== true || !this.options.authenticateBeforeBody) return;
+    const type = adapter.getType?.();
+    if (type === 'express') this.installExpress(adapter.getInstance());
+    else if (type === 'fastify') this.installFastify(adapter.getInstance());
+    else return;
+    holdContinue(adapter.getHttpServer() as Server | undefined);
+  }
+
+  private installExpress(app: { router?: { stack?: unknown[] }; _router?: { stack?: unknown[] } }): void {
+    // Express 5 keeps its layers in app.router.stack (Nest reads the same list to see which parsers are applied).
+    const stack = (app.router?.stack ?? app._router?.stack ?? []) as ExpressLayer[];
+    for (const layer of stack) {
+      const original = layer.handle;
+      if (typeof original !== 'function' || !EXPRESS_PARSERS.has(original.name)) continue;
+      // Only a body bound for a Nest route waits for JwtAuthGuard; anything else mounted on the app (GraphQL's
+      // middleware, a 404) gets its body parsed as before, since no HTTP guard would ever release it.
+      const deferred: Middleware = (request, response, next) =>
+        reachesNestRoute(stack, request as IncomingMessage) && holdBodyParser(request, original)
+          ? next()
+          : original(request, response, next);
+      // Keep the name: Nest's isMiddlewareApplied() looks parsers up by it.
+      Object.defineProperty(deferred, 'name', { value: original.name });
+      layer.handle = deferred;
+    }
+  }
+
+  private installFastify(fastify: FastifyLike): void {
+    this.tagRoutes();
+    fastify.addHook('onRequest', async (request, reply) => {
+      const raw = request.raw;
+      const route = request.routeOptions?.config?.[ROUTE_CONFIG_KEY] as EarlyRoute | undefined;
+      if (route?.guarded && hasRequestBody(raw)) {
+        try {
+          const token = singleToken(extractHttpTokens(request, this.options.extractors));
+          if (token === undefined) {
+            if (!route.anonymousAllowed)
+              throw new AuthError(AuthErrorCode.TOKEN_MISSING, 'No bearer token was presented');
+          } else {
+            await this.verifier.verify(token);
+          }
+        } catch (error) {
+          const exception = toHttpException(error, this.options.realm);
+          const level = this.options.rejectionLogLevel;
+          if (level !== 'off') {
+            const { code, details } = AuthError.from(error);
+            this.options.logger[level]?.(
+              `Rejected http call to ${raw.method} ${logSafe(raw.url)} before reading its body: code=${code} ` +
+                `iss=${logSafe(details.issuer)} kid=${logSafe(details.kid)} alg=${logSafe(details.alg)}`,
+            );
+          }
+          // The body stays unread: closing the connection spares reading (or waiting for) it.
+          reply
+            .code(exception.getStatus())
+            .header('WWW-Authenticate', exception.wwwAuthenticate)
+            .header('Connection', 'close')
+            .send(exception.getResponse());
+          return reply;
+        }
+      }
+      if (expectsContinue(raw)) reply.raw.writeContinue();
+      return undefined;
+    });
+    // A client that drops its connection mid-body makes Fastify hand Nest a bare Error('aborted'), which Nest logs with
+    // a stack as an internal error. The body goes through a pass-through that turns the abort into a 400 of its own
+    // (an HttpException, which Nest answers without logging) and one warning line.
+    fastify.addHook('preParsing', async (request, _reply, payload) => {
+      if (!hasRequestBody(request.raw)) return payload;
+      let received = 0;
+      const body = new PassThrough();
+      payload.on('data', (chunk: Buffer) => (received += chunk.length));
+      payload.once('error', () => {
+        logAbortedBody(this.options.logger, request.raw, received);
+        body.destroy(new BadRequestException('The request body was aborted'));
+      });
+      return payload.pipe(body);
+    });
+  }
+
+  // Every controller method gets its early-check verdict in its Fastify route config, before Nest registers routes
+  // (it copies a method's metadata onto the route handler, and the Fastify adapter passes this key on as `config`).
+  private tagRoutes(): void {
+    for (const moduleRef of this.modules.values()) {
+      for (const wrapper of moduleRef.controllers.values()) {
+        const controller = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
+        if (typeof controller !== 'function') continue;
+        for (const handler of routeHandlers(controller)) {
+          let route: EarlyRoute;
+          try {
+            // The guard's own reading of the decorators, so both decide alike (a handler's own requirement beats a
+            // class-level @Public()).
+            const requirements = readRouteRequirements(this.reflector, handler, controller);
+            route = {
+              guarded: !requirements.isPublic,
+              anonymousAllowed: requirements.isOptional && !hasRequirements(requirements),
+            };
+          } catch {
+            // Conflicting metadata: the guard refuses every call, so the early check refuses too.
+            route = { guarded: true, anonymousAllowed: false };
+          }
+          const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG, handler) ?? {}) as Record<string, unknown>;
+          const previous = config[ROUTE_CONFIG_KEY] as EarlyRoute | undefined;
+          // A method inherited by controllers with different class decorators: leave it to the guard alone.
+          const merged =
+            previous && (previous.guarded !== route.guarded || previous.anonymousAllowed !== route.anonymousAllowed)
+              ? { guarded: false, anonymousAllowed: true }
+              : route;
+          Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG, { ...config, [ROUTE_CONFIG_KEY]: merged }, handler);
+        }
+      }
+    }
+  }
+}
+
+/** The parts of a Fastify instance the early check uses. */
+interface FastifyLike {
+  addHook(
+    name: 'preParsing',
+    hook: (request: { readonly raw: IncomingMessage }, reply: unknown, payload: Readable) => Promise<Readable>,
+  ): unknown;
+  addHook(
+    name: 'onRequest',
+    hook: (
+      request: {
+        readonly raw: IncomingMessage;
+        readonly routeOptions?: { readonly config?: Record<string, unknown> };
+      },
+      reply: FastifyReplyLike,
+    ) => Promise<unknown>,
+  ): unknown;
+}
+
+interface FastifyReplyLike {
+  readonly raw: ServerResponse;
+  code(status: number): FastifyReplyLike;
+  header(name: string, value: string): FastifyReplyLike;
+  send(body: unknown): FastifyReplyLike;
+}
+
+/** The parts of an Express router layer used here (the same across Express 4 and 5). */
+interface ExpressLayer {
+  handle?: Middleware;
+  readonly route?: { readonly methods?: Record<string, boolean> };
+  match?(path: string): boolean;
+}
+
+// True when a route layer (what Nest registers for a controller method) matches the request's method and path.
+function reachesNestRoute(stack: readonly ExpressLayer[], request: IncomingMessage): boolean {
+  const path = (request.url ?? '/').split('?', 1)[0];
+  const method = (request.method ?? 'GET').toLowerCase();
+  for (const layer of stack) {
+    const methods = layer.route?.methods;
+    if (!methods || typeof layer.match !== 'function') continue;
+    if ((methods[method] === true || methods['_all'] === true) && layer.match(path)) return true;
+  }
+  return false;
+}
+
+type RouteHandler = (...args: never[]) => unknown;
+
+function routeHandlers(controller: new (...args: never[]) => unknown): RouteHandler[] {
+  const handlers = new Set<RouteHandler>();
+  for (let proto = controller.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === 'constructor') continue;
+      const value = Object.getOwnPropertyDescriptor(proto, name)?.value;
+      if (typeof value === 'function' && Reflect.hasMetadata(PATH_METADATA, value)) handlers.add(value);
+    }
+  }
+  return [...handlers];
+}
+
+// Node answers `Expect: 100-continue` itself, before any handler runs, unless the server has a checkContinue listener.
+// With this one the request is handled as usual and 100 is sent only when the body is about to be read.
+function holdContinue(server: Server | undefined): void {
+  if (!server || typeof server.on !== 'function' || server.listenerCount('checkContinue') > 0) return;
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) =>
+    server.emit('request', request, response),
+  );
+}
