@@ -4,30 +4,14 @@ import { logSafe } from '../errors/log-safe';
 import { ConfigProblems } from '../errors/config-problems';
 import { DEFAULT_ROLES_CLAIMS, parseClaimPath } from '../jwt/claim-requirements';
 import type { KeySourceEvent } from '../keys/key-source.interface';
-import { VERIFIER_OPTION_NAMES, verifierOptionProblems } from '../verification/issuer-config';
+import { ISSUER_OPTION_NAMES, VERIFIER_OPTION_NAMES, verifierOptionProblems } from '../verification/issuer-config';
 import type { IssuerOptions, VerifierOptions } from '../verification/verifier-options.interface';
 import type { JwtAuthModuleOptions, RejectionLogLevel, TokenExtractor } from './jwt-auth-options.interface';
 
 /** Top-level fields of the single-issuer shorthand; `clockTolerance` is verifier-wide and stays where it is. */
-const SHORTHAND_KEYS = [
-  'issuer',
-  'audience',
-  'algorithms',
-  'jwksUri',
-  'discovery',
-  'keys',
-  'secret',
-  'keySource',
-  'trust',
-  'scopeClaim',
-  'tokenType',
-  'requiredClaims',
-  'requireSubject',
-  'profile',
-  'maxTokenAge',
-  'allowInsecureHttp',
-  'fetch',
-] as const satisfies readonly (keyof IssuerOptions)[];
+const SHORTHAND_KEYS = ISSUER_OPTION_NAMES.filter(
+  (name): name is Exclude<(typeof ISSUER_OPTION_NAMES)[number], 'clockTolerance'> => name !== 'clockTolerance',
+);
 
 const MODULE_ONLY_KEYS = [
   'realm',
