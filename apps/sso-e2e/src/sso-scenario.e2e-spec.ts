@@ -31,11 +31,11 @@ describe('SSO scenario (npm start)', () => {
   it('ends with the identity service stopped while the resource services run on', async () => {
     expect(system.isIdentityRunning).toBe(false);
     await expect(fetch(`${system.ordersUrl}/health`).then((r) => r.status)).resolves.toBe(200);
-    // The trust-store-only orders-api reports its key source as the X.509 trust store, fresh, with identity gone.
-    const health = (await fetch(`${system.ordersX509Url}/health`).then((r) => r.json())) as {
-      keys: Record<string, { status: string }>;
-    };
-    expect(Object.values(health.keys)).toEqual([expect.objectContaining({ status: 'fresh' })]);
+    // The trust-store-only orders-api is ready with identity gone: its one key source (the X.509 trust store) is fresh.
+    const ready = await fetch(`${system.ordersX509Url}/health/ready`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { details: Record<string, { issuers: Record<string, { status: string }> }> };
+    expect(Object.values(body.details['jwt-keys'].issuers)).toEqual([expect.objectContaining({ status: 'fresh' })]);
   });
 
   it('reports the outcomes without ever printing a token', () => {
