@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { b64u, signBytes } from './tokens';
 
@@ -90,8 +90,6 @@ export interface MintOptions {
   readonly serialNumber?: string;
 }
 
-let serial = 1000;
-
 export async function mint(options: MintOptions): Promise<Minted> {
   const isCa = options.ca === true;
   const signer = options.signer ?? options.issuer?.key ?? options.key;
@@ -107,7 +105,8 @@ export async function mint(options: MintOptions): Promise<Minted> {
   if (options.eku) extensions.push(new x509.ExtendedKeyUsageExtension([...options.eku]));
   extensions.push(...(options.extensions ?? []));
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: options.serialNumber ?? (serial++).toString(16).padStart(4, '0'),
+    // A random positive serial per certificate (leading 01 keeps the DER INTEGER positive).
+    serialNumber: options.serialNumber ?? `01${randomBytes(8).toString('hex')}`,
     subject: options.subject,
     issuer: options.issuerName ?? options.issuer?.cert.subject ?? options.subject,
     notBefore: options.notBefore ?? new Date(Date.now() - DAY),

@@ -62,16 +62,13 @@ export function toRpcErrorPayload(
   return { status: authError.status, code: authError.code, message: authError.message };
 }
 
-type RpcExceptionConstructor = new (error: object) => Error;
-let rpcExceptionClass: Promise<RpcExceptionConstructor> | undefined;
-
 /**
  * Map an error to an `RpcException` (loaded lazily: `@nestjs/microservices` is an optional peer), so a
  * `ClientProxy` caller sees 400/401/403 semantics rather than "Internal server error".
  */
 export async function toRpcException(error: unknown, transport: RpcTransportKind = 'unknown'): Promise<Error> {
-  rpcExceptionClass ??= import('@nestjs/microservices').then((m) => m.RpcException);
-  const RpcException = await rpcExceptionClass;
+  // Node's module cache owns the loaded peer: a repeated import() is a cache lookup.
+  const { RpcException } = await import('@nestjs/microservices');
   return new RpcException(toRpcErrorPayload(error, transport));
 }
 
@@ -93,16 +90,12 @@ export function applyChallenge(response: unknown, exception: BearerAuthException
   else if (typeof target.setHeader === 'function') target.setHeader('WWW-Authenticate', exception.wwwAuthenticate);
 }
 
-type WsExceptionConstructor = new (error: object) => Error;
-let wsExceptionClass: Promise<WsExceptionConstructor> | undefined;
-
 /**
  * Map an error to a `WsException` carrying {@link RpcAuthErrorPayload} (loaded lazily: `@nestjs/websockets` is an
  * optional peer); Nest's gateway filter emits it to the socket as an `exception` event.
  */
 export async function toWsException(error: unknown): Promise<Error> {
-  wsExceptionClass ??= import('@nestjs/websockets').then((m) => m.WsException);
-  const WsException = await wsExceptionClass;
+  const { WsException } = await import('@nestjs/websockets');
   return new WsException(toRpcErrorPayload(error));
 }
 
@@ -111,16 +104,12 @@ export function graphqlErrorCode(error: AuthError): 'UNAUTHENTICATED' | 'FORBIDD
   return error.status === 403 ? 'FORBIDDEN' : error.status === 400 ? 'BAD_REQUEST' : 'UNAUTHENTICATED';
 }
 
-type GraphQLErrorConstructor = new (message: string, options: { extensions: Record<string, unknown> }) => Error;
-let graphqlErrorClass: Promise<GraphQLErrorConstructor> | undefined;
-
 /**
  * Map an error to a `GraphQLError` (loaded lazily: `graphql` is an optional peer) with `extensions.code`
  * `UNAUTHENTICATED` / `FORBIDDEN` / `BAD_REQUEST`, `extensions.status` and `extensions.authCode` (the {@link AuthErrorCode}).
  */
 export async function toGraphqlError(error: unknown): Promise<Error> {
-  graphqlErrorClass ??= import('graphql').then((m) => m.GraphQLError as unknown as GraphQLErrorConstructor);
-  const GraphQLError = await graphqlErrorClass;
+  const { GraphQLError } = await import('graphql');
   const authError = AuthError.from(error);
   return new GraphQLError(authError.message, {
     extensions: { code: graphqlErrorCode(authError), status: authError.status, authCode: authError.code },
