@@ -99,9 +99,7 @@ export class AccessTokenVerifier {
           validateClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
           const lookup = cached.lookup;
           const served =
-            cached.x509 !== undefined
-              ? this.x509Candidates(cachedIssuer, cached.x509, lookup.alg)
-              : (cachedIssuer.keySource.getKeysSync?.(lookup) ?? (await cachedIssuer.keySource.getKeys(lookup)));
+            this.keysAtHand(cachedIssuer, cached.x509, lookup) ?? (await cachedIssuer.keySource.getKeys(lookup));
           if (served.includes(cached.key)) {
             if (observer !== undefined) observer.cacheHit(cached.issuer);
             return cached.principal;
@@ -134,10 +132,7 @@ export class AccessTokenVerifier {
       header = accepted.checked;
       const lookup = accepted.lookup;
       // Keys at hand need no await: a verification with cached keys runs start to end without a suspension.
-      const candidates =
-        header.x509 !== undefined
-          ? this.x509Candidates(issuer, header.x509, header.alg.name)
-          : (issuer.keySource.getKeysSync?.(lookup) ?? (await issuer.keySource.getKeys(lookup)));
+      const candidates = this.keysAtHand(issuer, header.x509, lookup) ?? (await issuer.keySource.getKeys(lookup));
       if (candidates.length === 0)
         return this.refused(
           this.withContext(keyNotFound(header, issuer.issuer), issuer, header),
@@ -167,6 +162,16 @@ export class AccessTokenVerifier {
     } catch (error) {
       return this.refused(this.withContext(AuthError.from(error), issuer, header), issuer, observer, startedAt);
     }
+  }
+
+  // The keys for a lookup without a suspension when they are at hand (X.509 keys always are); `undefined` sends the
+  // caller to the key source's async path.
+  private keysAtHand(
+    issuer: IssuerRuntime,
+    x509: X509HeaderParams | undefined,
+    lookup: KeyLookup,
+  ): readonly VerificationKey[] | undefined {
+    return x509 !== undefined ? this.x509Candidates(issuer, x509, lookup.alg) : issuer.keySource.getKeysSync?.(lookup);
   }
 
   // X.509 path: a header with x5c / x5t / x5t#S256 / jwk (only handed on when the issuer has a trust store) gets its
