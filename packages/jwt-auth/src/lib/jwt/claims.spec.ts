@@ -1,6 +1,6 @@
 import { AuthErrorCode } from '../errors/auth.errors';
 import { parseStrictJson, type JsonObject } from '../json/strict-json';
-import { validateClaims, type ClaimPolicy } from './claims';
+import { validateClaims, validateTimeClaims, type ClaimPolicy } from './claims';
 
 const NOW = 1_800_000_000;
 const policy: ClaimPolicy = {
@@ -154,5 +154,36 @@ describe('validateClaims', () => {
     }
     expect(code(claims({ ...full, client_id: '' }), rfc9068)).toBe(AuthErrorCode.CLAIM_INVALID);
     expect(code(claims({ ...full, jti: 7 }), rfc9068)).toBe(AuthErrorCode.CLAIM_INVALID);
+  });
+});
+
+// What a verified-token cache hit re-checks on every request (decision 006): the rules that time can change.
+describe('validateTimeClaims', () => {
+  const timeCode = (c: JsonObject, p: ClaimPolicy = policy, now = NOW): string | undefined => {
+    try {
+      validateTimeClaims(c, p, now);
+    } catch (error) {
+      return (error as { code?: string }).code;
+    }
+    return undefined;
+  };
+
+  it('returns exp for a token that is still valid', () => {
+    expect(validateTimeClaims(claims({}), policy, NOW)).toBe(NOW + 300);
+  });
+
+  it.each<[string, Record<string, unknown>, ClaimPolicy, number]>([
+    ['expired, past the tolerance', {}, policy, NOW + 300 + 60],
+    ['not valid yet', { nbf: NOW + 61 }, policy, NOW],
+    ['issued in the future', { iat: NOW + 61 }, policy, NOW],
+    ['too old', { iat: NOW - 1000 }, { ...policy, maxTokenAge: 600 }, NOW],
+    ['no exp', { exp: undefined }, policy, NOW],
+    ['no iat under the RFC 9068 profile', { iat: undefined }, rfc9068, NOW],
+    ['a string exp', { exp: String(NOW + 300) }, policy, NOW],
+  ])('refuses a token %s with the code validateClaims gives', (_name, overrides, p, now) => {
+    const c = claims({ ...overrides, client_id: 'c', jti: 'j' });
+    const expected = code(c, p, now);
+    expect(expected).toBeDefined();
+    expect(timeCode(c, p, now)).toBe(expected);
   });
 });

@@ -72,22 +72,15 @@ function acceptsAudience(audience: readonly string[], policy: ClaimPolicy): bool
 }
 
 /**
- * Validate the registered claims of a verified payload (RFC 7519 section 4.1, RFC 9068 section 4):
- * `iss` exact; `aud` required, any-of, exact; `exp` required; `exp`/`nbf`/`iat` finite NumericDates;
- * `iat` not in the future; `sub` a non-empty string unless turned off; the RFC 9068 profile's `client_id`, `iat`, `jti`;
- * optional maximum age and required claims.
+ * The time-based checks of {@link validateClaims} alone: `exp` required and not past, `nbf` and `iat` not in the
+ * future, the optional maximum age; each a finite NumericDate. This is all that can change while a verified token is
+ * cached, and a cache hit runs it on every request, so it allocates nothing (decision 006).
  * @param now current time in seconds
- * @returns the `aud` list and `exp`
+ * @returns `exp`
  * @throws AuthError
  */
-export function validateClaims(
-  claims: JsonObject,
-  policy: ClaimPolicy,
-  now: number,
-): { audience: readonly string[]; exp: number } {
+export function validateTimeClaims(claims: JsonObject, policy: ClaimPolicy, now: number): number {
   const { issuer, clockTolerance } = policy;
-  if (claims['iss'] !== issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
-
   const exp = numericDate(claims, 'exp', issuer);
   const nbf = numericDate(claims, 'nbf', issuer);
   const iat = numericDate(claims, 'iat', issuer);
@@ -103,6 +96,26 @@ export function validateClaims(
     if (now - iat > policy.maxTokenAge + clockTolerance)
       throw new AuthError(AuthErrorCode.TOKEN_AGE_INVALID, 'token is too old', { issuer });
   }
+  return exp;
+}
+
+/**
+ * Validate the registered claims of a verified payload (RFC 7519 section 4.1, RFC 9068 section 4):
+ * `iss` exact; `aud` required, any-of, exact; `exp` required; `exp`/`nbf`/`iat` finite NumericDates;
+ * `iat` not in the future; `sub` a non-empty string unless turned off; the RFC 9068 profile's `client_id`, `iat`, `jti`;
+ * optional maximum age and required claims.
+ * @param now current time in seconds
+ * @returns the `aud` list and `exp`
+ * @throws AuthError
+ */
+export function validateClaims(
+  claims: JsonObject,
+  policy: ClaimPolicy,
+  now: number,
+): { audience: readonly string[]; exp: number } {
+  const issuer = policy.issuer;
+  if (claims['iss'] !== issuer) throw new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted');
+  const exp = validateTimeClaims(claims, policy, now);
 
   const audience = audienceList(claims, issuer);
   if (!acceptsAudience(audience, policy)) {

@@ -25,6 +25,8 @@ export interface RemoteKeySourceOptions extends RemoteJwksOptions {
 
 // setTimeout fires at once for delays above 2^31 - 1 ms, which would turn the deadline off.
 const MAX_TIMER_MS = 2_147_483_647;
+// What a lookup for an unknown `kid` answers (immutable, shared).
+const NO_KEYS: readonly VerificationKey[] = Object.freeze([]);
 
 export { backoffDelay, describeFailure } from './refresh-state';
 
@@ -132,7 +134,8 @@ export class RemoteJwksKeySource implements KeySource {
   private readonly fetches: RefreshState;
 
   private keys: readonly VerificationKey[] = [];
-  private byKid: ReadonlyMap<string, VerificationKey> = new Map();
+  // Each key by its `kid`, as the one-element list a lookup answers (built once: a cache hit asks on every request).
+  private byKid: ReadonlyMap<string, readonly VerificationKey[]> = new Map();
   private rejectedKeys: readonly { readonly kid?: string; readonly reason: string }[] = [];
   private staleServed = 0;
   private refetchesSuppressed = 0;
@@ -237,8 +240,7 @@ export class RemoteJwksKeySource implements KeySource {
     if (!this.hasUsableKeys()) throw this.unavailable();
     let found: readonly VerificationKey[];
     if (kid !== undefined) {
-      const key = this.byKid.get(kid);
-      found = key ? [key] : [];
+      found = this.byKid.get(kid) ?? NO_KEYS;
     } else {
       found = this.keys.filter((key) => (key.algorithms as ReadonlySet<string>).has(alg));
     }
@@ -299,7 +301,9 @@ export class RemoteJwksKeySource implements KeySource {
     } else {
       this.keys = imported.keys;
       // A kid missing from the new set is retired at once: the map is replaced, not merged.
-      this.byKid = new Map(imported.keys.flatMap((key) => (key.kid === undefined ? [] : [[key.kid, key] as const])));
+      this.byKid = new Map(
+        imported.keys.flatMap((key) => (key.kid === undefined ? [] : [[key.kid, Object.freeze([key])] as const])),
+      );
       this.fetches.recordSuccess();
     }
     if (imported.rejected.length > 0) this.emit({ type: 'keys-rejected', state: this.getState() });

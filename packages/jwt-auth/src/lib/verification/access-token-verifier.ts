@@ -3,7 +3,7 @@ import { printableOrUndefined } from '../errors/log-safe';
 import { TokenParser, type ParsedCompactJws } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader, type X509HeaderParams } from '../jws/header';
 import { keyNotFound, verifyWithCandidates } from './verify-jws';
-import { validateClaims } from '../jwt/claims';
+import { validateClaims, validateTimeClaims } from '../jwt/claims';
 import { createPrincipal, freezeHeader, type AuthPrincipal, type PrincipalHeader } from '../jwt/principal';
 import { ScopeReader } from '../jwt/scopes';
 import { checkTokenType } from '../jwt/token-type';
@@ -90,13 +90,16 @@ export class AccessTokenVerifier {
     const observer = this.observer;
     const cached = typeof token === 'string' ? this.cache.get(token) : undefined;
     if (cached) {
-      // A cache hit is only as good as a fresh verification: the signature is a pure function of token and key, so
-      // it suffices to re-check the time-based claims and that the key is still served (a rotated-out key retires
-      // its tokens at once). Anything else drops the entry and takes the full path, which names the precise error.
+      // A cache hit is only as good as a fresh verification: the signature is a pure function of token and key, and
+      // the other claims were checked against the issuer's fixed policy, so it suffices to re-check the time-based
+      // claims and that the key is still served (a rotated-out key retires its tokens at once). Anything else drops
+      // the entry and takes the full path, which names the precise error. A hit allocates nothing: an allocation
+      // shared with the miss path would be pretenured by V8 once misses fill the cache, and every hit would then
+      // leave its garbage in old space (decision 006).
       const cachedIssuer = this.issuers.get(cached.issuer);
       try {
         if (cachedIssuer) {
-          validateClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
+          validateTimeClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
           const lookup = cached.lookup;
           const served =
             this.keysAtHand(cachedIssuer, cached.x509, lookup) ?? (await cachedIssuer.keySource.getKeys(lookup));
