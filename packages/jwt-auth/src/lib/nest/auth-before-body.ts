@@ -5,6 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { singleToken } from '../bearer/bearer-credentials';
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import type { AuthPrincipal } from '../jwt/principal';
 import { logSafe } from '../errors/log-safe';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
 import { toHttpException } from './auth-error.mapper';
@@ -39,6 +40,9 @@ interface EarlyRoute {
  */
 @Injectable()
 export class AuthBeforeBody {
+  // Principals accepted by the Fastify hook for requests without a body, until the guard takes them.
+  private readonly accepted = new WeakMap<object, { readonly token: string; readonly principal: AuthPrincipal }>();
+
   constructor(
     private readonly verifier: AccessTokenVerifier,
     private readonly options: ResolvedJwtAuthOptions,
@@ -82,33 +86,10 @@ export class AuthBeforeBody {
     fastify.addHook('onRequest', async (request, reply) => {
       const raw = request.raw;
       const route = request.routeOptions?.config?.[ROUTE_CONFIG_KEY] as EarlyRoute | undefined;
-      if (route?.guarded && hasRequestBody(raw)) {
-        try {
-          const token = singleToken(extractHttpTokens(request, this.options.extractors));
-          if (token === undefined) {
-            if (!route.anonymousAllowed)
-              throw new AuthError(AuthErrorCode.TOKEN_MISSING, 'No bearer token was presented');
-          } else {
-            await this.verifier.verify(token);
-          }
-        } catch (error) {
-          const exception = toHttpException(error, this.options.realm);
-          const level = this.options.rejectionLogLevel;
-          if (level !== 'off') {
-            const { code, details } = AuthError.from(error);
-            this.options.logger[level]?.(
-              `Rejected http call to ${raw.method} ${logSafe(raw.url)} before reading its body: code=${code} ` +
-                `iss=${logSafe(details.issuer)} kid=${logSafe(details.kid)} alg=${logSafe(details.alg)}`,
-            );
-          }
-          // The body stays unread: closing the connection spares reading (or waiting for) it.
-          reply
-            .code(exception.getStatus())
-            .header('WWW-Authenticate', exception.wwwAuthenticate)
-            .header('Connection', 'close')
-            .send(exception.getResponse());
-          return reply;
-        }
+      if (route?.guarded) {
+        const withBody = hasRequestBody(raw);
+        const refusal = withBody ? await this.refusalBeforeBody(request, route) : await this.earlyRefusal(request);
+        if (refusal !== undefined) return this.refuse(request, reply, refusal, withBody);
       }
       if (expectsContinue(raw)) reply.raw.writeContinue();
       return undefined;
@@ -127,6 +108,75 @@ export class AuthBeforeBody {
       });
       return payload.pipe(body);
     });
+  }
+
+  /**
+   * The principal this hook accepted for a request without a body, handed over once to `JwtAuthGuard` for the same
+   * token; `undefined` otherwise (the guard then verifies itself).
+   */
+  takeEarlyPrincipal(request: unknown, token: string): AuthPrincipal | undefined {
+    if (typeof request !== 'object' || request === null) return undefined;
+    const early = this.accepted.get(request);
+    if (early === undefined || early.token !== token) return undefined;
+    this.accepted.delete(request);
+    return early.principal;
+  }
+
+  // A request with a body: everything that authentication can refuse, a missing token included, is refused here, since
+  // the body must not be read first. The guard checks again (and scopes, roles, claims) once the body has arrived.
+  private async refusalBeforeBody(request: FastifyRequestLike, route: EarlyRoute): Promise<unknown> {
+    let token: string | undefined;
+    try {
+      token = singleToken(extractHttpTokens(request, this.options.extractors));
+    } catch (error) {
+      return refusalOf(error);
+    }
+    if (token !== undefined) return this.verifier.verify(token).then(NOTHING, refusalOf);
+    return route.anonymousAllowed
+      ? undefined
+      : new AuthError(AuthErrorCode.TOKEN_MISSING, 'No bearer token was presented');
+  }
+
+  // A request without a body: a presented token is verified here, and a refusal answered at once, outside Nest's
+  // exception path (which costs more than the rest of a refusal, decision 023); an accepted principal goes to the guard,
+  // which then does not verify again. A missing token is left to the guard (middleware that sets the header from a
+  // cookie may run after this hook), and so is a token that extractors cannot read yet (a cookie plugin's hook too).
+  private async earlyRefusal(request: FastifyRequestLike): Promise<unknown> {
+    let token: string | undefined;
+    try {
+      token = singleToken(extractHttpTokens(request, this.options.extractors));
+    } catch (error) {
+      // Without extractors the headers alone decide, as they will for the guard; an extractor may not be able to read
+      // its source yet.
+      return this.options.extractors.length === 0 ? refusalOf(error) : undefined;
+    }
+    if (token === undefined) return undefined;
+    return this.verifier.verify(token).then((principal) => {
+      this.accepted.set(request, { token, principal });
+      return undefined;
+    }, refusalOf);
+  }
+
+  private refuse(
+    request: FastifyRequestLike,
+    reply: FastifyReplyLike,
+    error: unknown,
+    withBody: boolean,
+  ): FastifyReplyLike {
+    const exception = toHttpException(error, this.options.realm);
+    const level = this.options.rejectionLogLevel;
+    if (level !== 'off') {
+      const raw = request.raw;
+      const { code, details } = AuthError.from(error);
+      this.options.logger[level]?.(
+        `Rejected http call to ${raw.method} ${logSafe(raw.url)}${withBody ? ' before reading its body' : ''}: ` +
+          `code=${code} iss=${logSafe(details.issuer)} kid=${logSafe(details.kid)} alg=${logSafe(details.alg)}`,
+      );
+    }
+    reply.code(exception.getStatus()).header('WWW-Authenticate', exception.wwwAuthenticate);
+    // A body stays unread: closing the connection spares reading (or waiting for) it.
+    if (withBody) reply.header('Connection', 'close');
+    return reply.send(exception.getResponse());
   }
 
   // Every controller method gets its early-check verdict in its Fastify route config, before Nest registers routes
@@ -164,22 +214,19 @@ export class AuthBeforeBody {
   }
 }
 
+/** The parts of a Fastify request the early check uses. */
+interface FastifyRequestLike {
+  readonly raw: IncomingMessage;
+  readonly routeOptions?: { readonly config?: Record<string, unknown> };
+}
+
 /** The parts of a Fastify instance the early check uses. */
 interface FastifyLike {
   addHook(
     name: 'preParsing',
     hook: (request: { readonly raw: IncomingMessage }, reply: unknown, payload: Readable) => Promise<Readable>,
   ): unknown;
-  addHook(
-    name: 'onRequest',
-    hook: (
-      request: {
-        readonly raw: IncomingMessage;
-        readonly routeOptions?: { readonly config?: Record<string, unknown> };
-      },
-      reply: FastifyReplyLike,
-    ) => Promise<unknown>,
-  ): unknown;
+  addHook(name: 'onRequest', hook: (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>): unknown;
 }
 
 interface FastifyReplyLike {
@@ -209,6 +256,10 @@ function reachesNestRoute(stack: readonly ExpressLayer[], request: IncomingMessa
 }
 
 type RouteHandler = (...args: never[]) => unknown;
+
+// The outcomes of an early verification as values: a rejection handled here costs less than one rethrown (decision 023).
+const NOTHING = (): undefined => undefined;
+const refusalOf = (error: unknown): unknown => error ?? new AuthError(AuthErrorCode.VALIDATION_FAILED, 'refused');
 
 function routeHandlers(controller: new (...args: never[]) => unknown): RouteHandler[] {
   const handlers = new Set<RouteHandler>();

@@ -1,9 +1,10 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import { logSafe } from '../errors/log-safe';
 import type { AuthPrincipal } from '../jwt/principal';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
+import { AuthBeforeBody } from './auth-before-body';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { releaseRequestBody } from './request-body-gate';
 import {
@@ -39,6 +40,8 @@ export class JwtAuthGuard implements CanActivate {
     protected readonly reflector: Reflector,
     protected readonly verifier: AccessTokenVerifier,
     protected readonly options: ResolvedJwtAuthOptions,
+    // JwtAuthModule's own guard receives it; a subclass that declares its own constructor verifies every token itself.
+    @Optional() private readonly authBeforeBody?: AuthBeforeBody,
   ) {
     this.httpTransport = new HttpAuthTransport(options.extractors, options.realm);
     this.wsTransport = new WsAuthTransport(options.logger);
@@ -71,7 +74,7 @@ export class JwtAuthGuard implements CanActivate {
         }
         throw new AuthError(AuthErrorCode.TOKEN_MISSING, 'No bearer token was presented');
       }
-      const principal = await this.verifyToken(token);
+      const principal = await this.verifyToken(token, context);
       this.checkScopes(principal, this.getScopeRequirements(context));
       this.checkRequirements(principal, route);
       transport.attach(context, principal, token);
@@ -129,8 +132,16 @@ export class JwtAuthGuard implements CanActivate {
     return metadata;
   }
 
-  /** Verify the token; resolves to the principal or rejects with an {@link AuthError}. */
-  protected verifyToken(token: string): Promise<AuthPrincipal> {
+  /**
+   * Verify the token; resolves to the principal or rejects with an {@link AuthError}. On Fastify, a request without a
+   * body arrives with its token verified already by the module's `onRequest` check (decision 023): that principal is
+   * taken instead of verifying twice. An override that does not call this one verifies every token itself.
+   */
+  protected verifyToken(token: string, context?: ExecutionContext): Promise<AuthPrincipal> {
+    if (context !== undefined && this.authBeforeBody !== undefined && context.getType() === 'http') {
+      const early = this.authBeforeBody.takeEarlyPrincipal(context.switchToHttp().getRequest(), token);
+      if (early !== undefined) return Promise.resolve(early);
+    }
     return this.verifier.verify(token);
   }
 

@@ -1,0 +1,216 @@
+import { generateKeyPairSync } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Controller, Get, Injectable, type CanActivate, type LoggerService } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { AccessTokenVerifier, CurrentUser, JwtAuthModule, OptionalAuth, Public, Scopes } from '../src';
+import { TestIssuer } from '../src/testing';
+
+// On Fastify, a guarded request without a body has its token verified in the module's onRequest hook: a refused token is
+// answered there, before Nest's pipeline, exactly as the guard would answer it, and an accepted one is verified once
+// (decision 023). `authenticateBeforeBody: false` is the control: every request goes through Nest's guards.
+
+jest.setTimeout(30_000);
+
+@Controller()
+class EarlyController {
+  @Get('orders')
+  @Scopes('orders:read')
+  orders(@CurrentUser('sub') sub: string) {
+    return { sub };
+  }
+
+  @Get('optional')
+  @OptionalAuth()
+  optional(@CurrentUser('sub') sub: string | undefined) {
+    return { sub: sub ?? null };
+  }
+
+  @Get('open')
+  @Public()
+  open() {
+    return { open: true };
+  }
+}
+
+/** Registered before JwtAuthGuard: counts the requests that entered Nest's guard chain. */
+@Injectable()
+class CountingGuard implements CanActivate {
+  static calls = 0;
+  canActivate(): boolean {
+    CountingGuard.calls += 1;
+    return true;
+  }
+}
+
+class RecordingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  log(message: unknown) {
+    this.lines.push(String(message));
+  }
+  warn(message: unknown) {
+    this.lines.push(String(message));
+  }
+  error(message: unknown) {
+    this.lines.push(String(message));
+  }
+}
+
+interface Started {
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+  /** Verifier events since the last reset, in order: `hit`, `verified` or the refusal code. */
+  readonly events: string[];
+  readonly logger: RecordingLogger;
+}
+
+async function start(issuer: TestIssuer, authenticateBeforeBody: boolean): Promise<Started> {
+  const logger = new RecordingLogger();
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      JwtAuthModule.forRoot({
+        ...issuer.issuerOptions('jwks'),
+        globalGuard: true,
+        authenticateBeforeBody,
+        logger,
+        rejectionLogLevel: 'warn',
+      }),
+    ],
+    controllers: [EarlyController],
+    providers: [{ provide: APP_GUARD, useClass: CountingGuard }],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  const events: string[] = [];
+  app.get(AccessTokenVerifier).observe({
+    cacheHit: () => events.push('hit'),
+    verified: () => events.push('verified'),
+    rejected: (code) => events.push(code),
+  });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}`, events, logger };
+}
+
+interface Answer {
+  readonly status: number;
+  readonly challenge: string | null;
+  readonly type: string | null;
+  readonly body: unknown;
+}
+
+async function get(url: string, token?: string): Promise<Answer> {
+  const response = await fetch(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  return {
+    status: response.status,
+    challenge: response.headers.get('www-authenticate'),
+    type: response.headers.get('content-type'),
+    body: await response.json(),
+  };
+}
+
+describe('Fastify: refusals answered in the onRequest hook', () => {
+  let issuer: TestIssuer;
+  let stranger: TestIssuer;
+  let early: Started;
+  let control: Started;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.create({ algorithms: ['ES256'] });
+    await issuer.start();
+    stranger = await TestIssuer.create({ algorithms: ['ES256'], issuer: 'https://stranger.example' });
+    early = await start(issuer, true);
+    control = await start(issuer, false);
+  });
+
+  afterAll(async () => {
+    await early?.app.close();
+    await control?.app.close();
+    await issuer?.stop();
+  });
+
+  beforeEach(() => {
+    CountingGuard.calls = 0;
+    early.events.splice(0);
+    control.events.splice(0);
+    early.logger.lines.splice(0);
+  });
+
+  const refused = (): Record<string, string> => {
+    const valid = issuer.sign({ sub: 'alice', scope: 'orders:read' });
+    const [head, payload] = valid.split('.');
+    return {
+      malformed: `${head}.${payload}!.AAAA`,
+      'unknown issuer': stranger.sign({ sub: 'alice', scope: 'orders:read' }),
+      'unknown kid': issuer.sign({ sub: 'alice', scope: 'orders:read' }, { kid: 'no-such-kid' }),
+      'forged signature': issuer.sign(
+        { sub: 'alice', scope: 'orders:read' },
+        { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey },
+      ),
+      expired: issuer.sign({ sub: 'alice', scope: 'orders:read' }, { expiresIn: -120 }),
+    };
+  };
+
+  it.each(['malformed', 'unknown issuer', 'unknown kid', 'forged signature', 'expired'])(
+    'answers a %s token before any guard runs, exactly as the guard answers it',
+    async (name) => {
+      const token = refused()[name];
+      const answer = await get(`${early.url}/orders`, token);
+      expect(CountingGuard.calls).toBe(0);
+      expect(answer.status).toBe(401);
+      expect(answer.challenge).toMatch(/^Bearer error="invalid_token", error_description="/);
+      expect(await get(`${control.url}/orders`, token)).toEqual(answer);
+      expect(CountingGuard.calls).toBe(1);
+      // The same verifications in both: the hook's in the early app, the guard's in the control (none for the malformed
+      // one, which the Authorization header's parser refuses).
+      expect(early.events).toHaveLength(name === 'malformed' ? 0 : 1);
+      expect(early.events).toEqual(control.events);
+    },
+  );
+
+  it('logs an early refusal at rejectionLogLevel with its code, never the token', async () => {
+    const token = refused()['unknown kid'];
+    await get(`${early.url}/orders`, token);
+    expect(early.logger.lines).toEqual([
+      expect.stringMatching(/^Rejected http call to GET "\/orders": code=key_not_found /),
+    ]);
+    expect(early.logger.lines[0]).toContain('kid="no-such-kid"');
+    expect(early.logger.lines[0]).not.toContain(token.split('.')[2]);
+  });
+
+  it('verifies an accepted token once: the guard takes the principal the hook accepted', async () => {
+    const token = issuer.sign({ sub: 'alice', scope: 'orders:read' });
+    expect(await get(`${early.url}/orders`, token)).toMatchObject({ status: 200, body: { sub: 'alice' } });
+    expect(await get(`${early.url}/orders`, token)).toMatchObject({ status: 200, body: { sub: 'alice' } });
+    expect(early.events).toEqual(['verified', 'hit']);
+    expect(CountingGuard.calls).toBe(2);
+  });
+
+  it('leaves scopes and a missing token to the guard', async () => {
+    const unscoped = await get(`${early.url}/orders`, issuer.sign({ sub: 'alice', scope: 'profile' }));
+    expect(unscoped.status).toBe(403);
+    expect(unscoped.challenge).toMatch(/error="insufficient_scope"/);
+    expect(CountingGuard.calls).toBe(1);
+
+    const missing = await get(`${early.url}/orders`);
+    expect(missing).toEqual(await get(`${control.url}/orders`));
+    expect(missing).toMatchObject({ status: 401, body: { error: 'token_missing' } });
+    expect(CountingGuard.calls).toBe(3);
+  });
+
+  it('refuses an invalid token on an optional route early, and lets an anonymous call through', async () => {
+    const invalid = await get(`${early.url}/optional`, refused()['unknown kid']);
+    expect(invalid.status).toBe(401);
+    expect(CountingGuard.calls).toBe(0);
+    expect(await get(`${early.url}/optional`)).toMatchObject({ status: 200, body: { sub: null } });
+    expect(await get(`${early.url}/optional`, issuer.sign({ sub: 'bob' }))).toMatchObject({
+      status: 200,
+      body: { sub: 'bob' },
+    });
+  });
+
+  it('never checks a token on a public route', async () => {
+    expect(await get(`${early.url}/open`, refused()['malformed'])).toMatchObject({ status: 200, body: { open: true } });
+    expect(early.events).toEqual([]);
+  });
+});
