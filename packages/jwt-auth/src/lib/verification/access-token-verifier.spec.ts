@@ -591,6 +591,63 @@ describe('AccessTokenVerifier refusal costs', () => {
   });
 });
 
+describe('AccessTokenVerifier.verifyOutcome', () => {
+  const pair = generateTestKey('ES256');
+  const staticVerifier = new AccessTokenVerifier({
+    issuers: [{ issuer: ISS_A, audience: 'api', algorithms: ['ES256'], keys: [{ kid: 'k1', key: pair.publicKey }] }],
+  });
+
+  it('answers at once with keys at hand: the principal, or the refusal as a value', () => {
+    const valid = signToken(pair, {}, { kid: 'k1' });
+    const first = staticVerifier.verifyOutcome(valid);
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toMatchObject({ issuer: ISS_A, subject: 'user-1' });
+    // A cache hit is the same principal, at once.
+    expect(staticVerifier.verifyOutcome(valid)).toBe(first);
+    const cases: [string, AuthErrorCode][] = [
+      ['not-a-token', AuthErrorCode.TOKEN_MALFORMED],
+      [signToken(pair, { iss: ISS_B }, { kid: 'k1' }), AuthErrorCode.ISSUER_INVALID],
+      [signToken(pair, {}, { kid: 'unknown-kid' }), AuthErrorCode.KEY_NOT_FOUND],
+      [signToken(generateTestKey('ES256'), {}, { kid: 'k1' }), AuthErrorCode.SIGNATURE_INVALID],
+      [signToken(pair, { exp: nowSeconds() - 120 }, { kid: 'k1' }), AuthErrorCode.TOKEN_EXPIRED],
+      [undefined as unknown as string, AuthErrorCode.TOKEN_MALFORMED],
+    ];
+    for (const [token, code] of cases) {
+      const outcome = staticVerifier.verifyOutcome(token);
+      expect(outcome).toBeInstanceOf(AuthError);
+      expect((outcome as AuthError).code).toBe(code);
+    }
+  });
+
+  it('answers with a promise only while keys are fetched, and it settles to the refusal instead of rejecting', async () => {
+    let release: (keys: never[]) => void = () => undefined;
+    const slow: KeySource = {
+      getKeys: () => new Promise((resolve) => (release = resolve)),
+      getState: () => ({ kind: 'slow', status: 'pending', keyIds: [], keyCount: 0, consecutiveFailures: 0 }),
+    };
+    const fetching = new AccessTokenVerifier({
+      issuers: [{ issuer: ISS_A, audience: 'api', algorithms: ['ES256'], keySource: slow }],
+    });
+    const outcome = fetching.verifyOutcome(signToken(pair, {}, { kid: 'k1' }));
+    expect(outcome).toBeInstanceOf(Promise);
+    release([]);
+    const settled = await outcome;
+    expect(settled).toBeInstanceOf(AuthError);
+    expect((settled as AuthError).code).toBe(AuthErrorCode.KEY_NOT_FOUND);
+
+    const failing: KeySource = {
+      getKeys: () => Promise.reject(new Error('connection refused')),
+      getState: () => ({ kind: 'broken', status: 'failing', keyIds: [], keyCount: 0, consecutiveFailures: 1 }),
+    };
+    const broken = new AccessTokenVerifier({
+      issuers: [{ issuer: ISS_A, audience: 'api', algorithms: ['ES256'], keySource: failing }],
+    });
+    const refused = await broken.verifyOutcome(signToken(pair, {}, { kid: 'k1' }));
+    expect(refused).toBeInstanceOf(AuthError);
+    expect((refused as AuthError).details).toMatchObject({ issuer: ISS_A, kid: 'k1' });
+  });
+});
+
 describe('AccessTokenVerifier hot-path state (one owner per verifier)', () => {
   const pair = generateTestKey('ES256');
 

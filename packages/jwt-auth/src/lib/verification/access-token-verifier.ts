@@ -10,12 +10,17 @@ import { checkTokenType } from '../jwt/token-type';
 import type { KeyLookup, KeySourceState } from '../keys/key-source.interface';
 import type { VerificationKey } from '../keys/verification-key';
 import { normalizeVerifierOptions, type IssuerRuntime } from './issuer-config';
-import { VerifiedTokenCache, type VerifiedTokenCacheState } from './verified-token.cache';
+import { VerifiedTokenCache, type VerifiedTokenCacheState, type VerifiedTokenEntry } from './verified-token.cache';
+import type { JsonObject } from '../json/strict-json';
 import type { VerifierOptions } from './verifier-options.interface';
 import type { VerificationObserver } from './verification-observer.interface';
 
-function refuse(error: AuthError): Promise<never> {
-  return Promise.reject(error);
+/** What {@link AccessTokenVerifier.verifyOutcome} settles to: the principal, or the refusal as a value. */
+export type VerificationOutcome = AuthPrincipal | AuthError;
+
+function principalOrThrow(outcome: VerificationOutcome): AuthPrincipal {
+  if (outcome instanceof AuthError) throw outcome;
+  return outcome;
 }
 
 // Bounded like the parser's header cache: only accepted headers are kept, and a flood of them only clears it.
@@ -86,63 +91,107 @@ export class AccessTokenVerifier {
    * Verify an access token and return its frozen principal.
    * Rejects only with {@link AuthError}; any unexpected failure becomes `validation_failed` (401).
    */
-  async verify(token: string): Promise<AuthPrincipal> {
-    const observer = this.observer;
+  verify(token: string): Promise<AuthPrincipal> {
+    const outcome = this.verifyOutcome(token);
+    if (outcome instanceof Promise) return outcome.then(principalOrThrow);
+    return outcome instanceof AuthError ? Promise.reject(outcome) : Promise.resolve(outcome);
+  }
+
+  /**
+   * {@link verify} with the refusal as a value: the principal or the {@link AuthError}, at once when the keys are at
+   * hand (a cache hit, cached keys, any refusal before a key fetch), else a promise of either. Never throws or
+   * rejects. For callers on a hot path that refuse often: a rejected promise costs more than the rest of a refusal
+   * (decision 023).
+   */
+  verifyOutcome(token: string): VerificationOutcome | Promise<VerificationOutcome> {
     const cached = typeof token === 'string' ? this.cache.get(token) : undefined;
     if (cached) {
-      // A cache hit is only as good as a fresh verification: the signature is a pure function of token and key, and
-      // the other claims were checked against the issuer's fixed policy, so it suffices to re-check the time-based
-      // claims and that the key is still served (a rotated-out key retires its tokens at once). Anything else drops
-      // the entry and takes the full path, which names the precise error. A hit allocates nothing: an allocation
-      // shared with the miss path would be pretenured by V8 once misses fill the cache, and every hit would then
-      // leave its garbage in old space (decision 006).
-      const cachedIssuer = this.issuers.get(cached.issuer);
-      try {
-        if (cachedIssuer) {
-          validateTimeClaims(cached.claims, cachedIssuer.claims, this.now() / 1000);
-          const lookup = cached.lookup;
-          const served =
-            this.keysAtHand(cachedIssuer, cached.x509, lookup) ?? (await cachedIssuer.keySource.getKeys(lookup));
-          if (served.includes(cached.key)) {
-            if (observer !== undefined) observer.cacheHit(cached.issuer);
-            return cached.principal;
-          }
-        }
-      } catch {
-        // Expired, key gone or source failing: fall through.
-      }
-      this.cache.delete(token);
+      const hit = this.recheck(cached);
+      if (hit instanceof Promise) return hit.then((principal) => principal ?? this.verifyAfterMiss(token));
+      if (hit !== undefined) return hit;
+      return this.verifyAfterMiss(token);
     }
-    const startedAt = observer === undefined ? 0 : performance.now();
+    return this.verifyFully(token);
+  }
+
+  // A cache hit is only as good as a fresh verification: the signature is a pure function of token and key, and the
+  // other claims were checked against the issuer's fixed policy, so it suffices to re-check the time-based claims and
+  // that the key is still served (a rotated-out key retires its tokens at once). `undefined`: expired, key gone or
+  // source failing, and the full path names the precise error. A hit allocates nothing: an allocation shared with the
+  // miss path would be pretenured by V8 once misses fill the cache, and every hit would then leave its garbage in old
+  // space (decision 006).
+  private recheck(cached: VerifiedTokenEntry): AuthPrincipal | undefined | Promise<AuthPrincipal | undefined> {
+    const issuer = this.issuers.get(cached.issuer);
+    if (issuer === undefined) return undefined;
+    try {
+      validateTimeClaims(cached.claims, issuer.claims, this.now() / 1000);
+      const served = this.keysAtHand(issuer, cached.x509, cached.lookup);
+      if (served !== undefined) return this.stillServed(cached, served);
+      // Promise.resolve: a custom key source may answer with a plain array.
+      return Promise.resolve(issuer.keySource.getKeys(cached.lookup)).then(
+        (keys) => this.stillServed(cached, keys),
+        () => undefined,
+      );
+    } catch {
+      return undefined;
+    }
+  }
+
+  private stillServed(cached: VerifiedTokenEntry, served: readonly VerificationKey[]): AuthPrincipal | undefined {
+    if (!served.includes(cached.key)) return undefined;
+    this.observer?.cacheHit(cached.issuer);
+    return cached.principal;
+  }
+
+  private verifyAfterMiss(token: string): VerificationOutcome | Promise<VerificationOutcome> {
+    this.cache.delete(token);
+    return this.verifyFully(token);
+  }
+
+  // Runs start to end without a suspension when the keys are at hand; only a key fetch makes it asynchronous.
+  private verifyFully(token: string): VerificationOutcome | Promise<VerificationOutcome> {
+    const startedAt = this.observer === undefined ? 0 : performance.now();
     let issuer: IssuerRuntime | undefined;
     let header: CheckedHeader | undefined;
     try {
       const parsed = this.parser.parse(token);
       // The payload is read before the signature only to pick the issuer; nothing in it is trusted until verified.
       const claims = this.parser.parsePayload(parsed);
-      const iss = claims['iss'];
-      issuer = this.issuerFor(iss);
-      // Refusals any client can provoke at will are returned, not thrown: a throw costs more than the rest of the
-      // refusal (decision 023).
+      issuer = this.issuerFor(claims['iss']);
       if (!issuer)
         return this.refused(
           new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted'),
           undefined,
-          observer,
           startedAt,
         );
       const accepted = this.acceptHeader(parsed, issuer);
       header = accepted.checked;
-      const lookup = accepted.lookup;
-      // Keys at hand need no await: a verification with cached keys runs start to end without a suspension.
-      const candidates = this.keysAtHand(issuer, header.x509, lookup) ?? (await issuer.keySource.getKeys(lookup));
+      const candidates = this.keysAtHand(issuer, header.x509, accepted.lookup);
+      if (candidates !== undefined) return this.finish(token, parsed, claims, accepted, candidates, startedAt);
+      const trusted = issuer;
+      return Promise.resolve(issuer.keySource.getKeys(accepted.lookup)).then(
+        (keys) => this.finish(token, parsed, claims, accepted, keys, startedAt),
+        (error: unknown) =>
+          this.refused(this.withContext(AuthError.from(error), trusted, accepted.checked), trusted, startedAt),
+      );
+    } catch (error) {
+      return this.refused(this.withContext(AuthError.from(error), issuer, header), issuer, startedAt);
+    }
+  }
+
+  // The signature against the candidate keys, then the claims; a success is remembered.
+  private finish(
+    token: string,
+    parsed: ParsedCompactJws,
+    claims: JsonObject,
+    accepted: AcceptedHeader,
+    candidates: readonly VerificationKey[],
+    startedAt: number,
+  ): VerificationOutcome {
+    const { issuer, checked: header } = accepted;
+    try {
       if (candidates.length === 0)
-        return this.refused(
-          this.withContext(keyNotFound(header, issuer.issuer), issuer, header),
-          issuer,
-          observer,
-          startedAt,
-        );
+        return this.refused(this.withContext(keyNotFound(header, issuer.issuer), issuer, header), issuer, startedAt);
       const key = verifyWithCandidates(this.parser, parsed, header, candidates, issuer.issuer);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = this.scopeReader.extract(claims, issuer.scopeClaim);
@@ -159,11 +208,18 @@ export class AccessTokenVerifier {
         claims,
         header: accepted.principalHeader,
       });
-      this.cache.set(token, { issuer: issuer.issuer, principal, claims, key, lookup, x509: header.x509 });
-      if (observer !== undefined) observer.verified(issuer.issuer, performance.now() - startedAt);
+      this.cache.set(token, {
+        issuer: issuer.issuer,
+        principal,
+        claims,
+        key,
+        lookup: accepted.lookup,
+        x509: header.x509,
+      });
+      if (this.observer !== undefined) this.observer.verified(issuer.issuer, performance.now() - startedAt);
       return principal;
     } catch (error) {
-      return this.refused(this.withContext(AuthError.from(error), issuer, header), issuer, observer, startedAt);
+      return this.refused(this.withContext(AuthError.from(error), issuer, header), issuer, startedAt);
     }
   }
 
@@ -224,14 +280,10 @@ export class AccessTokenVerifier {
   }
 
   // Every refusal of verify() goes through here, so the observer sees each one.
-  private refused(
-    error: AuthError,
-    issuer: IssuerRuntime | undefined,
-    observer: VerificationObserver | undefined,
-    startedAt: number,
-  ): Promise<never> {
+  private refused(error: AuthError, issuer: IssuerRuntime | undefined, startedAt: number): AuthError {
+    const observer = this.observer;
     if (observer !== undefined) observer.rejected(error.code, issuer?.issuer, performance.now() - startedAt);
-    return refuse(error);
+    return error;
   }
 
   private updateObserver(): void {
