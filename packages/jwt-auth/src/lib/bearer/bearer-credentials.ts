@@ -12,6 +12,10 @@ const VISIBLE_ASCII_OR_SPACE = /^[\x20-\x7e\t]*$/;
  * Bearer credential that is not exactly one b64token or a value with characters beyond visible ASCII, SP and HTAB.
  */
 export function parseBearerCredentials(value: string): string | undefined {
+  // The usual value first: exactly "Bearer <b64token>" passes every check below unchanged (no edge whitespace, only
+  // visible ASCII and SP, no comma), so one match decides it.
+  const exact = BEARER_CREDENTIALS.exec(value);
+  if (exact !== null) return exact[1];
   // RFC 9110 section 5.5: only SP and HTAB are optional whitespace. String#trim() would also strip NBSP and the other
   // Unicode spaces, accepting a credential no HTTP peer sent that way.
   const trimmed = value.replace(OWS_EDGES, '');

@@ -7,8 +7,9 @@ import { singleToken } from '../bearer/bearer-credentials';
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import type { AuthPrincipal } from '../jwt/principal';
 import { logSafe } from '../errors/log-safe';
-import { AccessTokenVerifier } from '../verification/access-token-verifier';
-import { toHttpException } from './auth-error.mapper';
+import { AccessTokenVerifier, type VerificationOutcome } from '../verification/access-token-verifier';
+import { formatWwwAuthenticate } from '../bearer/www-authenticate';
+import { bearerErrorBody } from './bearer-auth.exception';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { JWT_AUTH_GLOBAL_GUARD } from './jwt-auth.constants';
 import { hasRequirements, readRouteRequirements } from './route-requirements';
@@ -81,24 +82,31 @@ export class AuthBeforeBody {
     }
   }
 
+  // Callback-style hooks: they run on every request, public routes included, and an async hook would cost each one a
+  // promise. Neither may throw (Fastify would answer 500): every failure of the check becomes a refusal.
   private installFastify(fastify: FastifyLike): void {
     this.tagRoutes();
-    fastify.addHook('onRequest', async (request, reply) => {
-      const raw = request.raw;
+    fastify.addHook('onRequest', (request, reply, done) => {
       const route = request.routeOptions?.config?.[ROUTE_CONFIG_KEY] as EarlyRoute | undefined;
-      if (route?.guarded) {
-        const withBody = hasRequestBody(raw);
-        const refusal = withBody ? await this.refusalBeforeBody(request, route) : await this.earlyRefusal(request);
-        if (refusal !== undefined) return this.refuse(request, reply, refusal, withBody);
+      if (route?.guarded !== true) return proceed(request, reply, done);
+      const withBody = hasRequestBody(request.raw);
+      let refusal: Refusal | Promise<Refusal>;
+      try {
+        refusal = withBody ? this.refusalBeforeBody(request, route) : this.earlyRefusal(request);
+      } catch (error) {
+        refusal = AuthError.from(error);
       }
-      if (expectsContinue(raw)) reply.raw.writeContinue();
-      return undefined;
+      if (!(refusal instanceof Promise)) return this.settle(request, reply, done, refusal, withBody);
+      refusal.then(
+        (settled) => this.settle(request, reply, done, settled, withBody),
+        (error: unknown) => this.settle(request, reply, done, AuthError.from(error), withBody),
+      );
     });
     // A client that drops its connection mid-body makes Fastify hand Nest a bare Error('aborted'), which Nest logs with
     // a stack as an internal error. The body goes through a pass-through that turns the abort into a 400 of its own
     // (an HttpException, which Nest answers without logging) and one warning line.
-    fastify.addHook('preParsing', async (request, _reply, payload) => {
-      if (!hasRequestBody(request.raw)) return payload;
+    fastify.addHook('preParsing', (request, _reply, payload, done) => {
+      if (!hasRequestBody(request.raw)) return done(null, payload);
       let received = 0;
       const body = new PassThrough();
       payload.on('data', (chunk: Buffer) => (received += chunk.length));
@@ -106,7 +114,7 @@ export class AuthBeforeBody {
         logAbortedBody(this.options.logger, request.raw, received);
         body.destroy(new BadRequestException('The request body was aborted'));
       });
-      return payload.pipe(body);
+      done(null, payload.pipe(body));
     });
   }
 
@@ -124,59 +132,76 @@ export class AuthBeforeBody {
 
   // A request with a body: everything that authentication can refuse, a missing token included, is refused here, since
   // the body must not be read first. The guard checks again (and scopes, roles, claims) once the body has arrived.
-  private async refusalBeforeBody(request: FastifyRequestLike, route: EarlyRoute): Promise<unknown> {
+  private refusalBeforeBody(request: FastifyRequestLike, route: EarlyRoute): Refusal | Promise<Refusal> {
     let token: string | undefined;
     try {
       token = singleToken(extractHttpTokens(request, this.options.extractors));
     } catch (error) {
-      return refusalOf(error);
+      return AuthError.from(error);
     }
-    if (token !== undefined) return this.verifier.verify(token).then(NOTHING, refusalOf);
-    return route.anonymousAllowed
-      ? undefined
-      : new AuthError(AuthErrorCode.TOKEN_MISSING, 'No bearer token was presented');
+    if (token === undefined)
+      return route.anonymousAllowed
+        ? undefined
+        : new AuthError(AuthErrorCode.TOKEN_MISSING, 'No bearer token was presented');
+    const outcome = this.verifier.verifyOutcome(token);
+    return outcome instanceof Promise ? outcome.then(refusalIn) : refusalIn(outcome);
   }
 
   // A request without a body: a presented token is verified here, and a refusal answered at once, outside Nest's
   // exception path (which costs more than the rest of a refusal, decision 023); an accepted principal goes to the guard,
   // which then does not verify again. A missing token is left to the guard (middleware that sets the header from a
   // cookie may run after this hook), and so is a token that extractors cannot read yet (a cookie plugin's hook too).
-  private async earlyRefusal(request: FastifyRequestLike): Promise<unknown> {
+  private earlyRefusal(request: FastifyRequestLike): Refusal | Promise<Refusal> {
     let token: string | undefined;
     try {
       token = singleToken(extractHttpTokens(request, this.options.extractors));
     } catch (error) {
       // Without extractors the headers alone decide, as they will for the guard; an extractor may not be able to read
       // its source yet.
-      return this.options.extractors.length === 0 ? refusalOf(error) : undefined;
+      return this.options.extractors.length === 0 ? AuthError.from(error) : undefined;
     }
     if (token === undefined) return undefined;
-    return this.verifier.verify(token).then((principal) => {
-      this.accepted.set(request, { token, principal });
-      return undefined;
-    }, refusalOf);
+    const outcome = this.verifier.verifyOutcome(token);
+    return outcome instanceof Promise
+      ? outcome.then((settled) => this.accept(request, token, settled))
+      : this.accept(request, token, outcome);
   }
 
-  private refuse(
+  private accept(request: FastifyRequestLike, token: string, outcome: VerificationOutcome): Refusal {
+    if (outcome instanceof AuthError) return outcome;
+    this.accepted.set(request, { token, principal: outcome });
+    return undefined;
+  }
+
+  private settle(
     request: FastifyRequestLike,
     reply: FastifyReplyLike,
-    error: unknown,
+    done: HookDone,
+    refusal: Refusal,
     withBody: boolean,
-  ): FastifyReplyLike {
-    const exception = toHttpException(error, this.options.realm);
-    const level = this.options.rejectionLogLevel;
-    if (level !== 'off') {
-      const raw = request.raw;
-      const { code, details } = AuthError.from(error);
-      this.options.logger[level]?.(
-        `Rejected http call to ${raw.method} ${logSafe(raw.url)}${withBody ? ' before reading its body' : ''}: ` +
-          `code=${code} iss=${logSafe(details.issuer)} kid=${logSafe(details.kid)} alg=${logSafe(details.alg)}`,
-      );
-    }
-    reply.code(exception.getStatus()).header('WWW-Authenticate', exception.wwwAuthenticate);
+  ): void {
+    if (refusal === undefined) return proceed(request, reply, done);
+    this.logRefusal(request, refusal, withBody);
+    // The same status, challenge and body as the guard's refusal through BearerAuthExceptionFilter.
+    reply.code(refusal.status).header('WWW-Authenticate', formatWwwAuthenticate(refusal, this.options.realm));
     // A body stays unread: closing the connection spares reading (or waiting for) it.
     if (withBody) reply.header('Connection', 'close');
-    return reply.send(exception.getResponse());
+    reply.send(bearerErrorBody(refusal));
+  }
+
+  private logRefusal(request: FastifyRequestLike, error: AuthError, withBody: boolean): void {
+    const level = this.options.rejectionLogLevel;
+    if (level === 'off') return;
+    const { code, details } = error;
+    try {
+      this.options.logger[level]?.(
+        `Rejected http call to ${request.raw.method} ${logSafe(request.raw.url)}` +
+          `${withBody ? ' before reading its body' : ''}: code=${code} iss=${logSafe(details.issuer)} ` +
+          `kid=${logSafe(details.kid)} alg=${logSafe(details.alg)}`,
+      );
+    } catch {
+      // A throwing logger must not turn a refusal into a 500.
+    }
   }
 
   // Every controller method gets its early-check verdict in its Fastify route config, before Nest registers routes
@@ -224,9 +249,17 @@ interface FastifyRequestLike {
 interface FastifyLike {
   addHook(
     name: 'preParsing',
-    hook: (request: { readonly raw: IncomingMessage }, reply: unknown, payload: Readable) => Promise<Readable>,
+    hook: (
+      request: FastifyRequestLike,
+      reply: unknown,
+      payload: Readable,
+      done: (error: Error | null, payload: Readable) => void,
+    ) => void,
   ): unknown;
-  addHook(name: 'onRequest', hook: (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>): unknown;
+  addHook(
+    name: 'onRequest',
+    hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: HookDone) => void,
+  ): unknown;
 }
 
 interface FastifyReplyLike {
@@ -257,9 +290,17 @@ function reachesNestRoute(stack: readonly ExpressLayer[], request: IncomingMessa
 
 type RouteHandler = (...args: never[]) => unknown;
 
-// The outcomes of an early verification as values: a rejection handled here costs less than one rethrown (decision 023).
-const NOTHING = (): undefined => undefined;
-const refusalOf = (error: unknown): unknown => error ?? new AuthError(AuthErrorCode.VALIDATION_FAILED, 'refused');
+/** What the early check decided: `undefined` lets the request go on to Nest, an error is answered at once. */
+type Refusal = AuthError | undefined;
+
+type HookDone = (error?: Error | null) => void;
+
+const refusalIn = (outcome: VerificationOutcome): Refusal => (outcome instanceof AuthError ? outcome : undefined);
+
+function proceed(request: FastifyRequestLike, reply: FastifyReplyLike, done: HookDone): void {
+  if (expectsContinue(request.raw)) reply.raw.writeContinue();
+  done();
+}
 
 function routeHandlers(controller: new (...args: never[]) => unknown): RouteHandler[] {
   const handlers = new Set<RouteHandler>();

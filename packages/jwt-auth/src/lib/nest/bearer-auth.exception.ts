@@ -11,6 +11,11 @@ export interface BearerAuthErrorBody {
   readonly message: string;
 }
 
+/** The JSON body the client receives for an {@link AuthError}. */
+export function bearerErrorBody(error: AuthError): BearerAuthErrorBody {
+  return { statusCode: error.status, error: error.code, message: error.message };
+}
+
 /**
  * An {@link AuthError} on its way to an HTTP client: status, JSON body and the RFC 6750 `WWW-Authenticate`
  * challenge, which the guard sets on the response and the module's exception filter sets again.
@@ -24,8 +29,7 @@ export class BearerAuthException extends HttpException {
     /** The `WWW-Authenticate` header value. */
     readonly wwwAuthenticate: string,
   ) {
-    const body: BearerAuthErrorBody = { statusCode: error.status, error: error.code, message: error.message };
-    super(body, error.status, { cause: error });
+    super(bearerErrorBody(error), error.status, { cause: error });
     this.code = error.code;
   }
 }

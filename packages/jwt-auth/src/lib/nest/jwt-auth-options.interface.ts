@@ -37,8 +37,11 @@ export interface JwtAuthModuleOptions extends Omit<VerifierOptions, 'issuers'>, 
   /**
    * With `globalGuard: true` on Express or Fastify, refuse a guarded request without a valid token before its body is
    * read or parsed (Express: body parsers run only after `JwtAuthGuard` lets the request through; Fastify: an
-   * `onRequest` check). Token extractors then never see a parsed body. Turn off if another global guard or middleware
-   * must read the body before authentication.
+   * `onRequest` check). Token extractors then never see a parsed body. On Fastify the same hook also verifies the token
+   * of a guarded request without a body: a refused token is answered there (the guard's status, `WWW-Authenticate` and
+   * body), before Nest's guards, interceptors and exception filters, and an accepted one is handed to `JwtAuthGuard`,
+   * which does not verify it again (decision 023). Turn off if another global guard or middleware must read the body
+   * before authentication, or if every refusal must pass through Nest (an exception filter that rewrites 401s).
    * @default true
    */
   readonly authenticateBeforeBody?: boolean;
