@@ -14,9 +14,34 @@ export interface AuthHttpRequest {
   user?: unknown;
 }
 
-// Keyed by the request / RPC context object, so nothing in a payload can forge or overwrite an entry.
+// Keyed by the RPC context object or connection, so nothing in a payload can forge or overwrite an entry.
 const rpcPrincipals = new WeakMap<object, AuthPrincipal>();
 const accessTokens = new WeakMap<object, string>();
+
+// An HTTP request's token rides on the request itself, under a symbol no payload can name, in a private field that
+// JSON, util.inspect and Object.keys do not show. A WeakMap keyed by requests would cost each request about a
+// microsecond of ephemeron bookkeeping, since every key dies young (decision 023).
+const HTTP_ACCESS_TOKEN = Symbol('@nest-sso/jwt-auth access token');
+
+class HttpAccessToken {
+  readonly #token: string;
+
+  constructor(token: string) {
+    this.#token = token;
+  }
+
+  get value(): string {
+    return this.#token;
+  }
+}
+
+interface HttpTokenHolder {
+  [HTTP_ACCESS_TOKEN]?: HttpAccessToken;
+}
+
+function httpAccessToken(request: object): string | undefined {
+  return (request as HttpTokenHolder)[HTTP_ACCESS_TOKEN]?.value;
+}
 
 function isObject(value: unknown): value is object {
   return (typeof value === 'object' && value !== null) || typeof value === 'function';
@@ -103,13 +128,12 @@ export function attachHttpAuthentication(
   token: string | undefined,
 ): void {
   (request as AuthHttpRequest).user = principal;
-  if (token === undefined) accessTokens.delete(request);
-  else accessTokens.set(request, token);
+  (request as HttpTokenHolder)[HTTP_ACCESS_TOKEN] = token === undefined ? undefined : new HttpAccessToken(token);
 }
 
 /** Remember the raw token of an HTTP request (used by the passport strategy, which sees only the request). */
 export function attachHttpAccessToken(request: object, token: string): void {
-  accessTokens.set(request, token);
+  (request as HttpTokenHolder)[HTTP_ACCESS_TOKEN] = new HttpAccessToken(token);
 }
 
 /**
@@ -126,5 +150,6 @@ export function getAuthPrincipal(context: ExecutionContext): AuthPrincipal | und
 /** The raw access token the call was authenticated with, for relaying downstream; `undefined` when anonymous. */
 export function getAccessToken(context: ExecutionContext): string | undefined {
   const holder = holderOf(context);
-  return holder === undefined ? undefined : accessTokens.get(holder);
+  if (holder === undefined) return undefined;
+  return context.getType() === 'http' ? httpAccessToken(holder) : accessTokens.get(holder);
 }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { HttpException, type ExecutionContext, type LoggerService } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { RpcException, TcpContext } from '@nestjs/microservices';
@@ -112,6 +113,25 @@ describe('JwtAuthGuard', () => {
     }
     throw new Error('the guard let the call through');
   };
+
+  it('keeps the raw token of an HTTP request out of JSON, util.inspect and its keys', async () => {
+    const token = issuer.sign({ sub: 'ann', scope: 'orders:read' });
+    const { request, context } = http('list', bearer(token));
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    // The request as a logger would print it, its headers aside: the token is reachable only through the API.
+    const rest = Object.fromEntries(
+      Reflect.ownKeys(request).flatMap((key) =>
+        key === 'headers' || key === 'rawHeaders'
+          ? []
+          : [[key, (request as unknown as Record<PropertyKey, unknown>)[key]]],
+      ),
+    );
+    expect(Object.getOwnPropertySymbols(rest).length).toBeGreaterThan(0);
+    expect(JSON.stringify(rest)).not.toContain(token);
+    expect(inspect(rest, { depth: 10, showHidden: true })).not.toContain(token);
+    expect(Object.values(rest)).not.toContain(token);
+    expect(getAccessToken(context)).toBe(token);
+  });
 
   it('attaches the principal to request.user and remembers the raw token', async () => {
     const token = issuer.sign({ sub: 'ann', scope: 'orders:read' });
