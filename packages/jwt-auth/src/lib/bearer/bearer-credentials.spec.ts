@@ -1,5 +1,12 @@
 import { AuthError } from '../errors/auth.errors';
-import { collectBearerTokens, parseBearerCredentials, singleToken } from './bearer-credentials';
+import {
+  collectBearerTokens,
+  oneToken,
+  parseBearerCredentials,
+  readBearerCredentials,
+  readBearerTokens,
+  singleToken,
+} from './bearer-credentials';
 
 const code = (fn: () => unknown): string | undefined => {
   try {
@@ -65,5 +72,47 @@ describe('collectBearerTokens / singleToken', () => {
     expect(singleToken(['a'])).toBe('a');
     expect(singleToken([])).toBeUndefined();
     expect(code(() => singleToken(['a', 'a']))).toBe('multiple_tokens');
+  });
+});
+
+// The hot-path variants answer a refusal as a value; they must agree with the throwing ones on every input.
+describe('readBearerCredentials / readBearerTokens / oneToken', () => {
+  const outcome = (fn: () => unknown): unknown => {
+    try {
+      return fn();
+    } catch (error) {
+      return error;
+    }
+  };
+
+  it.each([
+    'Bearer abc.def.ghi',
+    '  Bearer abc  ',
+    'Basic dXNlcjpwYXNz',
+    '',
+    'Bearer',
+    'Bearer a b',
+    'Bearer ab;c',
+    '\u00a0Bearer abc',
+    'Bearer a, Bearer b',
+    ' Bearer a=b ',
+  ])('answers %j as parseBearerCredentials does, without throwing', (value) => {
+    const read = outcome(() => readBearerCredentials(value));
+    const parsed = outcome(() => parseBearerCredentials(value));
+    if (parsed instanceof AuthError) {
+      expect(read).toBeInstanceOf(AuthError);
+      expect((read as AuthError).code).toBe(parsed.code);
+    } else {
+      expect(read).toBe(parsed);
+    }
+  });
+
+  it('returns the first refusal of a list as a value, and more than one token as multiple_tokens', () => {
+    expect(readBearerTokens(['Bearer a', 'Basic b'])).toEqual(['a']);
+    expect((readBearerTokens(['Bearer a', 42]) as AuthError).code).toBe('token_malformed');
+    expect((readBearerTokens(['Bearer a', 'Bearer a b']) as AuthError).code).toBe('token_malformed');
+    expect(oneToken(['a'])).toBe('a');
+    expect(oneToken([])).toBeUndefined();
+    expect((oneToken(['a', 'b']) as AuthError).code).toBe('multiple_tokens');
   });
 });

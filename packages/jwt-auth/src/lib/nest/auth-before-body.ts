@@ -3,7 +3,7 @@ import { PATH_METADATA } from '@nestjs/common/constants';
 import { HttpAdapterHost, ModulesContainer, Reflector } from '@nestjs/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import { singleToken } from '../bearer/bearer-credentials';
+import { oneToken } from '../bearer/bearer-credentials';
 import { AuthError, AuthErrorCode } from '../errors/auth.errors';
 import type { AuthPrincipal } from '../jwt/principal';
 import { logSafe } from '../errors/log-safe';
@@ -14,7 +14,7 @@ import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { JWT_AUTH_GLOBAL_GUARD } from './jwt-auth.constants';
 import { hasRequirements, readRouteRequirements } from './route-requirements';
 import { expectsContinue, hasRequestBody, holdBodyParser, logAbortedBody, type Middleware } from './request-body-gate';
-import { extractHttpTokens } from './transports/http.transport';
+import { readHttpTokens } from './transports/http.transport';
 
 // body-parser's middleware names (Nest's own parsers and app.useBodyParser() are these).
 const EXPRESS_PARSERS = new Set(['jsonParser', 'urlencodedParser', 'rawParser', 'textParser']);
@@ -41,8 +41,10 @@ interface EarlyRoute {
  */
 @Injectable()
 export class AuthBeforeBody {
-  // Principals accepted by the Fastify hook for requests without a body, until the guard takes them.
-  private readonly accepted = new WeakMap<object, { readonly token: string; readonly principal: AuthPrincipal }>();
+  // The principal the Fastify hook accepted for a request without a body rides on the request until the guard takes
+  // it, under a symbol of this instance's own: a WeakMap keyed by requests would cost each one about a microsecond of
+  // ephemeron bookkeeping, since every key dies young (decision 023).
+  private readonly earlyKey: symbol = Symbol('@nest-sso/jwt-auth early principal');
 
   constructor(
     private readonly verifier: AccessTokenVerifier,
@@ -124,21 +126,18 @@ export class AuthBeforeBody {
    */
   takeEarlyPrincipal(request: unknown, token: string): AuthPrincipal | undefined {
     if (typeof request !== 'object' || request === null) return undefined;
-    const early = this.accepted.get(request);
-    if (early === undefined || early.token !== token) return undefined;
-    this.accepted.delete(request);
-    return early.principal;
+    const holder = request as Record<symbol, EarlyPrincipal | undefined>;
+    const early = holder[this.earlyKey];
+    if (early === undefined) return undefined;
+    holder[this.earlyKey] = undefined;
+    return early.principalFor(token);
   }
 
   // A request with a body: everything that authentication can refuse, a missing token included, is refused here, since
   // the body must not be read first. The guard checks again (and scopes, roles, claims) once the body has arrived.
   private refusalBeforeBody(request: FastifyRequestLike, route: EarlyRoute): Refusal | Promise<Refusal> {
-    let token: string | undefined;
-    try {
-      token = singleToken(extractHttpTokens(request, this.options.extractors));
-    } catch (error) {
-      return AuthError.from(error);
-    }
+    const token = this.presentedToken(request);
+    if (token instanceof AuthError) return token;
     if (token === undefined)
       return route.anonymousAllowed
         ? undefined
@@ -152,14 +151,10 @@ export class AuthBeforeBody {
   // which then does not verify again. A missing token is left to the guard (middleware that sets the header from a
   // cookie may run after this hook), and so is a token that extractors cannot read yet (a cookie plugin's hook too).
   private earlyRefusal(request: FastifyRequestLike): Refusal | Promise<Refusal> {
-    let token: string | undefined;
-    try {
-      token = singleToken(extractHttpTokens(request, this.options.extractors));
-    } catch (error) {
-      // Without extractors the headers alone decide, as they will for the guard; an extractor may not be able to read
-      // its source yet.
-      return this.options.extractors.length === 0 ? AuthError.from(error) : undefined;
-    }
+    const token = this.presentedToken(request);
+    // Without extractors the headers alone decide, as they will for the guard; an extractor may not be able to read its
+    // source yet.
+    if (token instanceof AuthError) return this.options.extractors.length === 0 ? token : undefined;
     if (token === undefined) return undefined;
     const outcome = this.verifier.verifyOutcome(token);
     return outcome instanceof Promise
@@ -167,9 +162,21 @@ export class AuthBeforeBody {
       : this.accept(request, token, outcome);
   }
 
+  // The one token the request presents, or why its headers are refused, as a value: a throw would cost this hook, which
+  // refuses often, several microseconds (decision 023). An extractor that throws is refused too.
+  private presentedToken(request: FastifyRequestLike): string | undefined | AuthError {
+    let tokens: string[] | AuthError;
+    try {
+      tokens = readHttpTokens(request, this.options.extractors);
+    } catch (error) {
+      return AuthError.from(error);
+    }
+    return tokens instanceof AuthError ? tokens : oneToken(tokens);
+  }
+
   private accept(request: FastifyRequestLike, token: string, outcome: VerificationOutcome): Refusal {
     if (outcome instanceof AuthError) return outcome;
-    this.accepted.set(request, { token, principal: outcome });
+    (request as unknown as Record<symbol, EarlyPrincipal>)[this.earlyKey] = new EarlyPrincipal(token, outcome);
     return undefined;
   }
 
@@ -289,6 +296,22 @@ function reachesNestRoute(stack: readonly ExpressLayer[], request: IncomingMessa
 }
 
 type RouteHandler = (...args: never[]) => unknown;
+
+/** A principal the hook accepted, for the guard; the token stays in a private field (util.inspect does not show it). */
+class EarlyPrincipal {
+  readonly #token: string;
+  readonly #principal: AuthPrincipal;
+
+  constructor(token: string, principal: AuthPrincipal) {
+    this.#token = token;
+    this.#principal = principal;
+  }
+
+  /** The principal, when the guard reads the same token the hook verified. */
+  principalFor(token: string): AuthPrincipal | undefined {
+    return token === this.#token ? this.#principal : undefined;
+  }
+}
 
 /** What the early check decided: `undefined` lets the request go on to Nest, an error is answered at once. */
 type Refusal = AuthError | undefined;
