@@ -67,7 +67,7 @@ export type { RevocationMode } from '../lib/keys/x509/path-validation';
 export type { X509HeaderParams } from '../lib/jws/header';
 
 // Verification
-export { AccessTokenVerifier } from '../lib/verification/access-token-verifier';
+export { AccessTokenVerifier, type VerificationOutcome } from '../lib/verification/access-token-verifier';
 export { verifyCompactJws } from '../lib/verification/verify-jws';
 export type { VerificationObserver } from '../lib/verification/verification-observer.interface';
 export { BACKCHANNEL_LOGOUT_EVENT, LogoutTokenVerifier } from '../lib/verification/logout-token-verifier';
