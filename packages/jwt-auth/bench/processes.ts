@@ -135,7 +135,8 @@ export interface SliceFigures {
 
 /**
  * Run every slice once per round, in turn, after a warm-up: each token of a slice sent once (so a pool of tokens is
- * measured in its steady state, every token verified before), then one short slice each. Figures per slice name.
+ * measured in its steady state, every token verified before), then one short slice each, each round starting at a
+ * different slice. Figures per slice name.
  */
 export async function alternate(
   load: LoadGenerator,
@@ -149,7 +150,11 @@ export async function alternate(
   }
   const figures = new Map<string, SliceFigures>(slices.map((s) => [s.name, { rps: [], p99: [], cpuUs: [] }]));
   for (let r = 0; r < rounds; r++) {
-    for (const slice of slices) {
+    // Each round starts at a different slice, spread evenly over the rounds: the host drifts within a round too, and a
+    // fixed order would favour the slices that run next to their baseline.
+    const start = Math.floor((r * slices.length) / rounds);
+    for (let k = 0; k < slices.length; k++) {
+      const slice = slices[(start + k) % slices.length];
       const before = slice.pid === undefined ? 0 : cpuNanos(slice.pid);
       const result = await load.run(slice.request);
       const f = figures.get(slice.name) as SliceFigures;
