@@ -65,7 +65,13 @@ interface Started {
   readonly logger: RecordingLogger;
 }
 
-async function start(issuer: TestIssuer, authenticateBeforeBody: boolean): Promise<Started> {
+type FastifyHook = (
+  request: { headers: Record<string, unknown> },
+  reply: { send: (payload: unknown) => unknown },
+  done: () => void,
+) => void;
+
+async function start(issuer: TestIssuer, authenticateBeforeBody: boolean, hookBefore?: FastifyHook): Promise<Started> {
   const logger = new RecordingLogger();
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -81,6 +87,8 @@ async function start(issuer: TestIssuer, authenticateBeforeBody: boolean): Promi
     providers: [{ provide: APP_GUARD, useClass: CountingGuard }],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  // Registered before init, so it runs ahead of the module's hook.
+  if (hookBefore !== undefined) app.getHttpAdapter().getInstance().addHook('onRequest', hookBefore);
   const events: string[] = [];
   app.get(AccessTokenVerifier).observe({
     cacheHit: () => events.push('hit'),
@@ -207,6 +215,32 @@ describe('Fastify: refusals answered in the onRequest hook', () => {
       status: 200,
       body: { sub: 'bob' },
     });
+  });
+
+  it('hands a refusal it cannot send to Nest, which answers it as the guard would: never a 500', async () => {
+    // A hook ahead of the module's makes the first reply.send of each request throw, as a failing serializer would.
+    const breaking = await start(issuer, true, (_request, reply, done) => {
+      const send = reply.send.bind(reply);
+      let failed = false;
+      reply.send = (payload: unknown) => {
+        if (failed) return send(payload);
+        failed = true;
+        throw new Error('send failed');
+      };
+      done();
+    });
+    try {
+      // The first unknown kid refetches the keys, so its refusal is settled after a promise; the unknown issuer's at once.
+      for (const name of ['unknown kid', 'unknown issuer']) {
+        const token = refused()[name];
+        const answer = await get(`${breaking.url}/orders`, token);
+        expect(answer).toEqual(await get(`${control.url}/orders`, token));
+        expect(answer.status).toBe(401);
+      }
+      expect(breaking.events).toEqual(['key_not_found', 'issuer_invalid']);
+    } finally {
+      await breaking.app.close();
+    }
   });
 
   it('never checks a token on a public route', async () => {

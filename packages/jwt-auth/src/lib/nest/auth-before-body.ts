@@ -9,6 +9,7 @@ import type { AuthPrincipal } from '../jwt/principal';
 import { logSafe } from '../errors/log-safe';
 import { AccessTokenVerifier, type VerificationOutcome } from '../verification/access-token-verifier';
 import { formatWwwAuthenticate } from '../bearer/www-authenticate';
+import { toHttpException } from './auth-error.mapper';
 import { bearerErrorBody } from './bearer-auth.exception';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { JWT_AUTH_GLOBAL_GUARD } from './jwt-auth.constants';
@@ -189,11 +190,17 @@ export class AuthBeforeBody {
   ): void {
     if (refusal === undefined) return proceed(request, reply, done);
     this.logRefusal(request, refusal, withBody);
-    // The same status, challenge and body as the guard's refusal through BearerAuthExceptionFilter.
-    reply.code(refusal.status).header('WWW-Authenticate', formatWwwAuthenticate(refusal, this.options.realm));
-    // A body stays unread: closing the connection spares reading (or waiting for) it.
-    if (withBody) reply.header('Connection', 'close');
-    reply.send(bearerErrorBody(refusal));
+    try {
+      // The same status, challenge and body as the guard's refusal through BearerAuthExceptionFilter.
+      reply.code(refusal.status).header('WWW-Authenticate', formatWwwAuthenticate(refusal, this.options.realm));
+      // A body stays unread: closing the connection spares reading (or waiting for) it.
+      if (withBody) reply.header('Connection', 'close');
+      reply.send(bearerErrorBody(refusal));
+    } catch {
+      // Answering here failed: Nest's exception path answers the same refusal, as it would the guard's (never a 500;
+      // after a key fetch the throw would otherwise be an unhandled rejection).
+      done(toHttpException(refusal, this.options.realm));
+    }
   }
 
   private logRefusal(request: FastifyRequestLike, error: AuthError, withBody: boolean): void {
