@@ -186,6 +186,15 @@ describe('Fastify: refusals answered in the onRequest hook', () => {
     expect(early.logger.lines[0]).not.toContain(token.split('.')[2]);
   });
 
+  it('logs the path without its query string, which may carry a token', async () => {
+    const token = refused()['unknown kid'];
+    await get(`${early.url}/orders?access_token=${token}&page=2`, token);
+    expect(early.logger.lines).toEqual([
+      expect.stringMatching(/^Rejected http call to GET "\/orders": code=key_not_found /),
+    ]);
+    expect(early.logger.lines[0]).not.toContain(token.slice(0, 20));
+  });
+
   it('verifies an accepted token once: the guard takes the principal the hook accepted', async () => {
     const token = issuer.sign({ sub: 'alice', scope: 'orders:read' });
     expect(await get(`${early.url}/orders`, token)).toMatchObject({ status: 200, body: { sub: 'alice' } });

@@ -14,7 +14,14 @@ import { bearerErrorBody } from './bearer-auth.exception';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { JWT_AUTH_GLOBAL_GUARD } from './jwt-auth.constants';
 import { hasRequirements, readRouteRequirements } from './route-requirements';
-import { expectsContinue, hasRequestBody, holdBodyParser, logAbortedBody, type Middleware } from './request-body-gate';
+import {
+  expectsContinue,
+  hasRequestBody,
+  holdBodyParser,
+  logAbortedBody,
+  loggedPath,
+  type Middleware,
+} from './request-body-gate';
 import { readHttpTokens } from './transports/http.transport';
 
 // body-parser's middleware names (Nest's own parsers and app.useBodyParser() are these).
@@ -209,7 +216,7 @@ export class AuthBeforeBody {
     const { code, details } = error;
     try {
       this.options.logger[level]?.(
-        `Rejected http call to ${request.raw.method} ${logSafe(request.raw.url)}` +
+        `Rejected http call to ${request.raw.method} ${loggedPath(request.raw.url)}` +
           `${withBody ? ' before reading its body' : ''}: code=${code} iss=${logSafe(details.issuer)} ` +
           `kid=${logSafe(details.kid)} alg=${logSafe(details.alg)}`,
       );

@@ -81,13 +81,21 @@ function bodyError(request: IncomingMessage, error: BodyParserError, logger: Log
 }
 
 /**
- * Log a request body the client gave up on as one warning line: no stack, the path escaped (it is the client's). A
+ * A request's path for a log line: escaped (it is the client's), and without its query string, which may carry an
+ * access token (`?access_token=`, RFC 6750 section 2.3) or other secrets.
+ */
+export function loggedPath(url: string | undefined): string {
+  return logSafe(url === undefined ? url : url.split('?', 1)[0]);
+}
+
+/**
+ * Log a request body the client gave up on as one warning line: no stack, the path as {@link loggedPath} gives it. A
  * client closing its connection is not a server error.
  */
 export function logAbortedBody(logger: LoggerService, request: IncomingMessage, received: number): void {
   const expected = Number(request.headers['content-length']);
   logger.warn(
-    `Request body aborted by the client: ${request.method} ${logSafe(request.url)} ` +
+    `Request body aborted by the client: ${request.method} ${loggedPath(request.url)} ` +
       `(${received} of ${Number.isSafeInteger(expected) ? expected : 'unknown'} bytes)`,
   );
 }
