@@ -1,4 +1,4 @@
-import { AuthError, AuthErrorCode } from '../errors/auth.errors';
+import { AuthError, AuthErrorCode, valueOrThrow } from '../errors/auth.errors';
 
 // RFC 6750 section 2.1: "Bearer" 1*SP b64token, the scheme compared case-insensitively (RFC 7235 section 2.1).
 const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
@@ -12,7 +12,7 @@ const VISIBLE_ASCII_OR_SPACE = /^[\x20-\x7e\t]*$/;
  * Bearer credential that is not exactly one b64token or a value with characters beyond visible ASCII, SP and HTAB.
  */
 export function parseBearerCredentials(value: string): string | undefined {
-  return thrown(readBearerCredentials(value));
+  return valueOrThrow(readBearerCredentials(value));
 }
 
 /**
@@ -51,7 +51,7 @@ export function readBearerCredentials(value: string): string | undefined | AuthE
  * Every bearer token found in a list of `Authorization` header values (non-string members are malformed).
  */
 export function collectBearerTokens(values: readonly unknown[]): string[] {
-  return thrown(readBearerTokens(values));
+  return valueOrThrow(readBearerTokens(values));
 }
 
 /** {@link collectBearerTokens} with the refusal as a value. */
@@ -70,7 +70,7 @@ export function readBearerTokens(values: readonly unknown[]): string[] | AuthErr
 
 /** The single presented token, `undefined` when there is none; more than one is `multiple_tokens` (RFC 6750 section 2). */
 export function singleToken(tokens: readonly string[]): string | undefined {
-  return thrown(oneToken(tokens));
+  return valueOrThrow(oneToken(tokens));
 }
 
 /** {@link singleToken} with the refusal as a value. */
@@ -79,11 +79,6 @@ export function oneToken(tokens: readonly string[]): string | undefined | AuthEr
     return new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request presents more than one access token');
   }
   return tokens[0];
-}
-
-function thrown<T>(outcome: T | AuthError): T {
-  if (outcome instanceof AuthError) throw outcome;
-  return outcome;
 }
 
 /**

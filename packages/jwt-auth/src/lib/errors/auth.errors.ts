@@ -133,6 +133,16 @@ export class AuthError extends JwtAuthError {
   }
 }
 
+/**
+ * The value of an outcome that carries its refusal as a value (the hot-path forms: `verifyOutcome`, the header
+ * readers), for callers that want the throwing form.
+ * @internal
+ */
+export function valueOrThrow<T>(outcome: T | AuthError): T {
+  if (outcome instanceof AuthError) throw outcome;
+  return outcome;
+}
+
 /** True when `value` is an {@link AuthError}. */
 export function isAuthError(value: unknown): value is AuthError {
   return value instanceof AuthError;

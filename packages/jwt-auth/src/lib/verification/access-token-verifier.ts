@@ -1,4 +1,4 @@
-import { AuthError, AuthErrorCode, type AuthErrorDetails } from '../errors/auth.errors';
+import { AuthError, AuthErrorCode, valueOrThrow, type AuthErrorDetails } from '../errors/auth.errors';
 import { printableOrUndefined } from '../errors/log-safe';
 import { TokenParser, type ParsedCompactJws } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader, type X509HeaderParams } from '../jws/header';
@@ -17,11 +17,6 @@ import type { VerificationObserver } from './verification-observer.interface';
 
 /** What {@link AccessTokenVerifier.verifyOutcome} settles to: the principal, or the refusal as a value. */
 export type VerificationOutcome = AuthPrincipal | AuthError;
-
-function principalOrThrow(outcome: VerificationOutcome): AuthPrincipal {
-  if (outcome instanceof AuthError) throw outcome;
-  return outcome;
-}
 
 // Bounded like the parser's header cache: only accepted headers are kept, and a flood of them only clears it.
 const ACCEPTED_HEADER_LIMIT = 256;
@@ -93,7 +88,7 @@ export class AccessTokenVerifier {
    */
   verify(token: string): Promise<AuthPrincipal> {
     const outcome = this.verifyOutcome(token);
-    if (outcome instanceof Promise) return outcome.then(principalOrThrow);
+    if (outcome instanceof Promise) return outcome.then(valueOrThrow);
     return outcome instanceof AuthError ? Promise.reject(outcome) : Promise.resolve(outcome);
   }
 

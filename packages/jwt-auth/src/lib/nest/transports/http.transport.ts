@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { AuthError, AuthErrorCode } from '../../errors/auth.errors';
+import { AuthError, AuthErrorCode, valueOrThrow } from '../../errors/auth.errors';
 import type { AuthPrincipal } from '../../jwt/principal';
 import { attachHttpAuthentication, type AuthHttpRequest } from '../auth-context';
 import { isRequestBodyPending } from '../request-body-gate';
@@ -55,9 +55,7 @@ function authorizationValues(request: AuthHttpRequest): unknown[] | AuthError {
  * per extractor hit.
  */
 export function extractHttpTokens(request: unknown, extractors: readonly TokenExtractor[]): string[] {
-  const tokens = readHttpTokens(request, extractors);
-  if (tokens instanceof AuthError) throw tokens;
-  return tokens;
+  return valueOrThrow(readHttpTokens(request, extractors));
 }
 
 /**
