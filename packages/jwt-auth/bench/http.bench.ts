@@ -5,7 +5,7 @@ import type { BenchResult } from './measure';
 import {
   alternate,
   compareSlices,
-  LoadGenerator,
+  startLoadGenerator,
   startServer,
   type BenchServer,
   type Slice,
@@ -26,7 +26,7 @@ export interface HttpBenchOptions {
  * The module's own per-request cost, like with like: a bare Nest app against the same app with JwtAuthModule (global
  * guard, exception filter) and with TokenRelayModule, on Fastify and on Express; guarded routes with a cached token
  * against the public route; every refusal against the public route; the verified-token cache off. One server core,
- * autocannon with 50 connections on the other, alternating slices.
+ * the load generator (wrk, else autocannon) with 50 connections on the other, alternating slices.
  */
 export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchResult[]> {
   const rounds = options.rounds ?? 5;
@@ -46,7 +46,7 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchRe
     { scope: 'orders:read' },
     { alg: 'ES256', expiresIn: 3600, key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey },
   );
-  const load = LoadGenerator.start();
+  const load = startLoadGenerator();
   const results: BenchResult[] = [];
   try {
     for (const platform of ['fastify', 'express'] as const) {

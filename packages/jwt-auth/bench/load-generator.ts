@@ -1,5 +1,5 @@
-// Child process of the HTTP and service benchmarks: runs autocannon on its own core, on request of the parent (IPC),
-// so the load generator never competes with the server it measures.
+// Child process of the HTTP and service benchmarks when wrk is not installed: runs autocannon on its own core, on
+// request of the parent (IPC), so the load generator never competes with the server it measures.
 import autocannon from 'autocannon';
 
 /** One measurement slice, sent by the parent. */
@@ -8,8 +8,6 @@ export interface LoadRequest {
   /** Bearer tokens sent in turn, one per request; none: no Authorization header. */
   readonly tokens: readonly string[];
   readonly seconds: number;
-  /** Send exactly this many requests instead of running for `seconds`. */
-  readonly amount?: number;
   readonly connections: number;
   /** The status every answer must have. */
   readonly status: number;
@@ -22,16 +20,20 @@ export interface LoadResult {
   readonly unexpected: number;
   /** Answers received. */
   readonly requests: number;
+  /** CPU time of the load generator over the slice's wall time: near 1, the client, not the server, set the rate. */
+  readonly loadCpu: number;
 }
 
 async function run(request: LoadRequest): Promise<LoadResult> {
   const headers = request.tokens.map((token) => ({ authorization: `Bearer ${token}` }));
   let next = 0;
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
   const result = await autocannon({
     url: request.url,
     connections: request.connections,
     pipelining: 1,
-    ...(request.amount === undefined ? { duration: request.seconds } : { amount: request.amount }),
+    duration: request.seconds,
     requests: [
       {
         method: 'GET',
@@ -52,7 +54,12 @@ async function run(request: LoadRequest): Promise<LoadResult> {
     p99: result.latency.p99,
     unexpected,
     requests: result.requests.total,
+    loadCpu: cpuSeconds(process.cpuUsage(cpu)) / (Number(process.hrtime.bigint() - start) / 1e9),
   };
+}
+
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
 }
 
 process.on('message', (message: LoadRequest) => {

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     'CPU µs/req'.padStart(13),
     'cpu ratio'.padStart(9),
     'RSS MB'.padStart(12),
+    'load cpu'.padStart(10),
   );
   for (const r of results) {
     const pair = (a: number | undefined, b: number | undefined) => (a === undefined ? '' : `${a}/${b}`);
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
       pair(r.cpu_us, r.baseline_cpu_us).padStart(13),
       (r.cpu_ratio === undefined ? '' : r.cpu_ratio.toFixed(3)).padStart(9),
       pair(r.peak_rss_mb, r.baseline_peak_rss_mb).padStart(12),
+      pair(r.load_cpu?.[0], r.load_cpu?.[1]).padStart(10),
       r.figures ? JSON.stringify(r.figures) : '',
     );
   }

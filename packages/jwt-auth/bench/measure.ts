@@ -18,6 +18,9 @@ export interface BenchResult {
   /** Peak resident set size of the server process in MB (VmHWM). */
   readonly peak_rss_mb?: number;
   readonly baseline_peak_rss_mb?: number;
+  /** HTTP rows: the load generator (wrk or autocannon) and its CPU time over wall time, subject and baseline. */
+  readonly load_generator?: string;
+  readonly load_cpu?: readonly [number, number];
   /** Free-form figures of rows that are not a throughput comparison (memory rows). */
   readonly figures?: Readonly<Record<string, number | string>>;
 }

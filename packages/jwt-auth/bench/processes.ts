@@ -2,11 +2,13 @@
 // measurement in alternating slices so that host drift hits every server alike.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LoadRequest, LoadResult } from './load-generator';
 import type { BenchResult } from './measure';
+import { WRK, WrkLoad } from './wrk-load';
 
 /** Cores for the server and the load generator, when the host has two and `taskset` exists. */
 const PINNED = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
@@ -84,27 +86,45 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** The autocannon process on the load core; one slice at a time. */
-export class LoadGenerator {
+/** What sends the load of a slice, on the load core; one slice at a time. */
+export interface LoadGenerator {
+  /** `wrk` or `autocannon`, printed with the rows. */
+  readonly name: string;
+  /** Run one slice; rejects when an answer has another status than the slice expects, or a socket fails. */
+  run(request: LoadRequest): Promise<LoadResult>;
+  stop(): Promise<void>;
+}
+
+/**
+ * wrk when installed (`apt-get install wrk`), else autocannon; `--load=autocannon` asks for autocannon. At the rates of
+ * a cheap route autocannon needs its whole core (its `load_cpu` near 1), so the client sets the rate, not the server.
+ */
+export function startLoadGenerator(kind = process.argv.find((a) => a.startsWith('--load='))?.slice(7)): LoadGenerator {
+  if (kind !== undefined && kind !== 'wrk' && kind !== 'autocannon')
+    throw new Error(`--load=${kind}: wrk or autocannon`);
+  if (kind === 'wrk' && !existsSync(WRK)) throw new Error(`--load=wrk: ${WRK} is missing (apt-get install wrk)`);
+  if (kind !== 'autocannon' && existsSync(WRK)) return new WrkLoad((args) => pinned(LOAD_CPU, args));
+  return AutocannonLoad.start();
+}
+
+/** The autocannon process on the load core. */
+class AutocannonLoad implements LoadGenerator {
+  readonly name = 'autocannon';
   private readonly child: ChildProcess;
 
   private constructor(child: ChildProcess) {
     this.child = child;
   }
 
-  static start(): LoadGenerator {
+  static start(): AutocannonLoad {
     const [command, argv] = pinned(LOAD_CPU, [process.execPath, join(__dirname, 'load-generator.js')]);
-    return new LoadGenerator(spawn(command, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    return new AutocannonLoad(spawn(command, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   }
 
   run(request: LoadRequest): Promise<LoadResult> {
     return new Promise((resolve, reject) => {
       this.child.once('message', (message: { result?: LoadResult; error?: string }) => {
         if (message.error !== undefined) reject(new Error(message.error));
-        else if ((message.result as LoadResult).unexpected > 0)
-          reject(
-            new Error(`${request.url}: ${(message.result as LoadResult).unexpected} answers not ${request.status}`),
-          );
         else resolve(message.result as LoadResult);
       });
       this.child.send(request);
@@ -114,6 +134,40 @@ export class LoadGenerator {
   stop(): Promise<void> {
     this.child.disconnect();
     return stopChild(this.child);
+  }
+}
+
+/** Run a slice and reject unless every answer had the slice's status. */
+async function runChecked(load: LoadGenerator, request: LoadRequest): Promise<LoadResult> {
+  const result = await load.run(request);
+  if (result.unexpected > 0) throw new Error(`${request.url}: ${result.unexpected} answers not ${request.status}`);
+  return result;
+}
+
+/**
+ * Send each token of a slice once, a few at a time over kept-alive connections, and check each answer's exact status:
+ * the warm-up of a pool (every token verified once before measuring) and the check that wrk's status classes are
+ * the status the slice expects.
+ */
+export async function sendEach(request: LoadRequest): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const tokens = request.tokens.length === 0 ? [undefined] : request.tokens;
+  const once = (token: string | undefined) =>
+    new Promise<void>((resolve, reject) => {
+      const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+      get(request.url, { agent, headers }, (res) => {
+        res.resume();
+        res.once('end', () =>
+          res.statusCode === request.status
+            ? resolve()
+            : reject(new Error(`${request.url}: answered ${res.statusCode}, not ${request.status}`)),
+        );
+      }).once('error', reject);
+    });
+  try {
+    for (let i = 0; i < tokens.length; i += 8) await Promise.all(tokens.slice(i, i + 8).map(once));
+  } finally {
+    agent.destroy();
   }
 }
 
@@ -127,10 +181,14 @@ export interface Slice {
 
 /** Figures of one slice name over all rounds. */
 export interface SliceFigures {
+  /** The load generator that measured them. */
+  readonly load: string;
   readonly rps: number[];
   readonly p99: number[];
   /** Server CPU time per request in µs (when the slice names its server). */
   readonly cpuUs: number[];
+  /** The load generator's CPU time over wall time, per slice. */
+  readonly loadCpu: number[];
 }
 
 /**
@@ -145,10 +203,12 @@ export async function alternate(
   warmUpSeconds = 1,
 ): Promise<Map<string, SliceFigures>> {
   for (const slice of slices) {
-    if (slice.request.tokens.length > 1) await load.run({ ...slice.request, amount: slice.request.tokens.length });
-    await load.run({ ...slice.request, seconds: warmUpSeconds });
+    await sendEach(slice.request);
+    await runChecked(load, { ...slice.request, seconds: warmUpSeconds });
   }
-  const figures = new Map<string, SliceFigures>(slices.map((s) => [s.name, { rps: [], p99: [], cpuUs: [] }]));
+  const figures = new Map<string, SliceFigures>(
+    slices.map((s) => [s.name, { load: load.name, rps: [], p99: [], cpuUs: [], loadCpu: [] }]),
+  );
   for (let r = 0; r < rounds; r++) {
     // Each round starts at a different slice, spread evenly over the rounds: the host drifts within a round too, and a
     // fixed order would favour the slices that run next to their baseline.
@@ -156,10 +216,11 @@ export async function alternate(
     for (let k = 0; k < slices.length; k++) {
       const slice = slices[(start + k) % slices.length];
       const before = slice.pid === undefined ? 0 : cpuNanos(slice.pid);
-      const result = await load.run(slice.request);
+      const result = await runChecked(load, slice.request);
       const f = figures.get(slice.name) as SliceFigures;
       f.rps.push(result.rps);
       f.p99.push(result.p99);
+      f.loadCpu.push(result.loadCpu);
       if (slice.pid !== undefined && result.requests > 0)
         f.cpuUs.push((cpuNanos(slice.pid) - before) / 1000 / result.requests);
     }
@@ -211,5 +272,7 @@ export function compareSlices(
         }
       : {}),
     ...(rss ? { peak_rss_mb: rss.subject, baseline_peak_rss_mb: rss.baseline } : {}),
+    load_generator: subject.load,
+    load_cpu: [Number(median(subject.loadCpu).toFixed(2)), Number(median(baseline.loadCpu).toFixed(2))],
   };
 }

@@ -6,7 +6,7 @@ import type { BenchResult } from './measure';
 import {
   alternate,
   compareSlices,
-  LoadGenerator,
+  startLoadGenerator,
   startServer,
   type BenchServer,
   type Slice,
@@ -30,8 +30,8 @@ export interface ServiceBenchOptions {
  * What a user of the package sees: the built orders-api (`npx nx build orders-api`, Fastify, JWKS from a loopback
  * TestIssuer) against the "node limit" (node:http + crypto.verify on a cached KeyObject per request, same JSON) and a
  * bare Nest app on Fastify, for RS256, ES256 and EdDSA with one repeated token and with a pool of 2,000 distinct
- * tokens; servers on one core, autocannon (50 connections) on the other, in alternating slices. Then the cost of
- * refusals against orders-api's public route. Each cell starts fresh servers, so peak RSS is the cell's own.
+ * tokens; servers on one core, the load generator (wrk, else autocannon; 50 connections) on the other, in
+ * alternating slices. Then the cost of refusals against orders-api's public route. Each cell starts fresh servers, so peak RSS is the cell's own.
  */
 export async function benchService(options: ServiceBenchOptions = {}): Promise<BenchResult[]> {
   if (!existsSync(ORDERS_API)) throw new Error(`${ORDERS_API} is missing: run npx nx build orders-api first`);
@@ -40,7 +40,7 @@ export async function benchService(options: ServiceBenchOptions = {}): Promise<B
   const issuer = await TestIssuer.create({ algorithms: [...ALGORITHMS], audience: 'orders-api' });
   await issuer.start();
   const stranger = await TestIssuer.create({ algorithms: ['ES256'], audience: 'orders-api', issuer: 'https://other' });
-  const load = LoadGenerator.start();
+  const load = startLoadGenerator();
   const results: BenchResult[] = [];
   const bare = await startServer(join(__dirname, 'bare-nest-server.js'), ['fastify']);
   const startOrders = () =>
