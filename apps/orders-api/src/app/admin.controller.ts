@@ -1,5 +1,5 @@
 import { Controller, Get, Optional } from '@nestjs/common';
-import { RelayAccessToken, Scopes } from '@nest-sso/jwt-auth';
+import { Scopes } from '@nest-sso/jwt-auth';
 import { INVENTORY_SCOPES, InventoryClient, type StockLevel } from '@nest-sso/inventory-contracts';
 import { inventoryErrorToHttp, inventoryNotConfigured } from './inventory-error.mapper';
 
@@ -15,7 +15,6 @@ export class AdminController {
 
   /** Stock levels of every SKU, read from inventory-service (which itself requires `inventory:read`). */
   @Get('inventory')
-  @RelayAccessToken()
   async inventoryLevels(): Promise<{ stock: StockLevel[] }> {
     const inventory = this.inventory;
     if (inventory === undefined) throw inventoryNotConfigured();

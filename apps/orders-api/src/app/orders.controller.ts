@@ -9,7 +9,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, RelayAccessToken, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
+import { CurrentUser, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_SCOPES,
   InventoryClient,
@@ -49,7 +49,6 @@ export class OrdersController {
   @Post()
   @HttpCode(201)
   @Scopes('orders:write')
-  @RelayAccessToken()
   @ApiBody({
     schema: {
       type: 'object',
@@ -75,7 +74,7 @@ export class OrdersController {
     }
     let reservation;
     try {
-      // No token passed: @RelayAccessToken() makes the caller's verified token the one relayed.
+      // No token passed: TokenRelayModule makes the caller's verified token the one relayed.
       reservation = await this.inventory.reserve(request);
     } catch (error) {
       throw inventoryErrorToHttp(error, INVENTORY_SCOPES.reserve);

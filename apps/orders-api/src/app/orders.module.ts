@@ -17,8 +17,8 @@ export class OrdersModule {
       module: OrdersModule,
       imports: [
         JwtAuthModule.forRoot({ ...config.auth, globalGuard: true }),
-        // Only POST /orders relays: the other routes skip Nest's interceptor pipeline (README, performance).
-        TokenRelayModule.forRoot({ interceptor: 'per-route' }),
+        // The caller's verified token is current on every route, from a request hook (no interceptor pipeline).
+        TokenRelayModule,
         // Without inventory settings orders-api still starts: the inventory routes then answer 503.
         ...(config.inventory ? [InventoryClientModule.register(config.inventory)] : []),
         ...OPERATIONS.imports,

@@ -39,7 +39,8 @@ interface HttpTokenHolder {
   [HTTP_ACCESS_TOKEN]?: HttpAccessToken;
 }
 
-function httpAccessToken(request: object): string | undefined {
+/** The token `JwtAuthGuard` accepted for an HTTP request (Express `Request` or `FastifyRequest`), if any. */
+export function httpAccessToken(request: object): string | undefined {
   return (request as HttpTokenHolder)[HTTP_ACCESS_TOKEN]?.value;
 }
 

@@ -10,8 +10,8 @@ const GATEWAY_METADATA = 'websockets:is_gateway';
 const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
 const AUTO_GUARD_METADATA = 'nest-sso:jwt-auth:auto-guard';
 
-type Handler = (...args: unknown[]) => unknown;
-type ClassRef = abstract new (...args: never[]) => unknown;
+export type Handler = (...args: unknown[]) => unknown;
+export type ClassRef = abstract new (...args: never[]) => unknown;
 
 function classesOf(modules: ModulesContainer, kinds: readonly ('controllers' | 'providers')[]): ClassRef[] {
   const classes = new Set<ClassRef>();
@@ -32,6 +32,17 @@ function handlersOf(scanner: MetadataScanner, metatype: ClassRef): Handler[] {
     .getAllMethodNames(prototype)
     .map((name) => prototype[name])
     .filter((method): method is Handler => typeof method === 'function');
+}
+
+function isGateway(metatype: ClassRef): boolean {
+  return Reflect.getMetadata(GATEWAY_METADATA, metatype) === true;
+}
+
+/** A `@MessagePattern` / `@EventPattern` handler, or a gateway's `@SubscribeMessage` handler. */
+export function isMessageHandler(handler: Handler, ofGateway: boolean): boolean {
+  return ofGateway
+    ? Reflect.getMetadata(MESSAGE_MAPPING_METADATA, handler) === true
+    : Reflect.getMetadata(PATTERN_METADATA, handler) !== undefined;
 }
 
 function isJwtAuthGuard(guard: unknown): boolean {
@@ -76,25 +87,49 @@ export class AuthMetadataInspector implements OnModuleInit {
 @Injectable()
 export class MessageHandlerGuardBinder {
   constructor(modules: ModulesContainer, guard: JwtAuthGuard) {
-    const scanner = new MetadataScanner();
-    for (const metatype of classesOf(modules, ['controllers', 'providers'])) {
-      const isGateway = Reflect.getMetadata(GATEWAY_METADATA, metatype) === true;
-      const classGuards = (Reflect.getMetadata(GUARDS_METADATA, metatype) as unknown[] | undefined) ?? [];
-      if (classGuards.some(isJwtAuthGuard)) continue;
-      for (const handler of handlersOf(scanner, metatype)) {
-        const isMessageHandler = isGateway
-          ? Reflect.getMetadata(MESSAGE_MAPPING_METADATA, handler) === true
-          : Reflect.getMetadata(PATTERN_METADATA, handler) !== undefined;
-        if (!isMessageHandler) continue;
-        // A guard bound by an earlier app in this process (tests) is replaced, never kept.
-        const previous: unknown = Reflect.getOwnMetadata(AUTO_GUARD_METADATA, handler);
-        const guards = ((Reflect.getOwnMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []).filter(
-          (g) => g !== previous,
-        );
-        if (guards.some(isJwtAuthGuard)) continue;
-        Reflect.defineMetadata(GUARDS_METADATA, [...guards, guard], handler);
-        Reflect.defineMetadata(AUTO_GUARD_METADATA, guard, handler);
-      }
+    bindToHandlers(modules, {
+      metadataKey: GUARDS_METADATA,
+      boundKey: AUTO_GUARD_METADATA,
+      enhancer: guard,
+      isSameKind: isJwtAuthGuard,
+      selects: isMessageHandler,
+    });
+  }
+}
+
+/** What {@link bindToHandlers} binds, and where. */
+export interface HandlerBinding {
+  /** `GUARDS_METADATA` or `INTERCEPTORS_METADATA`. */
+  readonly metadataKey: string;
+  /** Where the bound enhancer is remembered, so that a later app in the process replaces it. */
+  readonly boundKey: string;
+  readonly enhancer: object;
+  /** An enhancer (instance or class) that does the same job already: the handler or class is left as it is. */
+  readonly isSameKind: (enhancer: unknown) => boolean;
+  readonly selects: (handler: Handler, ofGateway: boolean) => boolean;
+}
+
+/**
+ * Append an enhancer instance to the guards or interceptors of every selected handler of the app whose class and
+ * handler have none of its kind. Nest reads them when microservices, gateways and resolvers set up their handlers,
+ * after the app's instances are created.
+ */
+export function bindToHandlers(modules: ModulesContainer, binding: HandlerBinding): void {
+  const scanner = new MetadataScanner();
+  for (const metatype of classesOf(modules, ['controllers', 'providers'])) {
+    const gateway = isGateway(metatype);
+    const onClass = (Reflect.getMetadata(binding.metadataKey, metatype) as unknown[] | undefined) ?? [];
+    if (onClass.some(binding.isSameKind)) continue;
+    for (const handler of handlersOf(scanner, metatype)) {
+      if (!binding.selects(handler, gateway)) continue;
+      // An enhancer bound by an earlier app in this process (tests) is replaced, never kept.
+      const previous: unknown = Reflect.getOwnMetadata(binding.boundKey, handler);
+      const own = ((Reflect.getOwnMetadata(binding.metadataKey, handler) as unknown[] | undefined) ?? []).filter(
+        (one) => one !== previous,
+      );
+      if (own.some(binding.isSameKind)) continue;
+      Reflect.defineMetadata(binding.metadataKey, [...own, binding.enhancer], handler);
+      Reflect.defineMetadata(binding.boundKey, binding.enhancer, handler);
     }
   }
 }

@@ -7,7 +7,9 @@ import { runWithAccessToken } from './token-relay.context';
  * Makes the verified token of each authenticated HTTP request or RPC message the current token for
  * `TokenRelay` while its handler runs (AsyncLocalStorage). Guards run before interceptors, so only a token that
  * `JwtAuthGuard` accepted is ever relayed; anonymous and `@Public()` calls run without one.
- * Registered globally by `TokenRelayModule`; can also be applied with `@UseInterceptors(TokenRelayInterceptor)`.
+ * `TokenRelayModule` binds it to message handlers, gateway handlers and resolvers (HTTP routes get the token from a
+ * request hook instead), or registers it globally or per route (see `TokenRelayModuleOptions`); it can also be applied
+ * with `@UseInterceptors(TokenRelayInterceptor)`.
  */
 @Injectable()
 export class TokenRelayInterceptor implements NestInterceptor {
