@@ -619,6 +619,29 @@ describe('AccessTokenVerifier.verifyOutcome', () => {
     }
   });
 
+  it('shares the refusals that carry nothing of the token, frozen so that no caller can change them for the next', () => {
+    const stranger = [
+      signToken(pair, { iss: ISS_B, sub: 'a' }, { kid: 'k1' }),
+      signToken(pair, { iss: ISS_B, sub: 'b' }),
+    ];
+    const [first, second] = stranger.map((token) => staticVerifier.verifyOutcome(token) as AuthError);
+    expect(first.code).toBe(AuthErrorCode.ISSUER_INVALID);
+    expect(second).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.details)).toBe(true);
+
+    // key_not_found names the header's kid and alg: one error per accepted header, shared by its tokens.
+    const lost = [signToken(pair, { sub: 'a' }, { kid: 'gone' }), signToken(pair, { sub: 'b' }, { kid: 'gone' })];
+    const [one, two] = lost.map((token) => staticVerifier.verifyOutcome(token) as AuthError);
+    expect(one).toMatchObject({
+      code: AuthErrorCode.KEY_NOT_FOUND,
+      details: { issuer: ISS_A, kid: 'gone', alg: 'ES256' },
+    });
+    expect(two).toBe(one);
+    expect(Object.isFrozen(one) && Object.isFrozen(one.details)).toBe(true);
+    const other = staticVerifier.verifyOutcome(signToken(pair, {}, { kid: 'elsewhere' })) as AuthError;
+    expect(other.details.kid).toBe('elsewhere');
+  });
+
   it('answers with a promise only while keys are fetched, and it settles to the refusal instead of rejecting', async () => {
     let release: (keys: never[]) => void = () => undefined;
     const slow: KeySource = {

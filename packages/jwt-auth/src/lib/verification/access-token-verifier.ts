@@ -15,6 +15,11 @@ import type { JsonObject } from '../json/strict-json';
 import type { VerifierOptions } from './verifier-options.interface';
 import type { VerificationObserver } from './verification-observer.interface';
 
+function frozenError(error: AuthError): AuthError {
+  Object.freeze(error.details);
+  return Object.freeze(error);
+}
+
 /** What {@link AccessTokenVerifier.verifyOutcome} settles to: the principal, or the refusal as a value. */
 export type VerificationOutcome = AuthPrincipal | AuthError;
 
@@ -28,6 +33,8 @@ interface AcceptedHeader {
   readonly checked: CheckedHeader;
   readonly lookup: KeyLookup;
   readonly principalHeader: PrincipalHeader;
+  /** The refusal when no key of the issuer fits: a function of the header and the issuer, so built once. */
+  readonly keyNotFound: AuthError;
 }
 
 /**
@@ -57,6 +64,11 @@ export class AccessTokenVerifier {
   // Undefined unless observe() was called: the hot path then pays one field read per outcome, no clock read.
   private observer: VerificationObserver | undefined;
   private readonly observers: VerificationObserver[] = [];
+  // Refusals that carry nothing of the token are built once and shared (frozen): constructing an Error costs more than
+  // the rest of such a refusal (decision 023).
+  private readonly untrustedIssuer = frozenError(
+    new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted'),
+  );
 
   /** @throws JwtAuthConfigError when the options are invalid (the message names the option and the fix). */
   constructor(options: VerifierOptions) {
@@ -153,12 +165,7 @@ export class AccessTokenVerifier {
       // The payload is read before the signature only to pick the issuer; nothing in it is trusted until verified.
       const claims = this.parser.parsePayload(parsed);
       issuer = this.issuerFor(claims['iss']);
-      if (!issuer)
-        return this.refused(
-          new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted'),
-          undefined,
-          startedAt,
-        );
+      if (!issuer) return this.refused(this.untrustedIssuer, undefined, startedAt);
       const accepted = this.acceptHeader(parsed, issuer);
       header = accepted.checked;
       const candidates = this.keysAtHand(issuer, header.x509, accepted.lookup);
@@ -185,8 +192,7 @@ export class AccessTokenVerifier {
   ): VerificationOutcome {
     const { issuer, checked: header } = accepted;
     try {
-      if (candidates.length === 0)
-        return this.refused(this.withContext(keyNotFound(header, issuer.issuer), issuer, header), issuer, startedAt);
+      if (candidates.length === 0) return this.refused(accepted.keyNotFound, issuer, startedAt);
       const key = verifyWithCandidates(this.parser, parsed, header, candidates, issuer.issuer);
       const { audience, exp } = validateClaims(claims, issuer.claims, this.now() / 1000);
       const scopes = this.scopeReader.extract(claims, issuer.scopeClaim);
@@ -323,6 +329,7 @@ export class AccessTokenVerifier {
         checked,
         lookup: Object.freeze({ kid: checked.kid, alg: checked.alg.name }),
         principalHeader: freezeHeader({ alg: checked.alg.name, kid: checked.kid, typ: checked.typ }),
+        keyNotFound: frozenError(this.withContext(keyNotFound(checked, issuer.issuer), issuer, checked)),
       });
       if (this.acceptedHeaders.size >= ACCEPTED_HEADER_LIMIT) this.acceptedHeaders.clear();
       this.acceptedHeaders.set(segment, accepted);
