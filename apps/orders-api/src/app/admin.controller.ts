@@ -1,5 +1,5 @@
 import { Controller, Get, Optional } from '@nestjs/common';
-import { Scopes } from '@nest-sso/jwt-auth';
+import { AccessToken, Scopes } from '@nest-sso/jwt-auth';
 import { INVENTORY_SCOPES, InventoryClient, type StockLevel } from '@nest-sso/inventory-contracts';
 import { inventoryErrorToHttp, inventoryNotConfigured } from './inventory-error.mapper';
 
@@ -15,11 +15,11 @@ export class AdminController {
 
   /** Stock levels of every SKU, read from inventory-service (which itself requires `inventory:read`). */
   @Get('inventory')
-  async inventoryLevels(): Promise<{ stock: StockLevel[] }> {
+  async inventoryLevels(@AccessToken() token: string): Promise<{ stock: StockLevel[] }> {
     const inventory = this.inventory;
     if (inventory === undefined) throw inventoryNotConfigured();
     try {
-      return { stock: await Promise.all(ADMIN_SKUS.map((sku) => inventory.getStock({ sku }))) };
+      return { stock: await Promise.all(ADMIN_SKUS.map((sku) => inventory.getStock({ sku }, token))) };
     } catch (error) {
       throw inventoryErrorToHttp(error, INVENTORY_SCOPES.read);
     }

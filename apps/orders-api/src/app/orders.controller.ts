@@ -9,7 +9,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
+import { AccessToken, CurrentUser, Scopes, type AuthPrincipal } from '@nest-sso/jwt-auth';
 import {
   INVENTORY_SCOPES,
   InventoryClient,
@@ -58,7 +58,11 @@ export class OrdersController {
   })
   @ApiCreatedResponse({ description: 'The order, with its inventory reservation' })
   @ApiServiceUnavailableResponse({ description: 'inventory-service is not configured or not reachable' })
-  async create(@Body() body: unknown, @CurrentUser() user: AuthPrincipal): Promise<{ order: Order }> {
+  async create(
+    @Body() body: unknown,
+    @CurrentUser() user: AuthPrincipal,
+    @AccessToken() token: string,
+  ): Promise<{ order: Order }> {
     if (this.inventory === undefined) throw inventoryNotConfigured();
     const { issuer, subject } = ownerOf(user);
     const id = this.orders.nextId();
@@ -74,8 +78,8 @@ export class OrdersController {
     }
     let reservation;
     try {
-      // No token passed: TokenRelayModule makes the caller's verified token the one relayed.
-      reservation = await this.inventory.reserve(request);
+      // The caller's own verified token, relayed: inventory-service verifies it again.
+      reservation = await this.inventory.reserve(request, token);
     } catch (error) {
       throw inventoryErrorToHttp(error, INVENTORY_SCOPES.reserve);
     }
