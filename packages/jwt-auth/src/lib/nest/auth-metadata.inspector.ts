@@ -11,7 +11,7 @@ const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
 const AUTO_GUARD_METADATA = 'nest-sso:jwt-auth:auto-guard';
 
 export type Handler = (...args: unknown[]) => unknown;
-export type ClassRef = abstract new (...args: never[]) => unknown;
+type ClassRef = abstract new (...args: never[]) => unknown;
 
 function classesOf(modules: ModulesContainer, kinds: readonly ('controllers' | 'providers')[]): ClassRef[] {
   const classes = new Set<ClassRef>();
