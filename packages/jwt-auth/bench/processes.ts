@@ -90,7 +90,7 @@ function stopChild(child: ChildProcess): Promise<void> {
 export interface LoadGenerator {
   /** `wrk` or `autocannon`, printed with the rows. */
   readonly name: string;
-  /** Run one slice; rejects when an answer has another status than the slice expects, or a socket fails. */
+  /** Run one slice; `unexpected` counts the answers of another status than the slice expects and failed sockets. */
   run(request: LoadRequest): Promise<LoadResult>;
   stop(): Promise<void>;
 }

@@ -248,6 +248,15 @@ describe.each(['express', 'fastify'] as const)(
       };
     };
 
+    const post = async (path: string, token: string, body: unknown) => {
+      const response = await fetch(`${frontUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+
     it('forwards the caller token on outgoing HTTP calls, where the downstream service verifies it', async () => {
       const token = issuer.sign({ sub: 'alice', scope: 'inventory:read' });
       await expect(get('/relay/http', token)).resolves.toEqual({
@@ -261,15 +270,9 @@ describe.each(['express', 'fastify'] as const)(
 
     it('keeps the caller token current across the reading of a request body', async () => {
       const token = issuer.sign({ sub: 'heidi', scope: 'inventory:read' });
-      const response = await fetch(`${frontUrl}/relay/http`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ note: 'with a body' }),
-      });
-      expect(response.status).toBe(201);
-      await expect(response.json()).resolves.toEqual({
-        note: 'with a body',
-        body: { sub: 'heidi', fingerprint: fingerprint(token) },
+      await expect(post('/relay/http', token, { note: 'with a body' })).resolves.toEqual({
+        status: 201,
+        body: { note: 'with a body', body: { sub: 'heidi', fingerprint: fingerprint(token) } },
       });
     });
 
@@ -293,19 +296,9 @@ describe.each(['express', 'fastify'] as const)(
 
     it('relays an explicitly passed @AccessToken() value', async () => {
       const token = issuer.sign({ sub: 'carol', scope: 'inventory:read' });
-      const response = await fetch(`${frontUrl}/relay/explicit`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ sku: 'B-2' }),
-      });
-      expect(response.status).toBe(201);
-      await expect(response.json()).resolves.toEqual({
-        sku: 'B-2',
-        sub: 'carol',
-        fingerprint: fingerprint(token),
+      await expect(post('/relay/explicit', token, { sku: 'B-2' })).resolves.toEqual({
+        status: 201,
+        body: { sku: 'B-2', sub: 'carol', fingerprint: fingerprint(token) },
       });
     });
 

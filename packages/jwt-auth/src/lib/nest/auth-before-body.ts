@@ -11,6 +11,7 @@ import { AccessTokenVerifier, type VerificationOutcome } from '../verification/a
 import { formatWwwAuthenticate } from '../bearer/www-authenticate';
 import { toHttpException } from './auth-error.mapper';
 import { bearerErrorBody } from './bearer-auth.exception';
+import { expressLayers, type ExpressAppLike, type ExpressLayer } from './express-layers';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
 import { JWT_AUTH_GLOBAL_GUARD } from './jwt-auth.constants';
 import { hasRequirements, readRouteRequirements } from './route-requirements';
@@ -74,9 +75,8 @@ export class AuthBeforeBody {
     holdContinue(adapter.getHttpServer() as Server | undefined);
   }
 
-  private installExpress(app: { router?: { stack?: unknown[] }; _router?: { stack?: unknown[] } }): void {
-    // Express 5 keeps its layers in app.router.stack (Nest reads the same list to see which parsers are applied).
-    const stack = (app.router?.stack ?? app._router?.stack ?? []) as ExpressLayer[];
+  private installExpress(app: ExpressAppLike): void {
+    const stack = expressLayers(app);
     for (const layer of stack) {
       const original = layer.handle;
       if (typeof original !== 'function' || !EXPRESS_PARSERS.has(original.name)) continue;
@@ -288,13 +288,6 @@ interface FastifyReplyLike {
   code(status: number): FastifyReplyLike;
   header(name: string, value: string): FastifyReplyLike;
   send(body: unknown): FastifyReplyLike;
-}
-
-/** The parts of an Express router layer used here (the same across Express 4 and 5). */
-interface ExpressLayer {
-  handle?: Middleware;
-  readonly route?: { readonly methods?: Record<string, boolean> };
-  match?(path: string): boolean;
 }
 
 // True when a route layer (what Nest registers for a controller method) matches the request's method and path.

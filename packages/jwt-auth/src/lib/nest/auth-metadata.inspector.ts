@@ -11,7 +11,7 @@ const MESSAGE_MAPPING_METADATA = 'websockets:message_mapping';
 const AUTO_GUARD_METADATA = 'nest-sso:jwt-auth:auto-guard';
 
 export type Handler = (...args: unknown[]) => unknown;
-type ClassRef = abstract new (...args: never[]) => unknown;
+export type ClassRef = abstract new (...args: never[]) => unknown;
 
 function classesOf(modules: ModulesContainer, kinds: readonly ('controllers' | 'providers')[]): ClassRef[] {
   const classes = new Set<ClassRef>();
@@ -43,13 +43,6 @@ export function isMessageHandler(handler: Handler, ofGateway: boolean): boolean 
   return ofGateway
     ? Reflect.getMetadata(MESSAGE_MAPPING_METADATA, handler) === true
     : Reflect.getMetadata(PATTERN_METADATA, handler) !== undefined;
-}
-
-function isJwtAuthGuard(guard: unknown): boolean {
-  return (
-    guard instanceof JwtAuthGuard ||
-    (typeof guard === 'function' && (guard === JwtAuthGuard || guard.prototype instanceof JwtAuthGuard))
-  );
 }
 
 /**
@@ -91,7 +84,7 @@ export class MessageHandlerGuardBinder {
       metadataKey: GUARDS_METADATA,
       boundKey: AUTO_GUARD_METADATA,
       enhancer: guard,
-      isSameKind: isJwtAuthGuard,
+      kind: JwtAuthGuard,
       selects: isMessageHandler,
     });
   }
@@ -104,8 +97,8 @@ export interface HandlerBinding {
   /** Where the bound enhancer is remembered, so that a later app in the process replaces it. */
   readonly boundKey: string;
   readonly enhancer: object;
-  /** An enhancer (instance or class) that does the same job already: the handler or class is left as it is. */
-  readonly isSameKind: (enhancer: unknown) => boolean;
+  /** A handler or class that already has an enhancer of this class (instance, class or subclass) is left as it is. */
+  readonly kind: ClassRef;
   readonly selects: (handler: Handler, ofGateway: boolean) => boolean;
 }
 
@@ -115,11 +108,14 @@ export interface HandlerBinding {
  * after the app's instances are created.
  */
 export function bindToHandlers(modules: ModulesContainer, binding: HandlerBinding): void {
+  const { kind } = binding;
+  const isSameKind = (one: unknown): boolean =>
+    one instanceof kind || (typeof one === 'function' && (one === kind || one.prototype instanceof kind));
   const scanner = new MetadataScanner();
   for (const metatype of classesOf(modules, ['controllers', 'providers'])) {
     const gateway = isGateway(metatype);
     const onClass = (Reflect.getMetadata(binding.metadataKey, metatype) as unknown[] | undefined) ?? [];
-    if (onClass.some(binding.isSameKind)) continue;
+    if (onClass.some(isSameKind)) continue;
     for (const handler of handlersOf(scanner, metatype)) {
       if (!binding.selects(handler, gateway)) continue;
       // An enhancer bound by an earlier app in this process (tests) is replaced, never kept.
@@ -127,7 +123,7 @@ export function bindToHandlers(modules: ModulesContainer, binding: HandlerBindin
       const own = ((Reflect.getOwnMetadata(binding.metadataKey, handler) as unknown[] | undefined) ?? []).filter(
         (one) => one !== previous,
       );
-      if (own.some(binding.isSameKind)) continue;
+      if (own.some(isSameKind)) continue;
       Reflect.defineMetadata(binding.metadataKey, [...own, binding.enhancer], handler);
       Reflect.defineMetadata(binding.boundKey, binding.enhancer, handler);
     }

@@ -2,6 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { bindToHandlers, isMessageHandler, type Handler } from '../auth-metadata.inspector';
+import { expressLayers, type ExpressAppLike } from '../express-layers';
 import { runInHttpRequest } from './token-relay.context';
 import { TokenRelayInterceptor } from './token-relay.interceptor';
 
@@ -9,14 +10,6 @@ import { TokenRelayInterceptor } from './token-relay.interceptor';
 // that optional peer stays optional.
 const RESOLVER_TYPE_METADATA = 'graphql:resolver_type';
 const AUTO_INTERCEPTOR_METADATA = 'nest-sso:jwt-auth:auto-relay-interceptor';
-
-type Middleware = (request: object, response: unknown, next: (error?: unknown) => void) => void;
-
-/** The parts of an Express router layer used here (the same across Express 4 and 5). */
-interface ExpressLayer {
-  handle?: Middleware;
-  readonly route?: unknown;
-}
 
 /** The part of a Fastify instance used here. */
 interface FastifyLike {
@@ -44,13 +37,11 @@ export class TokenRelayHttpContext {
   }
 }
 
-function installExpress(app: { router?: { stack?: unknown[] }; _router?: { stack?: unknown[] } }): void {
-  // Express 5 keeps its layers in app.router.stack, Express 4 in app._router.stack; a route layer has `route`.
-  const stack = (app.router?.stack ?? app._router?.stack ?? []) as ExpressLayer[];
-  for (const layer of stack) {
+function installExpress(app: ExpressAppLike): void {
+  for (const layer of expressLayers(app)) {
     const original = layer.handle;
     if (layer.route === undefined || typeof original !== 'function') continue;
-    layer.handle = (request, response, next) => runInHttpRequest(request, original, request, response, next);
+    layer.handle = (request, response, next) => runInHttpRequest(request as object, original, request, response, next);
   }
 }
 
@@ -70,7 +61,7 @@ export class RelayInterceptorBinder {
       metadataKey: INTERCEPTORS_METADATA,
       boundKey: AUTO_INTERCEPTOR_METADATA,
       enhancer: interceptor,
-      isSameKind: isRelayInterceptor,
+      kind: TokenRelayInterceptor,
       selects: (handler, ofGateway) => isMessageHandler(handler, ofGateway) || isResolver(handler),
     });
   }
@@ -78,11 +69,4 @@ export class RelayInterceptorBinder {
 
 function isResolver(handler: Handler): boolean {
   return Reflect.getMetadata(RESOLVER_TYPE_METADATA, handler) !== undefined;
-}
-
-function isRelayInterceptor(one: unknown): boolean {
-  return (
-    one instanceof TokenRelayInterceptor ||
-    (typeof one === 'function' && (one === TokenRelayInterceptor || one.prototype instanceof TokenRelayInterceptor))
-  );
 }
