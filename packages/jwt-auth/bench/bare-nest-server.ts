@@ -1,6 +1,7 @@
 // Child process of the service and HTTP benchmarks: a bare Nest app (no JwtAuthModule) on Fastify or Express with
-// one controller that answers GET /orders like orders-api answers a user without orders, and GET /refused, refused by a
-// guard that throws a prebuilt 401 (the floor of any refusal in Nest).
+// one controller that answers GET /orders like orders-api answers a user without orders, GET /guarded, the same behind
+// a guard that returns true (the floor of any guard in Nest), and GET /refused, refused by a guard that throws a
+// prebuilt 401 (the floor of any refusal in Nest).
 import 'reflect-metadata';
 import {
   Controller,
@@ -27,6 +28,13 @@ class RefusingGuard implements CanActivate {
   }
 }
 
+@Injectable()
+class PassingGuard implements CanActivate {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
 @Controller()
 class BareController {
   @Get('refused')
@@ -37,6 +45,12 @@ class BareController {
 
   @Get('orders')
   orders(): { orders: unknown[] } {
+    return { orders: [] };
+  }
+
+  @Get('guarded')
+  @UseGuards(PassingGuard)
+  guarded(): { orders: unknown[] } {
     return { orders: [] };
   }
 }

@@ -16,21 +16,22 @@ const CONNECTIONS = 50;
 
 /** How long and how often the HTTP benchmark measures. */
 export interface HttpBenchOptions {
-  /** Alternating rounds. @default 5 */
+  /** Alternating rounds per row. @default 8 */
   readonly rounds?: number;
-  /** Seconds per slice. @default 2 */
+  /** Seconds per slice. @default 1 */
   readonly seconds?: number;
 }
 
 /**
  * The module's own per-request cost, like with like: a bare Nest app against the same app with JwtAuthModule (global
  * guard, exception filter) and with TokenRelayModule, on Fastify and on Express; guarded routes with a cached token
- * against the public route; every refusal against the public route; the verified-token cache off. One server core,
- * the load generator (wrk, else autocannon) with 50 connections on the other, alternating slices.
+ * against the public route; every refusal against the public route; the verified-token cache off; and Nest's own floors
+ * (a guard that returns true, a guard that throws a prebuilt 401). One server core, the load generator (wrk, else
+ * autocannon) with 50 connections on the other; each row alternates its two slices (AB, BA, ...) for its own rounds.
  */
 export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchResult[]> {
-  const rounds = options.rounds ?? 5;
-  const seconds = options.seconds ?? 2;
+  const rounds = options.rounds ?? 8;
+  const seconds = options.seconds ?? 1;
   const issuer = await TestIssuer.create({ algorithms: ['RS256', 'ES256', 'EdDSA'], audience: 'bench-api' });
   await issuer.start();
   const stranger = await TestIssuer.create({ algorithms: ['ES256'], audience: 'bench-api', issuer: 'https://other' });
@@ -69,62 +70,58 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchRe
           pid: server.pid,
           request: { url: `${server.url}${path}`, tokens: [token], seconds, connections: CONNECTIONS, status },
         });
-        const slices: Slice[] = [
-          slice('bare', bare, '/orders', tokens.ES256),
-          slice('public', app, '/open', tokens.ES256),
-          slice('guarded ES256', app, '/guarded', tokens.ES256),
-          slice('relay public', relay, '/open', tokens.ES256),
-          slice('relay guarded', relay, '/guarded', tokens.ES256),
-        ];
-        if (platform === 'fastify') {
-          slices.push(slice('guarded RS256', app, '/guarded', tokens.RS256));
-          slices.push(slice('guarded EdDSA', app, '/guarded', tokens.EdDSA));
-          for (const alg of ['RS256', 'ES256', 'EdDSA'] as const)
-            slices.push(slice(`uncached ${alg}`, uncached, '/guarded', tokens[alg]));
-          for (const [name, token] of Object.entries(refusals)) slices.push(slice(name, app, '/guarded', token, 401));
-          slices.push(slice('forged', app, '/guarded', forged, 401));
-          slices.push(slice('bare refused', bare, '/refused', tokens.ES256, 401));
-        }
-        const f = await alternate(load, slices, rounds);
-        const get = (name: string) => f.get(name) as SliceFigures;
+        // Each row is its own alternation of its two slices, so the pair's slices run seconds apart.
+        const compare = async (name: string, subject: Slice, baseline: Slice) => {
+          const f = await alternate(load, [subject, baseline], rounds);
+          results.push(compareSlices(name, f.get(subject.name) as SliceFigures, f.get(baseline.name) as SliceFigures));
+        };
         const p = platform === 'fastify' ? 'Fastify' : 'Express';
-        results.push(compareSlices(`http ${p} public route / bare Nest`, get('public'), get('bare')));
-        results.push(
-          compareSlices(`http ${p} guarded ES256 cache hit / public route`, get('guarded ES256'), get('public')),
+        const bareRoute = slice('bare', bare, '/orders', tokens.ES256);
+        const publicRoute = slice('public', app, '/open', tokens.ES256);
+        const relayPublic = slice('relay public', relay, '/open', tokens.ES256);
+        await compare(`http ${p} public route / bare Nest`, publicRoute, bareRoute);
+        await compare(
+          `http ${p} guarded ES256 cache hit / public route`,
+          slice('guarded ES256', app, '/guarded', tokens.ES256),
+          publicRoute,
         );
-        results.push(
-          compareSlices(`http ${p} +TokenRelayModule public route / bare Nest`, get('relay public'), get('bare')),
+        await compare(`http ${p} +TokenRelayModule public route / bare Nest`, relayPublic, bareRoute);
+        await compare(
+          `http ${p} +TokenRelayModule guarded ES256 / public`,
+          slice('relay guarded', relay, '/guarded', tokens.ES256),
+          relayPublic,
         );
-        results.push(
-          compareSlices(
-            `http ${p} +TokenRelayModule guarded ES256 / public`,
-            get('relay guarded'),
-            get('relay public'),
-          ),
+        if (platform !== 'fastify') continue;
+        await compare(
+          `http ${p} bare Nest, guard returning true / bare Nest route`,
+          slice('bare guarded', bare, '/guarded', tokens.ES256),
+          bareRoute,
         );
-        if (platform === 'fastify') {
-          for (const alg of ['RS256', 'EdDSA'])
-            results.push(
-              compareSlices(`http ${p} guarded ${alg} cache hit / public route`, get(`guarded ${alg}`), get('public')),
-            );
-          for (const alg of ['RS256', 'ES256', 'EdDSA'])
-            results.push(
-              compareSlices(`http ${p} guarded ${alg} no token cache / public`, get(`uncached ${alg}`), get('public')),
-            );
-          for (const name of Object.keys(refusals))
-            results.push(compareSlices(`http ${p} 401 ${name} / public route`, get(name), get('public')));
-          results.push(
-            compareSlices(
-              `http ${p} bare Nest, guard throwing a prebuilt 401 / bare Nest route`,
-              get('bare refused'),
-              get('bare'),
-            ),
+        for (const alg of ['RS256', 'EdDSA'] as const)
+          await compare(
+            `http ${p} guarded ${alg} cache hit / public route`,
+            slice(`guarded ${alg}`, app, '/guarded', tokens[alg]),
+            publicRoute,
           );
-          // A forged signature costs one signature check: about what a valid token costs with the cache off.
-          results.push(
-            compareSlices(`http ${p} 401 forged ES256 / guarded ES256 no cache`, get('forged'), get('uncached ES256')),
+        for (const alg of ['RS256', 'ES256', 'EdDSA'] as const)
+          await compare(
+            `http ${p} guarded ${alg} no token cache / public`,
+            slice(`uncached ${alg}`, uncached, '/guarded', tokens[alg]),
+            publicRoute,
           );
-        }
+        for (const [name, token] of Object.entries(refusals))
+          await compare(`http ${p} 401 ${name} / public route`, slice(name, app, '/guarded', token, 401), publicRoute);
+        await compare(
+          `http ${p} bare Nest, guard throwing a prebuilt 401 / bare Nest route`,
+          slice('bare refused', bare, '/refused', tokens.ES256, 401),
+          bareRoute,
+        );
+        // A forged signature costs one signature check: about what a valid token costs with the cache off.
+        await compare(
+          `http ${p} 401 forged ES256 / guarded ES256 no cache`,
+          slice('forged', app, '/guarded', forged, 401),
+          slice('uncached ES256', uncached, '/guarded', tokens.ES256),
+        );
       } finally {
         for (const server of servers) await server.stop();
       }

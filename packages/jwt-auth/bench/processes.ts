@@ -194,7 +194,8 @@ export interface SliceFigures {
 /**
  * Run every slice once per round, in turn, after a warm-up: each token of a slice sent once (so a pool of tokens is
  * measured in its steady state, every token verified before), then one short slice each, each round starting at a
- * different slice. Figures per slice name.
+ * different slice (two slices: AB, BA, AB...). Figures per slice name, in round order, so that the figures of two
+ * slices at the same index were measured in the same round.
  */
 export async function alternate(
   load: LoadGenerator,
@@ -210,9 +211,9 @@ export async function alternate(
     slices.map((s) => [s.name, { load: load.name, rps: [], p99: [], cpuUs: [], loadCpu: [] }]),
   );
   for (let r = 0; r < rounds; r++) {
-    // Each round starts at a different slice, spread evenly over the rounds: the host drifts within a round too, and a
-    // fixed order would favour the slices that run next to their baseline.
-    const start = Math.floor((r * slices.length) / rounds);
+    // Each round starts at a different slice: the host drifts within a round too, and a fixed order would favour the
+    // slices that run next to their baseline. With more slices than rounds the starts are spread evenly.
+    const start = rounds >= slices.length ? r % slices.length : Math.floor((r * slices.length) / rounds);
     for (let k = 0; k < slices.length; k++) {
       const slice = slices[(start + k) % slices.length];
       const before = slice.pid === undefined ? 0 : cpuNanos(slice.pid);
@@ -221,8 +222,8 @@ export async function alternate(
       f.rps.push(result.rps);
       f.p99.push(result.p99);
       f.loadCpu.push(result.loadCpu);
-      if (slice.pid !== undefined && result.requests > 0)
-        f.cpuUs.push((cpuNanos(slice.pid) - before) / 1000 / result.requests);
+      // NaN for a slice that got no answer: the figures stay aligned with the rounds.
+      if (slice.pid !== undefined) f.cpuUs.push((cpuNanos(slice.pid) - before) / 1000 / result.requests);
     }
   }
   return figures;
@@ -238,8 +239,9 @@ export function median(values: readonly number[]): number {
 export const isPinned = PINNED;
 
 /**
- * A row comparing two slices measured in the same rounds: median request rates and their ratio with its spread
- * over rounds, p99 latency, server CPU time per request (and the ratio it implies), and peak RSS when given.
+ * A row comparing two slices measured in the same rounds: median request rates, their ratio (the median of the
+ * rounds' ratios: each round's pair of slices ran next to each other, so host drift between rounds cancels) with its
+ * spread, p99 latency, server CPU time per request (and the ratio it implies), and peak RSS when given.
  */
 export function compareSlices(
   name: string,
@@ -249,17 +251,18 @@ export function compareSlices(
 ): BenchResult {
   // A slice starved to nothing by the host says nothing about the servers: it is left out of the spread.
   const ratios = subject.rps.map((rps, i) => rps / baseline.rps[i]).filter((r) => Number.isFinite(r) && r > 0);
-  const s = median(subject.rps);
-  const b = median(baseline.rps);
+  const cpuRatios = subject.cpuUs.map((us, i) => baseline.cpuUs[i] / us).filter((r) => Number.isFinite(r) && r > 0);
+  const subjectCpu = subject.cpuUs.filter(Number.isFinite);
+  const baselineCpu = baseline.cpuUs.filter(Number.isFinite);
   const cpu =
-    subject.cpuUs.length > 0 && baseline.cpuUs.length > 0
-      ? { subject: median(subject.cpuUs), baseline: median(baseline.cpuUs) }
+    subjectCpu.length > 0 && baselineCpu.length > 0
+      ? { subject: median(subjectCpu), baseline: median(baselineCpu) }
       : undefined;
   return {
     case: name,
-    ops_per_sec: Math.round(s),
-    baseline_ops_per_sec: Math.round(b),
-    ratio: Number((s / b).toFixed(3)),
+    ops_per_sec: Math.round(median(subject.rps)),
+    baseline_ops_per_sec: Math.round(median(baseline.rps)),
+    ratio: ratios.length === 0 ? 0 : Number(median(ratios).toFixed(3)),
     ratio_range:
       ratios.length === 0 ? [0, 0] : [Number(Math.min(...ratios).toFixed(3)), Number(Math.max(...ratios).toFixed(3))],
     p99_ms: median(subject.p99),
@@ -268,7 +271,7 @@ export function compareSlices(
       ? {
           cpu_us: Number(cpu.subject.toFixed(1)),
           baseline_cpu_us: Number(cpu.baseline.toFixed(1)),
-          cpu_ratio: Number((cpu.baseline / cpu.subject).toFixed(3)),
+          cpu_ratio: cpuRatios.length === 0 ? 0 : Number(median(cpuRatios).toFixed(3)),
         }
       : {}),
     ...(rss ? { peak_rss_mb: rss.subject, baseline_peak_rss_mb: rss.baseline } : {}),
