@@ -71,7 +71,12 @@ type FastifyHook = (
   done: () => void,
 ) => void;
 
-async function start(issuer: TestIssuer, authenticateBeforeBody: boolean, hookBefore?: FastifyHook): Promise<Started> {
+async function start(
+  issuer: TestIssuer,
+  authenticateBeforeBody: boolean,
+  hookBefore?: FastifyHook,
+  preHandler?: FastifyHook,
+): Promise<Started> {
   const logger = new RecordingLogger();
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -89,6 +94,7 @@ async function start(issuer: TestIssuer, authenticateBeforeBody: boolean, hookBe
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
   // Registered before init, so it runs ahead of the module's hook.
   if (hookBefore !== undefined) app.getHttpAdapter().getInstance().addHook('onRequest', hookBefore);
+  if (preHandler !== undefined) app.getHttpAdapter().getInstance().addHook('preHandler', preHandler);
   const events: string[] = [];
   app.get(AccessTokenVerifier).observe({
     cacheHit: () => events.push('hit'),
@@ -201,6 +207,23 @@ describe('Fastify: refusals answered in the onRequest hook', () => {
     expect(await get(`${early.url}/orders`, token)).toMatchObject({ status: 200, body: { sub: 'alice' } });
     expect(early.events).toEqual(['verified', 'hit']);
     expect(CountingGuard.calls).toBe(2);
+  });
+
+  it('verifies again when the Authorization header changed between the hook and the guard', async () => {
+    const alice = issuer.sign({ sub: 'alice', scope: 'orders:read' });
+    const bob = issuer.sign({ sub: 'bob', scope: 'orders:read' });
+    // A hook that runs after the module's and before the guards swaps the header, as a header-rewriting plugin might.
+    const swapping = await start(issuer, true, undefined, (request, _reply, done) => {
+      request.headers['authorization'] = `Bearer ${bob}`;
+      done();
+    });
+    try {
+      expect(await get(`${swapping.url}/orders`, alice)).toMatchObject({ status: 200, body: { sub: 'bob' } });
+      // Alice's token by the hook, then Bob's by the guard: the guard never takes the hook's token for another header.
+      expect(swapping.events).toEqual(['verified', 'verified']);
+    } finally {
+      await swapping.app.close();
+    }
   });
 
   it('leaves scopes and a missing token to the guard', async () => {

@@ -24,6 +24,7 @@ import {
   type Middleware,
 } from './request-body-gate';
 import { readHttpTokens } from './transports/http.transport';
+import type { AuthHttpRequest } from './auth-context';
 
 // body-parser's middleware names (Nest's own parsers and app.useBodyParser() are these).
 const EXPRESS_PARSERS = new Set(['jsonParser', 'urlencodedParser', 'rawParser', 'textParser']);
@@ -129,6 +130,17 @@ export class AuthBeforeBody {
   }
 
   /**
+   * The token this hook read from a request it accepted, while the request's `Authorization` header is still the value
+   * the hook read it from (and no extractor is configured): `JwtAuthGuard` then takes it instead of parsing the header
+   * again. `undefined` otherwise (the guard reads the request itself).
+   */
+  earlyToken(request: unknown): string | undefined {
+    if (typeof request !== 'object' || request === null) return undefined;
+    const early = (request as Record<symbol, EarlyPrincipal | undefined>)[this.earlyKey];
+    return early?.tokenFor(authorizationHeader(request));
+  }
+
+  /**
    * The principal this hook accepted for a request without a body, handed over once to `JwtAuthGuard` for the same
    * token; `undefined` otherwise (the guard then verifies itself).
    */
@@ -184,7 +196,9 @@ export class AuthBeforeBody {
 
   private accept(request: FastifyRequestLike, token: string, outcome: VerificationOutcome): Refusal {
     if (outcome instanceof AuthError) return outcome;
-    (request as unknown as Record<symbol, EarlyPrincipal>)[this.earlyKey] = new EarlyPrincipal(token, outcome);
+    // With an extractor configured the token may not come from the header: the guard then reads the request again.
+    const header = this.options.extractors.length === 0 ? authorizationHeader(request) : undefined;
+    (request as unknown as Record<symbol, EarlyPrincipal>)[this.earlyKey] = new EarlyPrincipal(token, outcome, header);
     return undefined;
   }
 
@@ -304,14 +318,28 @@ function reachesNestRoute(stack: readonly ExpressLayer[], request: IncomingMessa
 
 type RouteHandler = (...args: never[]) => unknown;
 
+// The request's Authorization header when it is a single value (Node's `headers` keeps the first of repeated ones).
+function authorizationHeader(request: object): string | undefined {
+  const header = (request as AuthHttpRequest).headers?.['authorization'];
+  return typeof header === 'string' ? header : undefined;
+}
+
 /** A principal the hook accepted, for the guard; the token stays in a private field (util.inspect does not show it). */
 class EarlyPrincipal {
   readonly #token: string;
   readonly #principal: AuthPrincipal;
+  readonly #header: string | undefined;
 
-  constructor(token: string, principal: AuthPrincipal) {
+  /** `header`: the `Authorization` value the token was read from, when the header alone presented it. */
+  constructor(token: string, principal: AuthPrincipal, header: string | undefined) {
     this.#token = token;
     this.#principal = principal;
+    this.#header = header;
+  }
+
+  /** The token, when the request's `Authorization` header is still the value it was read from. */
+  tokenFor(header: unknown): string | undefined {
+    return this.#header !== undefined && header === this.#header ? this.#token : undefined;
   }
 
   /** The principal, when the guard reads the same token the hook verified. */

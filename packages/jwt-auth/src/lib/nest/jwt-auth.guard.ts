@@ -66,7 +66,7 @@ export class JwtAuthGuard implements CanActivate {
       if (this.isPublic(context)) return true;
       if (transport === this.rpcTransport && this.passedRpcCalls.has(context.getArgs())) return true;
       const route = this.routeMetadata(context);
-      const token = transport.extractToken(context);
+      const token = this.extractToken(transport, context);
       if (token === undefined) {
         if (this.isOptional(context) && !hasRequirements(route)) {
           transport.attach(context, undefined, undefined);
@@ -130,6 +130,16 @@ export class JwtAuthGuard implements CanActivate {
       }
     }
     return metadata;
+  }
+
+  // On Fastify the module's onRequest check has read the token of a request without a body already: it is taken while
+  // the Authorization header is the value that check read (decision 023), instead of parsing the header again.
+  private extractToken(transport: AuthTransport, context: ExecutionContext): string | undefined {
+    if (transport === this.httpTransport && this.authBeforeBody !== undefined) {
+      const token = this.authBeforeBody.earlyToken(context.switchToHttp().getRequest());
+      if (token !== undefined) return token;
+    }
+    return transport.extractToken(context);
   }
 
   /**
