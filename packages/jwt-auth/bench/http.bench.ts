@@ -26,8 +26,9 @@ export interface HttpBenchOptions {
  * The module's own per-request cost, like with like: a bare Nest app against the same app with JwtAuthModule (global
  * guard, exception filter) and with TokenRelayModule, on Fastify and on Express; guarded routes with a cached token
  * against the public route; every refusal against the public route; the verified-token cache off; and Nest's own floors
- * (a guard that returns true, a guard that throws a prebuilt 401). One server core, the load generator (wrk, else
- * autocannon) with 50 connections on the other; each row alternates its two slices (AB, BA, ...) for its own rounds.
+ * (a guard that returns true, a guard that throws a prebuilt 401); an A/A row of two identical apps, the error of
+ * rows that compare two processes. One server core, the load generator (wrk, else autocannon) with 50 connections on
+ * the other; each row alternates its two slices (AB, BA, ...) for its own rounds.
  */
 export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchResult[]> {
   const rounds = options.rounds ?? 8;
@@ -62,8 +63,9 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchRe
           'relay',
         ]),
         await startServer(join(__dirname, 'http-server.js'), [platform, issuer.issuerUrl, issuer.jwksUri, '0']),
+        await startServer(join(__dirname, 'http-server.js'), [platform, issuer.issuerUrl, issuer.jwksUri, '33554432']),
       ];
-      const [bare, app, relay, uncached] = servers;
+      const [bare, app, relay, uncached, secondApp] = servers;
       try {
         const slice = (name: string, server: BenchServer, path: string, token: string, status = 200): Slice => ({
           name,
@@ -92,6 +94,13 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchRe
           relayPublic,
         );
         if (platform !== 'fastify') continue;
+        // Two processes of the same app differ in rate for as long as they live (JIT, memory layout): this row shows by
+        // how much in this run, the error of every row that compares two processes.
+        await compare(
+          `http ${p} A/A: public route of a second identical app / public route`,
+          slice('second app public', secondApp, '/open', tokens.ES256),
+          publicRoute,
+        );
         await compare(
           `http ${p} bare Nest, guard returning true / bare Nest route`,
           slice('bare guarded', bare, '/guarded', tokens.ES256),

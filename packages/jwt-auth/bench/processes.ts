@@ -28,13 +28,14 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Start `node script ...args` on the server core and wait for its `listening on <url>` line. */
+/** Start `node ...nodeFlags script ...args` on the server core and wait for its `listening on <url>` line. */
 export async function startServer(
   script: string,
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = {},
+  nodeFlags: readonly string[] = [],
 ): Promise<BenchServer> {
-  const [command, argv] = pinned(SERVER_CPU, [process.execPath, script, ...args]);
+  const [command, argv] = pinned(SERVER_CPU, [process.execPath, ...nodeFlags, script, ...args]);
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
