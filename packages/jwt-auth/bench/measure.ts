@@ -11,7 +11,10 @@ export interface BenchResult {
   /** 99th percentile latency in ms (HTTP rows). */
   readonly p99_ms?: number;
   readonly baseline_p99_ms?: number;
-  /** Server CPU time per request in µs (median of the slices) and the ratio it implies (baseline / subject). */
+  /**
+   * Server CPU time per request in µs (median of the slices) and the ratio it implies (the median of the rounds'
+   * baseline / subject).
+   */
   readonly cpu_us?: number;
   readonly baseline_cpu_us?: number;
   readonly cpu_ratio?: number;

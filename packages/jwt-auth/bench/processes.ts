@@ -186,7 +186,7 @@ export interface SliceFigures {
   readonly load: string;
   readonly rps: number[];
   readonly p99: number[];
-  /** Server CPU time per request in µs (when the slice names its server). */
+  /** Server CPU time per request in µs (when the slice names its server); NaN for a slice without answers. */
   readonly cpuUs: number[];
   /** The load generator's CPU time over wall time, per slice. */
   readonly loadCpu: number[];
