@@ -4,7 +4,15 @@ import { Controller, Get, Injectable, type CanActivate, type LoggerService } fro
 import { APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { AccessTokenVerifier, CurrentUser, JwtAuthModule, OptionalAuth, Public, Scopes } from '../src';
+import {
+  AccessTokenVerifier,
+  CurrentUser,
+  JwtAuthModule,
+  OptionalAuth,
+  Public,
+  Scopes,
+  type TokenExtractor,
+} from '../src';
 import { TestIssuer } from '../src/testing';
 
 // On Fastify, a guarded request without a body has its token verified in the module's onRequest hook: a refused token is
@@ -71,12 +79,17 @@ type FastifyHook = (
   done: () => void,
 ) => void;
 
-async function start(
-  issuer: TestIssuer,
-  authenticateBeforeBody: boolean,
-  hookBefore?: FastifyHook,
-  preHandler?: FastifyHook,
-): Promise<Started> {
+interface StartOptions {
+  readonly authenticateBeforeBody?: boolean;
+  /** An onRequest hook registered before init, so it runs ahead of the module's. */
+  readonly hookBefore?: FastifyHook;
+  /** A preHandler hook: it runs after the module's onRequest check and before the guards. */
+  readonly preHandler?: FastifyHook;
+  readonly extractors?: TokenExtractor[];
+}
+
+async function start(issuer: TestIssuer, options: StartOptions = {}): Promise<Started> {
+  const { authenticateBeforeBody = true, hookBefore, preHandler, extractors } = options;
   const logger = new RecordingLogger();
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -84,6 +97,7 @@ async function start(
         ...issuer.issuerOptions('jwks'),
         globalGuard: true,
         authenticateBeforeBody,
+        extractors,
         logger,
         rejectionLogLevel: 'warn',
       }),
@@ -92,7 +106,6 @@ async function start(
     providers: [{ provide: APP_GUARD, useClass: CountingGuard }],
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-  // Registered before init, so it runs ahead of the module's hook.
   if (hookBefore !== undefined) app.getHttpAdapter().getInstance().addHook('onRequest', hookBefore);
   if (preHandler !== undefined) app.getHttpAdapter().getInstance().addHook('preHandler', preHandler);
   const events: string[] = [];
@@ -133,8 +146,8 @@ describe('Fastify: refusals answered in the onRequest hook', () => {
     issuer = await TestIssuer.create({ algorithms: ['ES256'] });
     await issuer.start();
     stranger = await TestIssuer.create({ algorithms: ['ES256'], issuer: 'https://stranger.example' });
-    early = await start(issuer, true);
-    control = await start(issuer, false);
+    early = await start(issuer);
+    control = await start(issuer, { authenticateBeforeBody: false });
   });
 
   afterAll(async () => {
@@ -213,9 +226,11 @@ describe('Fastify: refusals answered in the onRequest hook', () => {
     const alice = issuer.sign({ sub: 'alice', scope: 'orders:read' });
     const bob = issuer.sign({ sub: 'bob', scope: 'orders:read' });
     // A hook that runs after the module's and before the guards swaps the header, as a header-rewriting plugin might.
-    const swapping = await start(issuer, true, undefined, (request, _reply, done) => {
-      request.headers['authorization'] = `Bearer ${bob}`;
-      done();
+    const swapping = await start(issuer, {
+      preHandler: (request, _reply, done) => {
+        request.headers['authorization'] = `Bearer ${bob}`;
+        done();
+      },
     });
     try {
       expect(await get(`${swapping.url}/orders`, alice)).toMatchObject({ status: 200, body: { sub: 'bob' } });
@@ -223,6 +238,24 @@ describe('Fastify: refusals answered in the onRequest hook', () => {
       expect(swapping.events).toEqual(['verified', 'verified']);
     } finally {
       await swapping.app.close();
+    }
+  });
+
+  it('refuses a token an extractor finds after the hook next to the header token: the guard reads the request again', async () => {
+    const alice = issuer.sign({ sub: 'alice', scope: 'orders:read' });
+    const bob = issuer.sign({ sub: 'bob', scope: 'orders:read' });
+    // The extractor's source is set by a hook that runs after the module's check, as a cookie plugin's might.
+    const late = await start(issuer, {
+      extractors: [(request) => (request as { headers: Record<string, string | undefined> }).headers['x-late-token']],
+      preHandler: (request, _reply, done) => {
+        request.headers['x-late-token'] = bob;
+        done();
+      },
+    });
+    try {
+      expect(await get(`${late.url}/orders`, alice)).toMatchObject({ status: 400, body: { error: 'multiple_tokens' } });
+    } finally {
+      await late.app.close();
     }
   });
 
@@ -251,15 +284,17 @@ describe('Fastify: refusals answered in the onRequest hook', () => {
 
   it('hands a refusal it cannot send to Nest, which answers it as the guard would: never a 500', async () => {
     // A hook ahead of the module's makes the first reply.send of each request throw, as a failing serializer would.
-    const breaking = await start(issuer, true, (_request, reply, done) => {
-      const send = reply.send.bind(reply);
-      let failed = false;
-      reply.send = (payload: unknown) => {
-        if (failed) return send(payload);
-        failed = true;
-        throw new Error('send failed');
-      };
-      done();
+    const breaking = await start(issuer, {
+      hookBefore: (_request, reply, done) => {
+        const send = reply.send.bind(reply);
+        let failed = false;
+        reply.send = (payload: unknown) => {
+          if (failed) return send(payload);
+          failed = true;
+          throw new Error('send failed');
+        };
+        done();
+      },
     });
     try {
       // The first unknown kid refetches the keys, so its refusal is settled after a promise; the unknown issuer's at once.
