@@ -93,7 +93,6 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchRe
           slice('relay guarded', relay, '/guarded', tokens.ES256),
           relayPublic,
         );
-        if (platform !== 'fastify') continue;
         // Two processes of the same app differ in rate for as long as they live (JIT, memory layout): this row shows by
         // how much in this run, the error of every row that compares two processes.
         await compare(
@@ -101,6 +100,7 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchRe
           slice('second app public', secondApp, '/open', tokens.ES256),
           publicRoute,
         );
+        if (platform !== 'fastify') continue;
         await compare(
           `http ${p} bare Nest, guard returning true / bare Nest route`,
           slice('bare guarded', bare, '/guarded', tokens.ES256),
