@@ -60,6 +60,14 @@ describe('parseBearerCredentials', () => {
   it.each(['Bearer a, Bearer b', 'Bearer a,b', 'Basic x, Bearer y'])('refuses comma-joined credentials %j', (value) => {
     expect(code(() => parseBearerCredentials(value))).toBe('multiple_tokens');
   });
+
+  it.each([
+    ['padding inside the token', 'Bearer abc==def'],
+    ['a stray character after padding', 'Bearer abc=!'],
+    ['a stray character after a long token', `Bearer ${'a'.repeat(8000)}!`],
+  ])('refuses %s', (_what, value) => {
+    expect(code(() => parseBearerCredentials(value))).toBe('token_malformed');
+  });
 });
 
 describe('collectBearerTokens / singleToken', () => {
@@ -105,6 +113,16 @@ describe('readBearerCredentials / readBearerTokens / oneToken', () => {
     } else {
       expect(read).toBe(parsed);
     }
+  });
+
+  it('shares each refusal, frozen: it carries nothing of the request', () => {
+    const first = readBearerCredentials('Bearer a b');
+    expect(first).toBeInstanceOf(AuthError);
+    expect(readBearerCredentials('Bearer c;d')).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen((first as AuthError).details)).toBe(true);
+    expect(oneToken(['a', 'b'])).toBe(oneToken(['c', 'd']));
+    expect(readBearerTokens([42])).toBe(readBearerTokens([{}]));
   });
 
   it('returns the first refusal of a list as a value, and more than one token as multiple_tokens', () => {

@@ -1,10 +1,27 @@
-import { AuthError, AuthErrorCode, valueOrThrow } from '../errors/auth.errors';
+import { AuthError, AuthErrorCode, sharedAuthError, valueOrThrow } from '../errors/auth.errors';
 
 // RFC 6750 section 2.1: "Bearer" 1*SP b64token, the scheme compared case-insensitively (RFC 7235 section 2.1).
 const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 const BEARER_SCHEME = /^Bearer(?: |$)/i;
 const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 const VISIBLE_ASCII_OR_SPACE = /^[\x20-\x7e\t]*$/;
+
+// The refusals of a header carry nothing of the request, so each is built once and shared (decision 023).
+const NOT_VISIBLE_ASCII = sharedAuthError(
+  new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'The Authorization header has characters outside visible ASCII'),
+);
+const SEVERAL_CREDENTIALS = sharedAuthError(
+  new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The Authorization header carries more than one credential'),
+);
+const NOT_ONE_B64TOKEN = sharedAuthError(
+  new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'The Bearer credentials are not a single b64token'),
+);
+const NOT_A_STRING = sharedAuthError(
+  new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'The authorization header value is not a string'),
+);
+const SEVERAL_TOKENS = sharedAuthError(
+  new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request presents more than one access token'),
+);
 
 /**
  * The bearer token in one `Authorization` value: `undefined` for an empty value or another scheme (the request
@@ -28,23 +45,13 @@ export function readBearerCredentials(value: string): string | undefined | AuthE
   // Unicode spaces, accepting a credential no HTTP peer sent that way.
   const trimmed = value.replace(OWS_EDGES, '');
   if (trimmed === '') return undefined;
-  if (!VISIBLE_ASCII_OR_SPACE.test(trimmed)) {
-    return new AuthError(
-      AuthErrorCode.TOKEN_MALFORMED,
-      'The Authorization header has characters outside visible ASCII',
-    );
-  }
+  if (!VISIBLE_ASCII_OR_SPACE.test(trimmed)) return NOT_VISIBLE_ASCII;
   // A b64token never contains a comma, so a comma means several credentials joined into one header value.
-  if (trimmed.includes(',')) {
-    return new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The Authorization header carries more than one credential');
-  }
+  if (trimmed.includes(',')) return SEVERAL_CREDENTIALS;
   if (!BEARER_SCHEME.test(trimmed)) return undefined;
   // Nothing trimmed: the value has already failed the match.
   const match = trimmed === value ? null : BEARER_CREDENTIALS.exec(trimmed);
-  if (match === null) {
-    return new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'The Bearer credentials are not a single b64token');
-  }
-  return match[1];
+  return match === null ? NOT_ONE_B64TOKEN : match[1];
 }
 
 /**
@@ -58,9 +65,7 @@ export function collectBearerTokens(values: readonly unknown[]): string[] {
 export function readBearerTokens(values: readonly unknown[]): string[] | AuthError {
   const tokens: string[] = [];
   for (const value of values) {
-    if (typeof value !== 'string') {
-      return new AuthError(AuthErrorCode.TOKEN_MALFORMED, 'The authorization header value is not a string');
-    }
+    if (typeof value !== 'string') return NOT_A_STRING;
     const token = readBearerCredentials(value);
     if (token instanceof AuthError) return token;
     if (token !== undefined) tokens.push(token);
@@ -75,10 +80,7 @@ export function singleToken(tokens: readonly string[]): string | undefined {
 
 /** {@link singleToken} with the refusal as a value. */
 export function oneToken(tokens: readonly string[]): string | undefined | AuthError {
-  if (tokens.length > 1) {
-    return new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request presents more than one access token');
-  }
-  return tokens[0];
+  return tokens.length > 1 ? SEVERAL_TOKENS : tokens[0];
 }
 
 /**

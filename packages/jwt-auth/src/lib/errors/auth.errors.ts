@@ -134,6 +134,16 @@ export class AuthError extends JwtAuthError {
 }
 
 /**
+ * An {@link AuthError} frozen with its details, for a refusal that carries nothing of the request or token it refuses
+ * and is built once and shared: constructing an `Error` costs more than the rest of such a refusal (decision 023).
+ * @internal
+ */
+export function sharedAuthError(error: AuthError): AuthError {
+  Object.freeze(error.details);
+  return Object.freeze(error);
+}
+
+/**
  * The value of an outcome that carries its refusal as a value (the hot-path forms: `verifyOutcome`, the header
  * readers), for callers that want the throwing form.
  * @internal

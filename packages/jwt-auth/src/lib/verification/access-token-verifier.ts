@@ -1,4 +1,4 @@
-import { AuthError, AuthErrorCode, valueOrThrow, type AuthErrorDetails } from '../errors/auth.errors';
+import { AuthError, AuthErrorCode, sharedAuthError, valueOrThrow, type AuthErrorDetails } from '../errors/auth.errors';
 import { printableOrUndefined } from '../errors/log-safe';
 import { TokenParser, type ParsedCompactJws } from '../jws/compact';
 import { checkProtectedHeader, type CheckedHeader, type X509HeaderParams } from '../jws/header';
@@ -14,11 +14,6 @@ import { VerifiedTokenCache, type VerifiedTokenCacheState, type VerifiedTokenEnt
 import type { JsonObject } from '../json/strict-json';
 import type { VerifierOptions } from './verifier-options.interface';
 import type { VerificationObserver } from './verification-observer.interface';
-
-function frozenError(error: AuthError): AuthError {
-  Object.freeze(error.details);
-  return Object.freeze(error);
-}
 
 /** What {@link AccessTokenVerifier.verifyOutcome} settles to: the principal, or the refusal as a value. */
 export type VerificationOutcome = AuthPrincipal | AuthError;
@@ -66,7 +61,7 @@ export class AccessTokenVerifier {
   private readonly observers: VerificationObserver[] = [];
   // Refusals that carry nothing of the token are built once and shared (frozen): constructing an Error costs more than
   // the rest of such a refusal (decision 023).
-  private readonly untrustedIssuer = frozenError(
+  private readonly untrustedIssuer = sharedAuthError(
     new AuthError(AuthErrorCode.ISSUER_INVALID, 'token issuer is not trusted'),
   );
 
@@ -329,7 +324,7 @@ export class AccessTokenVerifier {
         checked,
         lookup: Object.freeze({ kid: checked.kid, alg: checked.alg.name }),
         principalHeader: freezeHeader({ alg: checked.alg.name, kid: checked.kid, typ: checked.typ }),
-        keyNotFound: frozenError(this.withContext(keyNotFound(checked, issuer.issuer), issuer, checked)),
+        keyNotFound: sharedAuthError(this.withContext(keyNotFound(checked, issuer.issuer), issuer, checked)),
       });
       if (this.acceptedHeaders.size >= ACCEPTED_HEADER_LIMIT) this.acceptedHeaders.clear();
       this.acceptedHeaders.set(segment, accepted);

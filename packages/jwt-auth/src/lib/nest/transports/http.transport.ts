@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { AuthError, AuthErrorCode, valueOrThrow } from '../../errors/auth.errors';
+import { AuthError, AuthErrorCode, sharedAuthError, valueOrThrow } from '../../errors/auth.errors';
 import type { AuthPrincipal } from '../../jwt/principal';
 import { attachHttpAuthentication, type AuthHttpRequest } from '../auth-context';
 import { isRequestBodyPending } from '../request-body-gate';
@@ -10,6 +10,14 @@ import { readBearerTokens, singleToken } from '../../bearer/bearer-credentials';
 
 /** Node's HTTP parser keeps 2000 raw header entries (1000 headers) unless `server.maxHeadersCount` says otherwise. */
 const NODE_DEFAULT_HEADER_LIMIT = 1000;
+
+// Refusals of the headers carry nothing of the request: built once and shared (decision 023).
+const TOO_MANY_HEADERS = sharedAuthError(
+  new AuthError(AuthErrorCode.TOO_MANY_HEADERS, 'The request has as many headers as the server keeps'),
+);
+const SEVERAL_AUTHORIZATION_HEADERS = sharedAuthError(
+  new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request has more than one Authorization header'),
+);
 
 interface ServerSocket {
   readonly socket?: { readonly server?: { readonly maxHeadersCount?: number | null } };
@@ -30,9 +38,7 @@ export function headerLimitReached(request: AuthHttpRequest): boolean {
 }
 
 function authorizationValues(request: AuthHttpRequest): unknown[] | AuthError {
-  if (headerLimitReached(request)) {
-    return new AuthError(AuthErrorCode.TOO_MANY_HEADERS, 'The request has as many headers as the server keeps');
-  }
+  if (headerLimitReached(request)) return TOO_MANY_HEADERS;
   // Node keeps only the first of repeated Authorization headers in `headers`; rawHeaders still shows them all.
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
   if (Array.isArray(raw)) {
@@ -41,8 +47,7 @@ function authorizationValues(request: AuthHttpRequest): unknown[] | AuthError {
       const name = raw[i];
       if (typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'authorization') count++;
     }
-    if (count > 1)
-      return new AuthError(AuthErrorCode.MULTIPLE_TOKENS, 'The request has more than one Authorization header');
+    if (count > 1) return SEVERAL_AUTHORIZATION_HEADERS;
   }
   // `headers` rather than rawHeaders for the value, so middleware that sets the header (cookie to header) still works.
   const header = request.headers?.['authorization'];
