@@ -192,6 +192,10 @@ describe('Fastify: refusals answered in the onRequest hook', () => {
       // one, which the Authorization header's parser refuses).
       expect(early.events).toHaveLength(name === 'malformed' ? 0 : 1);
       expect(early.events).toEqual(control.events);
+      // Again: a refusal shared between requests (malformed, unknown issuer, unknown kid) is answered from the hook's
+      // memo this time, and still exactly as the guard answers it.
+      expect(await get(`${early.url}/orders`, token)).toEqual(answer);
+      expect(CountingGuard.calls).toBe(1);
     },
   );
 

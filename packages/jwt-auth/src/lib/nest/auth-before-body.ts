@@ -55,6 +55,10 @@ export class AuthBeforeBody {
   // it, under a symbol of this instance's own: a WeakMap keyed by requests would cost each one about a microsecond of
   // ephemeron bookkeeping, since every key dies young (decision 023).
   private readonly earlyKey: symbol = Symbol('@nest-sso/jwt-auth early principal');
+  // The answer to a shared (frozen) refusal, formatted once: the header readers' refusals, an unknown issuer, an
+  // unknown kid of an accepted header (decision 023). Weak: the verifier drops its shared errors when it clears the
+  // headers it accepted.
+  private readonly answers = new WeakMap<AuthError, RefusalAnswer>();
 
   constructor(
     private readonly verifier: AccessTokenVerifier,
@@ -212,16 +216,32 @@ export class AuthBeforeBody {
     if (refusal === undefined) return proceed(request, reply, done);
     this.logRefusal(request, refusal, withBody);
     try {
-      // The same status, challenge and body as the guard's refusal through BearerAuthExceptionFilter.
-      reply.code(refusal.status).header('WWW-Authenticate', formatWwwAuthenticate(refusal, this.options.realm));
+      const answer = this.answerTo(refusal);
+      reply
+        .code(refusal.status)
+        .header('WWW-Authenticate', answer.challenge)
+        .header('Content-Type', 'application/json; charset=utf-8');
       // A body stays unread: closing the connection spares reading (or waiting for) it.
       if (withBody) reply.header('Connection', 'close');
-      reply.send(bearerErrorBody(refusal));
+      reply.send(answer.body);
     } catch {
       // Answering here failed: Nest's exception path answers the same refusal, as it would the guard's (never a 500;
       // after a key fetch the throw would otherwise be an unhandled rejection).
       done(toHttpException(refusal, this.options.realm));
     }
+  }
+
+  // The same status, challenge and body as the guard's refusal through BearerAuthExceptionFilter.
+  private answerTo(refusal: AuthError): RefusalAnswer {
+    const shared = Object.isFrozen(refusal);
+    const known = shared ? this.answers.get(refusal) : undefined;
+    if (known !== undefined) return known;
+    const answer: RefusalAnswer = {
+      challenge: formatWwwAuthenticate(refusal, this.options.realm),
+      body: JSON.stringify(bearerErrorBody(refusal)),
+    };
+    if (shared) this.answers.set(refusal, answer);
+    return answer;
   }
 
   private logRefusal(request: FastifyRequestLike, error: AuthError, withBody: boolean): void {
@@ -346,6 +366,12 @@ class EarlyPrincipal {
   principalFor(token: string): AuthPrincipal | undefined {
     return token === this.#token ? this.#principal : undefined;
   }
+}
+
+/** A refusal's `WWW-Authenticate` challenge and JSON body. */
+interface RefusalAnswer {
+  readonly challenge: string;
+  readonly body: string;
 }
 
 /** What the early check decided: `undefined` lets the request go on to Nest, an error is answered at once. */
