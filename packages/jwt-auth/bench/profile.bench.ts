@@ -83,6 +83,7 @@ async function profiled(
   args: readonly string[],
   path: string,
   token: string,
+  status = 200,
 ): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'jwt-auth-profile-'));
   try {
@@ -91,7 +92,7 @@ async function profiled(
       `--cpu-prof-dir=${dir}`,
       '--cpu-prof-interval=100',
     ]);
-    const request = { url: `${server.url}${path}`, tokens: [token], connections: CONNECTIONS, status: 200 };
+    const request = { url: `${server.url}${path}`, tokens: [token], connections: CONNECTIONS, status };
     let rps: number;
     let requests: number;
     let cpuUs: number;
@@ -104,7 +105,7 @@ async function profiled(
       from = nowMicros();
       const result = await load.run({ ...request, seconds: SECONDS });
       to = nowMicros();
-      if (result.unexpected > 0) throw new Error(`${request.url}: ${result.unexpected} answers not 200`);
+      if (result.unexpected > 0) throw new Error(`${request.url}: ${result.unexpected} answers not ${status}`);
       rps = result.rps;
       requests = result.requests;
       cpuUs = (cpuNanos(server.pid) - before) / 1000 / result.requests;
@@ -133,6 +134,12 @@ async function profiled(
   }
 }
 
+async function sequentially<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const item of items) results.push(await run(item));
+  return results;
+}
+
 /**
  * Where a Fastify server's CPU goes, from V8's sampling profiler during 10 s of load (wrk, 50 connections, server on
  * one core): shares by owner (this package, Nest, Fastify, Node and its builtins, GC) for a bare Nest route, the same
@@ -144,6 +151,13 @@ export async function benchProfile(): Promise<BenchResult[]> {
   const issuer = await TestIssuer.create({ algorithms: ['ES256'], audience: 'bench-api' });
   await issuer.start();
   const token = issuer.sign({ scope: 'orders:read' }, { alg: 'ES256', expiresIn: 3600 });
+  const stranger = await TestIssuer.create({ algorithms: ['ES256'], audience: 'bench-api', issuer: 'https://other' });
+  const [head, payload] = token.split('.');
+  const refusals: Record<string, string> = {
+    'malformed token': `${head}.${payload}!.AAAA`,
+    'unknown issuer': stranger.sign({ scope: 'orders:read' }, { alg: 'ES256', expiresIn: 3600 }),
+    'unknown kid': issuer.sign({ scope: 'orders:read' }, { alg: 'ES256', kid: 'no-such-kid', expiresIn: 3600 }),
+  };
   const app = ['fastify', issuer.issuerUrl, issuer.jwksUri, '33554432'];
   const load = startLoadGenerator();
   try {
@@ -151,6 +165,9 @@ export async function benchProfile(): Promise<BenchResult[]> {
       await profiled(load, 'Fastify bare Nest route', 'bare-nest-server.js', ['fastify'], '/orders', token),
       await profiled(load, 'Fastify public route', 'http-server.js', app, '/open', token),
       await profiled(load, 'Fastify guarded ES256 cache hit', 'http-server.js', app, '/guarded', token),
+      ...(await sequentially(Object.entries(refusals), ([name, refused]) =>
+        profiled(load, `Fastify 401 ${name}`, 'http-server.js', app, '/guarded', refused, 401),
+      )),
     ];
   } finally {
     await load.stop();
