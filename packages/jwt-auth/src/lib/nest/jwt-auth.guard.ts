@@ -6,7 +6,7 @@ import type { AuthPrincipal } from '../jwt/principal';
 import { AccessTokenVerifier } from '../verification/access-token-verifier';
 import { AuthBeforeBody } from './auth-before-body';
 import { ResolvedJwtAuthOptions } from './jwt-auth-options.resolver';
-import { releaseRequestBody } from './request-body-gate';
+import { isRequestBodyPending, releaseRequestBody } from './request-body-gate';
 import {
   assertRoleAndClaimRequirements,
   hasRequirements,
@@ -54,7 +54,8 @@ export class JwtAuthGuard implements CanActivate {
     // 4xx answers of their own, outside the fail-closed mapping of authenticate().
     if (allowed && context.getType() === 'http') {
       const http = context.switchToHttp();
-      await releaseRequestBody(http.getRequest(), http.getResponse(), this.options.logger);
+      const request: unknown = http.getRequest();
+      if (isRequestBodyPending(request)) await releaseRequestBody(request, http.getResponse(), this.options.logger);
     }
     return allowed;
   }
