@@ -1,6 +1,7 @@
 import { benchCache } from './cache.bench';
 import { benchCore } from './core.bench';
 import { benchHttp } from './http.bench';
+import { benchInstructions } from './instructions.bench';
 import { benchMetrics } from './metrics.bench';
 import { benchProfile } from './profile.bench';
 import { benchReference } from './reference.bench';
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   if (!only || only === 'http')
     results.push(...(await benchHttp({ rounds: numberArg('rounds'), seconds: numberArg('seconds') })));
   if (!only || only === 'profile') results.push(...(await benchProfile()));
+  if (!only || only === 'instructions') results.push(...(await benchInstructions()));
   if (!only || only === 'cache') results.push(...(await benchCache()));
   if (!only || only === 'service')
     results.push(...(await benchService({ rounds: numberArg('rounds'), seconds: numberArg('seconds') })));

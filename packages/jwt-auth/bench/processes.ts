@@ -28,14 +28,28 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Start `node ...nodeFlags script ...args` on the server core and wait for its `listening on <url>` line. */
+/** How a server process is started beyond its script and arguments. */
+export interface ServerLaunch {
+  /** Flags for node itself (`--cpu-prof`). */
+  readonly nodeFlags?: readonly string[];
+  /** A command that runs node (`valgrind --tool=callgrind`). */
+  readonly launcher?: readonly string[];
+  /** The core to pin it to. @default SERVER_CPU */
+  readonly cpu?: string;
+}
+
+/**
+ * Start `[launcher] node [nodeFlags] script ...args` pinned to the server core and wait for its `listening on <url>`
+ * line.
+ */
 export async function startServer(
   script: string,
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = {},
-  nodeFlags: readonly string[] = [],
+  launch: ServerLaunch = {},
 ): Promise<BenchServer> {
-  const [command, argv] = pinned(SERVER_CPU, [process.execPath, ...nodeFlags, script, ...args]);
+  const { nodeFlags = [], launcher = [], cpu = SERVER_CPU } = launch;
+  const [command, argv] = pinned(cpu, [...launcher, process.execPath, ...nodeFlags, script, ...args]);
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });

@@ -87,11 +87,14 @@ async function profiled(
 ): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'jwt-auth-profile-'));
   try {
-    const server = await startServer(join(__dirname, script), args, {}, [
-      '--cpu-prof',
-      `--cpu-prof-dir=${dir}`,
-      '--cpu-prof-interval=100',
-    ]);
+    const server = await startServer(
+      join(__dirname, script),
+      args,
+      {},
+      {
+        nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'],
+      },
+    );
     const request = { url: `${server.url}${path}`, tokens: [token], connections: CONNECTIONS, status };
     let rps: number;
     let requests: number;

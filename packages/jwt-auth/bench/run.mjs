@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --only=core|reference|http|profile|service|cache|rpc|metrics|x509] [-- --rounds=N --seconds=S] [-- --load=wrk|autocannon]`: compile the benchmark with tsc, then run it.
+// `npm run bench [-- --json] [-- --only=core|reference|http|profile|instructions|service|cache|rpc|metrics|x509] [-- --rounds=N --seconds=S] [-- --load=wrk|autocannon]`: compile the benchmark with tsc, then run it.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
