@@ -1,7 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { TestIssuer } from '../src/testing/index';
 import type { BenchResult } from './measure';
+import { forgedToken, refusedTokens } from './refused-tokens';
 import {
   alternate,
   compareSlices,
@@ -35,19 +35,10 @@ export async function benchHttp(options: HttpBenchOptions = {}): Promise<BenchRe
   const seconds = options.seconds ?? 1;
   const issuer = await TestIssuer.create({ algorithms: ['RS256', 'ES256', 'EdDSA'], audience: 'bench-api' });
   await issuer.start();
-  const stranger = await TestIssuer.create({ algorithms: ['ES256'], audience: 'bench-api', issuer: 'https://other' });
   const sign = (alg: 'RS256' | 'ES256' | 'EdDSA') => issuer.sign({ scope: 'orders:read' }, { alg, expiresIn: 3600 });
   const tokens = { RS256: sign('RS256'), ES256: sign('ES256'), EdDSA: sign('EdDSA') };
-  const [head, payload] = tokens.ES256.split('.');
-  const refusals: Record<string, string> = {
-    'malformed token': `${head}.${payload}!.AAAA`,
-    'unknown issuer': stranger.sign({ scope: 'orders:read' }, { alg: 'ES256', expiresIn: 3600 }),
-    'unknown kid': issuer.sign({ scope: 'orders:read' }, { alg: 'ES256', kid: 'no-such-kid', expiresIn: 3600 }),
-  };
-  const forged = issuer.sign(
-    { scope: 'orders:read' },
-    { alg: 'ES256', expiresIn: 3600, key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey },
-  );
+  const refusals = await refusedTokens(issuer, 'bench-api');
+  const forged = forgedToken(issuer);
   const load = startLoadGenerator();
   const results: BenchResult[] = [];
   try {

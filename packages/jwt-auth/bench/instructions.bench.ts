@@ -1,15 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestIssuer } from '../src/testing/index';
 import type { BenchResult } from './measure';
-import { LOAD_CPU, SERVER_CPU, startServer, type BenchServer } from './processes';
+import { LOAD_CPU, median, SERVER_CPU, sendEach, startServer, type BenchServer } from './processes';
+import { refusedTokens } from './refused-tokens';
 
 const VALGRIND = '/usr/bin/valgrind';
 const CALLGRIND_CONTROL = '/usr/bin/callgrind_control';
-const CONNECTIONS = 10;
 
 /** How long the instruction counts run. */
 export interface InstructionsBenchOptions {
@@ -51,7 +50,7 @@ class CountedServer {
   /** Instructions the process executed (every thread) per request over `count` requests of `route`. */
   async perRequest(route: Route, count: number): Promise<number> {
     execFileSync(CALLGRIND_CONTROL, ['--zero', String(this.server.pid)], { stdio: 'ignore' });
-    await send(`${this.server.url}${route.path}`, route, count);
+    await this.send(route, count);
     execFileSync(CALLGRIND_CONTROL, ['--dump', String(this.server.pid)], { stdio: 'ignore' });
     this.dumps += 1;
     const dump = readFileSync(join(this.dir, `callgrind.out.${this.dumps}`), 'utf8');
@@ -60,42 +59,15 @@ class CountedServer {
     return Number(totals[1]) / count;
   }
 
-  async send(route: Route, count: number): Promise<void> {
-    await send(`${this.server.url}${route.path}`, route, count);
+  /** `count` requests of `route`, every answer with the route's status. */
+  send(route: Route, count: number): Promise<void> {
+    const tokens = new Array<string>(count).fill(route.token);
+    return sendEach({ url: `${this.server.url}${route.path}`, tokens, status: route.status });
   }
 
   async stop(): Promise<void> {
     await this.server.stop();
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** Send exactly `count` requests over CONNECTIONS kept-alive connections; every answer must have the route's status. */
-async function send(url: string, route: Route, count: number): Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  let left = count;
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      get(url, { agent, headers: { authorization: `Bearer ${route.token}` } }, (res) => {
-        res.resume();
-        res.once('end', () =>
-          res.statusCode === route.status
-            ? resolve()
-            : reject(new Error(`${url} (${route.name}): answered ${res.statusCode}, not ${route.status}`)),
-        );
-      }).once('error', reject);
-    });
-  try {
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        while (left > 0) {
-          left -= 1;
-          await one();
-        }
-      }),
-    );
-  } finally {
-    agent.destroy();
   }
 }
 
@@ -115,12 +87,6 @@ async function countRoutes(
       (counts.get(route.name) as number[]).push(await server.perRequest(route, options.requests));
   }
   return counts;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 // A row like the rate rows: the ratio is baseline instructions over subject instructions (above 1: the subject costs
@@ -165,9 +131,7 @@ export async function benchInstructions(options: InstructionsBenchOptions = {}):
   };
   const issuer = await TestIssuer.create({ algorithms: ['ES256'], audience: 'bench-api' });
   await issuer.start();
-  const stranger = await TestIssuer.create({ algorithms: ['ES256'], audience: 'bench-api', issuer: 'https://other' });
   const token = issuer.sign({ scope: 'orders:read' }, { alg: 'ES256', expiresIn: 3600 });
-  const [head, payload] = token.split('.');
   const route = (name: string, path: string, presented: string, status = 200): Route => ({
     name,
     path,
@@ -177,17 +141,12 @@ export async function benchInstructions(options: InstructionsBenchOptions = {}):
   const appRoutes = [
     route('public', '/open', token),
     route('guarded ES256 cache hit', '/guarded', token),
-    route('malformed token', '/guarded', `${head}.${payload}!.AAAA`, 401),
-    route('unknown issuer', '/guarded', stranger.sign({ scope: 'orders:read' }, { expiresIn: 3600 }), 401),
-    route(
-      'unknown kid',
-      '/guarded',
-      issuer.sign({ scope: 'orders:read' }, { kid: 'no-such-kid', expiresIn: 3600 }),
-      401,
+    ...Object.entries(await refusedTokens(issuer, 'bench-api')).map(([name, refused]) =>
+      route(name, '/guarded', refused, 401),
     ),
   ];
   const bareRoutes = [route('bare', '/orders', token), route('bare guard returning true', '/guarded', token)];
-  // The two servers count at once, one per core: a count does not depend on what else runs.
+  // The two servers count at once, one per core.
   const app = await CountedServer.start(
     join(__dirname, 'http-server.js'),
     ['fastify', issuer.issuerUrl, issuer.jwksUri, '33554432'],

@@ -161,10 +161,10 @@ async function runChecked(load: LoadGenerator, request: LoadRequest): Promise<Lo
 
 /**
  * Send each token of a slice once, a few at a time over kept-alive connections, and check each answer's exact status:
- * the warm-up of a pool (every token verified once before measuring) and the check that wrk's status classes are
- * the status the slice expects.
+ * the warm-up of a pool (every token verified once before measuring), the check that wrk's status classes are the
+ * status the slice expects, and the counted batches of the instruction bench (one token repeated).
  */
-export async function sendEach(request: LoadRequest): Promise<void> {
+export async function sendEach(request: Pick<LoadRequest, 'url' | 'tokens' | 'status'>): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   const tokens = request.tokens.length === 0 ? [undefined] : request.tokens;
   const once = (token: string | undefined) =>
@@ -179,8 +179,13 @@ export async function sendEach(request: LoadRequest): Promise<void> {
         );
       }).once('error', reject);
     });
+  // Eight senders take the next token as each answer arrives, so the connections stay busy.
+  let next = 0;
+  const sender = async () => {
+    while (next < tokens.length) await once(tokens[next++]);
+  };
   try {
-    for (let i = 0; i < tokens.length; i += 8) await Promise.all(tokens.slice(i, i + 8).map(once));
+    await Promise.all(Array.from({ length: 8 }, sender));
   } finally {
     agent.destroy();
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestIssuer } from '../src/testing/index';
 import type { BenchResult } from './measure';
+import { refusedTokens } from './refused-tokens';
 import { cpuNanos, sendEach, startLoadGenerator, startServer, type LoadGenerator } from './processes';
 
 const CONNECTIONS = 50;
@@ -102,7 +103,7 @@ async function profiled(
     let from: number;
     let to: number;
     try {
-      await sendEach({ ...request, seconds: 1 });
+      await sendEach(request);
       await load.run({ ...request, seconds: 2 });
       const before = cpuNanos(server.pid);
       from = nowMicros();
@@ -137,12 +138,6 @@ async function profiled(
   }
 }
 
-async function sequentially<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  for (const item of items) results.push(await run(item));
-  return results;
-}
-
 /**
  * Where a Fastify server's CPU goes, from V8's sampling profiler during 10 s of load (wrk, 50 connections, server on
  * one core): shares by owner (this package, Nest, Fastify, Node and its builtins, GC) for a bare Nest route, the same
@@ -154,24 +149,18 @@ export async function benchProfile(): Promise<BenchResult[]> {
   const issuer = await TestIssuer.create({ algorithms: ['ES256'], audience: 'bench-api' });
   await issuer.start();
   const token = issuer.sign({ scope: 'orders:read' }, { alg: 'ES256', expiresIn: 3600 });
-  const stranger = await TestIssuer.create({ algorithms: ['ES256'], audience: 'bench-api', issuer: 'https://other' });
-  const [head, payload] = token.split('.');
-  const refusals: Record<string, string> = {
-    'malformed token': `${head}.${payload}!.AAAA`,
-    'unknown issuer': stranger.sign({ scope: 'orders:read' }, { alg: 'ES256', expiresIn: 3600 }),
-    'unknown kid': issuer.sign({ scope: 'orders:read' }, { alg: 'ES256', kid: 'no-such-kid', expiresIn: 3600 }),
-  };
+  const refusals = await refusedTokens(issuer, 'bench-api');
   const app = ['fastify', issuer.issuerUrl, issuer.jwksUri, '33554432'];
   const load = startLoadGenerator();
   try {
-    return [
+    const results = [
       await profiled(load, 'Fastify bare Nest route', 'bare-nest-server.js', ['fastify'], '/orders', token),
       await profiled(load, 'Fastify public route', 'http-server.js', app, '/open', token),
       await profiled(load, 'Fastify guarded ES256 cache hit', 'http-server.js', app, '/guarded', token),
-      ...(await sequentially(Object.entries(refusals), ([name, refused]) =>
-        profiled(load, `Fastify 401 ${name}`, 'http-server.js', app, '/guarded', refused, 401),
-      )),
     ];
+    for (const [name, refused] of Object.entries(refusals))
+      results.push(await profiled(load, `Fastify 401 ${name}`, 'http-server.js', app, '/guarded', refused, 401));
+    return results;
   } finally {
     await load.stop();
     await issuer.stop();

@@ -1,8 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestIssuer } from '../src/testing/index';
 import type { BenchResult } from './measure';
+import { forgedToken, refusedTokens } from './refused-tokens';
 import {
   alternate,
   compareSlices,
@@ -39,7 +39,6 @@ export async function benchService(options: ServiceBenchOptions = {}): Promise<B
   const seconds = options.seconds ?? 2;
   const issuer = await TestIssuer.create({ algorithms: [...ALGORITHMS], audience: 'orders-api' });
   await issuer.start();
-  const stranger = await TestIssuer.create({ algorithms: ['ES256'], audience: 'orders-api', issuer: 'https://other' });
   const load = startLoadGenerator();
   const results: BenchResult[] = [];
   const bare = await startServer(join(__dirname, 'bare-nest-server.js'), ['fastify']);
@@ -95,15 +94,9 @@ export async function benchService(options: ServiceBenchOptions = {}): Promise<B
     const orders = await startOrders();
     try {
       const valid = issuer.sign({ scope: 'orders:read' }, { alg: 'ES256', expiresIn: 3600 });
-      const [head, payload] = valid.split('.');
       const refusals: Record<string, string> = {
-        'malformed token': `${head}.${payload}!.AAAA`,
-        'unknown issuer': stranger.sign({ scope: 'orders:read' }, { alg: 'ES256', expiresIn: 3600 }),
-        'unknown kid': issuer.sign({ scope: 'orders:read' }, { alg: 'ES256', kid: 'no-such-kid', expiresIn: 3600 }),
-        'forged signature': issuer.sign(
-          { scope: 'orders:read' },
-          { alg: 'ES256', expiresIn: 3600, key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey },
-        ),
+        ...(await refusedTokens(issuer, 'orders-api')),
+        'forged signature': forgedToken(issuer),
       };
       const slices: Slice[] = [
         { name: 'public', pid: orders.pid, request: request(orders, '/health', [valid]) },
